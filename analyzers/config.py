@@ -1,0 +1,235 @@
+"""The audited repository's `[tool.ssot]` table (or a top-level `.ssot.toml`).
+
+Invariant: a bad config never stops an audit. Each unknown key or bad value becomes an
+SX007 finding naming the key and its line, and the default applies to that key only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from analyzers.model import Severity
+
+CONFIG_FILES = (".ssot.toml", "pyproject.toml")
+"""Where the config is looked for, first found wins."""
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptableDuplicate:
+    reason: str
+    names: tuple[str, ...] = ()
+    """Definition or constant names this entry accepts."""
+    paths: tuple[str, ...] = ()
+    """Globs; a finding is accepted when its path and one related path each match one."""
+    rules: tuple[str, ...] = ()
+    """Rule ids it applies to; empty means every SS2xx and DU3xx rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    select: tuple[str, ...] = ()
+    """Rule ids or id prefixes to run; empty means all."""
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity | None] = field(default_factory=dict)
+    """Per-rule override; None turns the rule off."""
+    exclude: tuple[str, ...] = ()
+    max_file_bytes: int = 1024 * 1024
+    loud_functions: tuple[str, ...] = ()
+    """Extra functions whose call makes an exception handler loud (qualified or bare)."""
+    config_modules: tuple[str, ...] = ()
+    max_neighbours: int = 200
+    index_max_files: int = 20_000
+    real_test_paths: tuple[str, ...] = ("tests/integration/**", "tests/e2e/**")
+    critical_values: Mapping[str, str] = field(default_factory=dict)
+    """Constant name -> the one module (path glob) allowed to define it."""
+    acceptable_duplicates: tuple[AcceptableDuplicate, ...] = ()
+    min_lines: int = 6
+    min_tokens: int = 50
+    min_similarity: float = 0.8
+    rule_of_two: bool = True
+    test_duplicates_severity: Severity | None = Severity.WARNING
+    audit_drafts: bool = False
+
+    def enabled(self, rule_id: str) -> bool:
+        if self.select and not any(rule_id.startswith(s) for s in self.select):
+            return False
+        if any(rule_id.startswith(i) for i in self.ignore):
+            return False
+        return not (rule_id in self.severity and self.severity[rule_id] is None)
+
+    def severity_of(self, rule_id: str, default: Severity) -> Severity:
+        return self.severity.get(rule_id) or default
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    message: str
+    line: int
+    fatal: bool = False
+    """True when the file could not be read at all (TOML syntax error)."""
+
+
+_RULE_ID = re.compile(r"^(SF|SS|DU|SX)[0-9]{0,3}$")
+
+Validator = Callable[[Any], Any]
+
+
+def _string_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")
+    return tuple(value)
+
+
+def _rule_ids(value: Any) -> tuple[str, ...]:
+    ids = tuple(v.upper() for v in _string_list(value))
+    bad = [i for i in ids if not _RULE_ID.match(i)]
+    if bad:
+        raise ValueError(f"not a rule id or prefix: {', '.join(bad)}")
+    return ids
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("expected a positive whole number")
+    return value
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError("expected a number greater than 0 and at most 1")
+    return float(value)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _level(value: Any) -> Severity | None:
+    if value == "off":
+        return None
+    try:
+        return Severity(value)
+    except ValueError:
+        raise ValueError('expected "error", "warning" or "off"') from None
+
+
+def _severities(value: Any) -> dict[str, Severity | None]:
+    if not isinstance(value, dict):
+        raise ValueError('expected a table such as { SF103 = "error" }')
+    out: dict[str, Severity | None] = {}
+    for rule_id, level in value.items():
+        if not re.match(r"^(SF|SS|DU|SX)[0-9]{3}$", rule_id.upper()):
+            raise ValueError(f"not a rule id: {rule_id}")
+        out[rule_id.upper()] = _level(level)
+    return out
+
+
+def _critical_values(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError('expected a table such as { API_URL = "app/config.py" }')
+    return dict(value)
+
+
+def _acceptable(value: Any) -> tuple[AcceptableDuplicate, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError("expected an array of tables ([[tool.ssot.acceptable-duplicates]])")
+    entries = []
+    for number, entry in enumerate(value, 1):
+        unknown = set(entry) - {"reason", "names", "paths", "rules"}
+        if unknown:
+            raise ValueError(f"entry {number}: unknown key {sorted(unknown)[0]!r}")
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"entry {number}: a non-empty `reason` is required")
+        names = _string_list(entry.get("names", []))
+        paths = _string_list(entry.get("paths", []))
+        if not names and not paths:
+            raise ValueError(f"entry {number}: give `names` or `paths`")
+        rules = _rule_ids(entry.get("rules", []))
+        entries.append(AcceptableDuplicate(reason.strip(), names, paths, rules))
+    return tuple(entries)
+
+
+_KEYS: dict[str, tuple[str, Validator]] = {
+    "select": ("select", _rule_ids),
+    "ignore": ("ignore", _rule_ids),
+    "severity": ("severity", _severities),
+    "exclude": ("exclude", _string_list),
+    "max-file-bytes": ("max_file_bytes", _positive_int),
+    "loud-functions": ("loud_functions", _string_list),
+    "config-modules": ("config_modules", _string_list),
+    "max-neighbours": ("max_neighbours", _positive_int),
+    "index-max-files": ("index_max_files", _positive_int),
+    "real-test-paths": ("real_test_paths", _string_list),
+    "critical-values": ("critical_values", _critical_values),
+    "acceptable-duplicates": ("acceptable_duplicates", _acceptable),
+    "min-lines": ("min_lines", _positive_int),
+    "min-tokens": ("min_tokens", _positive_int),
+    "min-similarity": ("min_similarity", _fraction),
+    "rule-of-two": ("rule_of_two", _boolean),
+    "test-duplicates-severity": ("test_duplicates_severity", _level),
+    "audit-drafts": ("audit_drafts", _boolean),
+}
+KNOWN_KEYS = tuple(_KEYS)
+
+
+def load_config(text: str | None, path: str) -> tuple[AuditConfig, list[ConfigProblem]]:
+    """Read the config from a file's text; `path` tells `.ssot.toml` (top-level keys)
+    from `pyproject.toml` (the `[tool.ssot]` table)."""
+    if not text:
+        return AuditConfig(), []
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 1
+        return AuditConfig(), [ConfigProblem(f"{path} is not valid TOML: {exc}", line, True)]
+    if path.rsplit("/", 1)[-1] == ".ssot.toml":
+        table: Any = document
+    else:
+        table = document.get("tool", {}).get("ssot", {})
+    if not isinstance(table, dict):
+        return AuditConfig(), [ConfigProblem("[tool.ssot] must be a table", 1)]
+    config = AuditConfig()
+    problems: list[ConfigProblem] = []
+    lines = text.splitlines()
+    for key, value in table.items():
+        line = _line_of(lines, key)
+        if key not in _KEYS:
+            hint = _closest(key)
+            problems.append(
+                ConfigProblem(
+                    f"unknown key `{key}` in the ssot config"
+                    + (f" (did you mean `{hint}`?)" if hint else ""),
+                    line,
+                )
+            )
+            continue
+        attribute, validate = _KEYS[key]
+        try:
+            config = replace(config, **{attribute: validate(value)})
+        except ValueError as exc:
+            problems.append(ConfigProblem(f"bad value for `{key}`: {exc}; default used", line))
+    return config, problems
+
+
+def _line_of(lines: list[str], key: str) -> int:
+    header = re.compile(rf"^\s*\[\[?\s*tool\.ssot\.{re.escape(key)}\s*\]\]?")
+    assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number, line in enumerate(lines, 1):
+        if header.match(line) or assignment.match(line):
+            return number
+    return 1
+
+
+def _closest(key: str) -> str | None:
+    close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+    return close[0] if close else None

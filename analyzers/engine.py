@@ -1,0 +1,352 @@
+"""The audit: from an `AuditRequest` to an `AuditResult`, with no I/O.
+
+Data flow: config -> pick the files to audit -> `analyze_file` on each (parse once, one
+batched walk for every file rule; parallel when the caller passes a process pool's `map`)
+-> cross-file checks over per-file facts -> suppressions -> verdict and checklist.
+
+Invariant: nothing raised while auditing one file escapes; it becomes an SX note for
+that file, and the other files are still audited.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from analyzers import paths
+from analyzers.config import AcceptableDuplicate, AuditConfig, ConfigProblem, load_config
+from analyzers.model import (
+    AuditRequest,
+    AuditResult,
+    ChangeStatus,
+    ChecklistRow,
+    FileChange,
+    Finding,
+    Mode,
+    Principle,
+    Severity,
+    Stats,
+    Status,
+    Suppression,
+    SuppressionKind,
+    Verdict,
+)
+from analyzers.registry import ALL_RULES, CROSS_FILE_CHECKS, FILE_RULES, Project
+from analyzers.rule import FileRule, Hit, RuleMeta
+from analyzers.source import ParsedFile, ParseFailure, SuppressionComment, parse, walk
+
+PYTHON_SUFFIXES = (".py",)
+_RULES_BY_ID: dict[str, type[RuleMeta]] = {rule.id: rule for rule in ALL_RULES}
+
+
+@dataclass(frozen=True, slots=True)
+class FileJob:
+    path: str
+    data: bytes
+    changed_lines: frozenset[int] | None
+    config: AuditConfig
+
+
+@dataclass(frozen=True, slots=True)
+class FileAnalysis:
+    path: str
+    lines: int
+    findings: tuple[Finding, ...]
+    """File-rule findings that touch counted lines, before suppressions."""
+    suppressions: tuple[SuppressionComment, ...]
+    """Suppression comments on counted lines."""
+
+
+MapFiles = Callable[[Callable[[FileJob], FileAnalysis], Iterable[FileJob]], Iterable[FileAnalysis]]
+
+
+def audit(request: AuditRequest, *, map_files: MapFiles = map) -> AuditResult:
+    """Audit a change. `map_files` runs `analyze_file` over the files; pass a process
+    pool's `map` to use every core (the function and its argument pickle)."""
+    started = time.perf_counter()
+    config, problems = load_config(request.config_text, request.config_path)
+    findings: list[Finding] = [_config_finding(request.config_path, p) for p in problems]
+    jobs: list[FileJob] = []
+    for change in request.changes:
+        skipped = _skip_reason(change, config)
+        if skipped is None:
+            assert change.head is not None
+            jobs.append(FileJob(change.path, change.head, change.changed_lines, config))
+        elif isinstance(skipped, Finding):
+            findings.append(skipped)
+    analyses = list(map_files(analyze_file, jobs))
+    for analysis in analyses:
+        findings.extend(analysis.findings)
+    project = Project(request=request, config=config, analyses=tuple(analyses))
+    for check in CROSS_FILE_CHECKS:
+        findings.extend(f for f in check(project) if _enabled(f, config))
+    findings = _apply_suppressions(findings, analyses, config)
+    findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
+    has_blocking = any(f.blocks for f in findings)
+    return AuditResult(
+        verdict=Verdict.NO_GO if has_blocking else Verdict.GO,
+        mode=request.mode,
+        findings=tuple(findings),
+        checklist=_checklist(findings, config),
+        stats=Stats(
+            files_changed=len(request.changes),
+            files_analyzed=len(analyses),
+            context_files=len(request.context),
+            lines_analyzed=sum(a.lines for a in analyses),
+            seconds=round(time.perf_counter() - started, 3),
+            findings=sum(1 for f in findings if not f.suppressed),
+            suppressed=sum(1 for f in findings if f.suppressed),
+            neighbours=project.neighbours,
+        ),
+        notes=request.notes,
+    )
+
+
+def is_python(path: str) -> bool:
+    return path.endswith(PYTHON_SUFFIXES)
+
+
+def _skip_reason(change: FileChange, config: AuditConfig) -> Finding | str | None:
+    """None to audit the file, a note to say why not, or a plain reason for files that
+    are simply not ours to audit (deleted, not Python, excluded)."""
+    if change.status is ChangeStatus.DELETED or not is_python(change.path):
+        return "not audited"
+    if paths.matches(change.path, config.exclude):
+        return "excluded"
+    size = len(change.head) if change.head is not None else change.head_size
+    if size is not None and size > config.max_file_bytes:
+        return _note(
+            "SX003",
+            change.path,
+            1,
+            f"{size:,} bytes is over max-file-bytes ({config.max_file_bytes:,}); not audited",
+        )
+    if change.head is None:
+        return "no contents"
+    return None
+
+
+def analyze_file(job: FileJob) -> FileAnalysis:
+    """Parse one file once and run every enabled file rule over it in one walk."""
+    parsed = parse(job.path, job.data)
+    if isinstance(parsed, ParseFailure):
+        note = _note(parsed.rule, job.path, parsed.line, parsed.message)
+        return FileAnalysis(job.path, job.data.count(b"\n"), (note,), ())
+    rules = [rule(job.config) for rule in FILE_RULES if job.config.enabled(rule.id)]
+    try:
+        findings = tuple(
+            f for f in _run_rules(rules, parsed, job.config) if _counts(f, job.changed_lines)
+        )
+    except RecursionError:
+        note = _note("SX004", job.path, 1, "too deeply nested to analyse; not audited")
+        return FileAnalysis(job.path, len(parsed.lines), (note,), ())
+    suppressions = tuple(
+        s for s in parsed.suppressions.values()
+        if job.changed_lines is None or s.line in job.changed_lines
+    )
+    return FileAnalysis(job.path, len(parsed.lines), findings, suppressions)
+
+
+def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig
+               ) -> Iterator[Finding]:
+    dispatch: dict[type[ast.AST], list[FileRule]] = defaultdict(list)
+    for rule in rules:
+        for node_type in rule.node_types:
+            dispatch[node_type].append(rule)
+    for node in walk(file.tree):
+        for rule in dispatch.get(type(node), ()):
+            for hit in rule.check(node, file):
+                yield _finding(rule, hit, file, config)
+
+
+def _finding(rule: FileRule, hit: Hit, file: ParsedFile, config: AuditConfig) -> Finding:
+    node = hit.node
+    line = hit.line or node.lineno
+    return Finding(
+        rule=rule.id,
+        name=rule.name,
+        principle=rule.principle,
+        severity=config.severity_of(rule.id, rule.severity),
+        path=file.path,
+        line=line,
+        column=file.column(node) if line == node.lineno else _indent(file, line) + 1,
+        end_line=max(line, node.end_lineno or node.lineno),
+        message=hit.message,
+        suggestion=hit.suggestion,
+        related=hit.related,
+    )
+
+
+def _indent(file: ParsedFile, line: int) -> int:
+    text = file.lines[line - 1] if 0 < line <= len(file.lines) else ""
+    return len(text) - len(text.lstrip())
+
+
+def _counts(finding: Finding, changed: frozenset[int] | None) -> bool:
+    if changed is None:
+        return True
+    return any(line in changed for line in range(finding.line, finding.end_line + 1))
+
+
+def _enabled(finding: Finding, config: AuditConfig) -> bool:
+    return config.enabled(finding.rule)
+
+
+def _note(rule_id: str, path: str, line: int, message: str, suggestion: str = "") -> Finding:
+    rule = _RULES_BY_ID[rule_id]
+    return Finding(
+        rule=rule.id,
+        name=rule.name,
+        principle=rule.principle,
+        severity=rule.severity,
+        path=path,
+        line=line,
+        column=1,
+        end_line=line,
+        message=message,
+        suggestion=suggestion or _use_instead(rule),
+    )
+
+
+def _use_instead(rule: type[RuleMeta]) -> str:
+    doc = (rule.__doc__ or "").strip().splitlines()
+    for number, line in enumerate(doc):
+        if line.strip().lower().startswith("use instead") and number + 1 < len(doc):
+            return doc[number + 1].strip()
+    return ""
+
+
+def _config_finding(path: str, problem: ConfigProblem) -> Finding:
+    return _note("SX007", path, problem.line, problem.message)
+
+
+def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis],
+                        config: AuditConfig) -> list[Finding]:
+    comments = {(a.path, s.line): s for a in analyses for s in a.suppressions}
+    used: set[tuple[str, int, str]] = set()
+    out: list[Finding] = []
+    for finding in findings:
+        comment = comments.get((finding.path, finding.line))
+        if comment is not None and finding.rule in comment.rule_ids:
+            used.add((finding.path, comment.line, finding.rule))
+            reason = comment.reason or "(no reason given)"
+            finding = replace(finding, suppression=Suppression(SuppressionKind.COMMENT, reason))
+        else:
+            accepted = _acceptable(finding, config.acceptable_duplicates)
+            if accepted is not None:
+                finding = replace(
+                    finding, suppression=Suppression(SuppressionKind.ACCEPTABLE, accepted.reason)
+                )
+        out.append(finding)
+    for (path, line), comment in comments.items():
+        if config.enabled("SX005") and not comment.reason:
+            out.append(_note(
+                "SX005", path, line,
+                f"`ssot: ignore[{', '.join(comment.rule_ids)}]` gives no reason",
+                "say why after the bracket: `# ssot: ignore[SF102] <reason>`",
+            ))
+        for rule_id in comment.rule_ids:
+            if (path, line, rule_id) in used or not config.enabled("SX006"):
+                continue
+            known = rule_id in _RULES_BY_ID
+            out.append(_note(
+                "SX006", path, line,
+                f"`ssot: ignore[{rule_id}]` suppresses nothing on this line"
+                if known else f"`ssot: ignore[{rule_id}]` names no known rule",
+                "delete it" if known else "use a rule id from the README's rule table",
+            ))
+    return out
+
+
+def _acceptable(finding: Finding, entries: Sequence[AcceptableDuplicate]
+                ) -> AcceptableDuplicate | None:
+    if not finding.rule.startswith(("SS", "DU")):
+        return None
+    for entry in entries:
+        if entry.rules and finding.rule not in entry.rules:
+            continue
+        if entry.names and finding.subject not in entry.names:
+            continue
+        if entry.paths:
+            places = [finding.path, *(r.path for r in finding.related)]
+            if not (paths.matches(finding.path, entry.paths)
+                    and all(paths.matches(p, entry.paths) for p in places)):
+                continue
+        return entry
+    return None
+
+
+_EMPTY_EVIDENCE = {
+    Principle.NO_SILENT_FAILURES: "no new silent failures",
+    Principle.SINGLE_SOURCE_OF_TRUTH: "no second definition of an existing name or value",
+    Principle.SEARCH_FIRST: "nothing new that already exists",
+    Principle.NO_DUPLICATE_LOGIC: "no copied blocks",
+    Principle.CONFIGURATION_SSOT: "no configuration read outside the config modules",
+    Principle.ISOLATION: "no new shared mutable state",
+    Principle.REAL_TESTING: "no mocks in real-service tests",
+    Principle.AUDIT_COVERAGE: "every changed Python file was audited",
+}
+FIRST_PLACES = 3
+"""How many places the evidence column names before it says "and N more"."""
+
+
+def _checklist(findings: Sequence[Finding], config: AuditConfig) -> tuple[ChecklistRow, ...]:
+    checked = {rule.principle for rule in ALL_RULES if config.enabled(rule.id)}
+    by_principle: dict[Principle, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_principle[finding.principle].append(finding)
+    rows = []
+    for principle in Principle:
+        row_findings = by_principle.get(principle, [])
+        if principle is Principle.AUDIT_COVERAGE and not row_findings:
+            continue
+        if principle not in checked and not row_findings:
+            continue
+        rows.append(_row(principle, row_findings))
+    return tuple(rows)
+
+
+def _row(principle: Principle, findings: Sequence[Finding]) -> ChecklistRow:
+    active = [f for f in findings if not f.suppressed]
+    errors = [f for f in active if f.severity is Severity.ERROR]
+    warnings = [f for f in active if f.severity is Severity.WARNING]
+    accepted = [f for f in findings if f.suppression and
+                f.suppression.kind is SuppressionKind.ACCEPTABLE]
+    if errors:
+        status = Status.FAIL
+    elif warnings:
+        status = Status.WARN
+    elif accepted:
+        status = Status.ACCEPTABLE
+    else:
+        status = Status.PASS
+    parts = []
+    if errors:
+        parts.append(_plural(len(errors), "error"))
+    if warnings:
+        parts.append(_plural(len(warnings), "warning"))
+    if accepted:
+        parts.append(f"{len(accepted)} acceptable ({accepted[0].suppression.reason})"
+                     if accepted[0].suppression else "")
+    suppressed = len(findings) - len(active) - len(accepted)
+    if suppressed:
+        parts.append(f"{suppressed} suppressed")
+    shown = (errors + warnings + accepted)[:FIRST_PLACES]
+    places = ", ".join(f"{f.rule} {f.path}:{f.line}" for f in shown)
+    more = len(errors) + len(warnings) + len(accepted) - len(shown)
+    if more > 0:
+        places += f" and {more} more"
+    evidence = "; ".join(parts) + (f": {places}" if places else "")
+    return ChecklistRow(
+        principle=principle,
+        status=status,
+        evidence=evidence or _EMPTY_EVIDENCE[principle],
+        findings=tuple(findings),
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

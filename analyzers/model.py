@@ -1,0 +1,178 @@
+"""The data that flows through the engine: what goes in, what comes out.
+
+Everything here is a frozen dataclass or an enum, so results can cross process
+boundaries (pickle) and be compared in tests.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Principle(enum.StrEnum):
+    """The checklist rows of the report, in the order they are shown."""
+
+    SINGLE_SOURCE_OF_TRUTH = "Single Source of Truth"
+    SEARCH_FIRST = "Search First, Create Second"
+    NO_DUPLICATE_LOGIC = "No Duplicate Logic"
+    NO_SILENT_FAILURES = "No Silent Failures"
+    CONFIGURATION_SSOT = "Configuration SSOT"
+    ISOLATION = "Isolation (no shared mutable state)"
+    REAL_TESTING = "Real Testing"
+    AUDIT_COVERAGE = "Audit coverage"
+
+
+class Status(enum.StrEnum):
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+    ACCEPTABLE = "ACCEPTABLE"
+
+
+class Verdict(enum.StrEnum):
+    GO = "GO"
+    NO_GO = "NO-GO"
+
+
+class Mode(enum.StrEnum):
+    DIFF = "diff"
+    """Only findings that touch changed lines count."""
+    ALL = "all"
+    """Every Python file of the head tree is audited as if it were new."""
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another place a finding refers to, such as the existing copy."""
+
+    path: str
+    line: int
+    message: str
+
+
+class SuppressionKind(enum.StrEnum):
+    COMMENT = "comment"
+    """`# ssot: ignore[ID] reason` on the flagged line."""
+    ACCEPTABLE = "acceptable-duplicate"
+    """An `[[tool.ssot.acceptable-duplicates]]` entry of the audited repo's config."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    kind: SuppressionKind
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    name: str
+    principle: Principle
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    """1-based, in characters."""
+    end_line: int
+    message: str
+    suggestion: str
+    related: tuple[Related, ...] = ()
+    suppression: Suppression | None = None
+    subject: str | None = None
+    """The name the finding is about (a function, a constant), for acceptable-duplicates."""
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+    @property
+    def blocks(self) -> bool:
+        """True when this finding alone makes the verdict NO-GO."""
+        return self.severity is Severity.ERROR and self.suppression is None
+
+
+class ChangeStatus(enum.StrEnum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    RENAMED = "renamed"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One changed file, as raw bytes: decoding is the engine's job, so bad encodings
+    become findings instead of exceptions in the caller."""
+
+    path: str
+    """Posix path relative to the repository root, at head."""
+    status: ChangeStatus
+    head: bytes | None
+    """Contents at head; None when deleted or not fetched (too large to fetch)."""
+    base: bytes | None = None
+    """Contents at base; None when the file is new."""
+    changed_lines: frozenset[int] | None = None
+    """Line numbers (1-based, in head) added or modified; None means every line."""
+    old_path: str | None = None
+    head_size: int | None = None
+    """Size in bytes when known without the contents (a file too large to fetch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRequest:
+    changes: tuple[FileChange, ...]
+    mode: Mode = Mode.DIFF
+    context: Mapping[str, bytes] = field(default_factory=dict)
+    """Files that did not change but inform the audit (neighbours, the rest of the
+    repository): path -> contents at head."""
+    config_text: str | None = None
+    """The audited repo's `pyproject.toml` or `.ssot.toml` text, if any."""
+    config_path: str = "pyproject.toml"
+    notes: tuple[str, ...] = ()
+    """What the caller already knows it could not fetch or list (said in the report)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRow:
+    principle: Principle
+    status: Status
+    evidence: str
+    findings: tuple[Finding, ...] = ()
+    """The findings behind the row, for renderers that link them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    files_changed: int
+    files_analyzed: int
+    context_files: int
+    lines_analyzed: int
+    seconds: float
+    findings: int
+    suppressed: int
+    neighbours: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    verdict: Verdict
+    mode: Mode
+    findings: tuple[Finding, ...]
+    """Every finding that counts, suppressed ones included (marked), sorted by place."""
+    checklist: tuple[ChecklistRow, ...]
+    stats: Stats
+    notes: tuple[str, ...] = ()
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.blocks)
+
+    @property
+    def active(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.suppressed)

@@ -1,0 +1,23 @@
+from analyzers.model import Principle, Severity
+from analyzers.rule import RuleMeta
+
+
+class UndecodableFile(RuleMeta):
+    """
+    What it does:
+        Notes a changed file that is binary or not valid in its declared encoding (UTF-8 unless a PEP 263 cookie says otherwise).
+
+    Why is this bad?
+        Python cannot read it either, and nothing in it was checked.
+
+    Example:
+        A latin-1 file without a coding cookie.
+
+    Use instead:
+        Save it as UTF-8, or declare the encoding with a coding cookie on the first line.
+    """
+
+    id = "SX002"
+    name = "undecodable-file"
+    principle = Principle.AUDIT_COVERAGE
+    severity = Severity.WARNING

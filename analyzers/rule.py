@@ -1,0 +1,64 @@
+"""What a rule is. Two kinds, because the work has two shapes:
+
+- `FileRule` looks at one parsed file. The engine walks each syntax tree once and hands
+  every rule the nodes of the types it asked for (a batched pass, like libcst's
+  `visit_batched`), so adding a rule adds no parse and no walk.
+- Cross-file rules (duplicates, "this already exists") are plain functions over per-file
+  facts, run once per audit after every file was read; they produce `Finding`s directly.
+"""
+
+from __future__ import annotations
+
+import ast
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from analyzers.config import AuditConfig
+from analyzers.model import Principle, Related, Severity
+from analyzers.source import ParsedFile
+
+Located = ast.stmt | ast.expr | ast.excepthandler
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A rule's raw result; the engine turns it into a `Finding`."""
+
+    node: Located
+    message: str
+    suggestion: str
+    related: tuple[Related, ...] = ()
+    line: int | None = None
+    """Overrides the node's first line (e.g. the `finally:` keyword, which has no node)."""
+
+
+class RuleMeta:
+    """The permanent identity of a rule. Ids are never reused once retired."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    """kebab-case, naming the pattern that is flagged."""
+    principle: ClassVar[Principle]
+    severity: ClassVar[Severity]
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the docstring's *What it does* section."""
+        doc = (cls.__doc__ or "").strip().splitlines()
+        for number, line in enumerate(doc):
+            if line.strip().lower().startswith("what it does") and number + 1 < len(doc):
+                return doc[number + 1].strip()
+        return doc[0] if doc else cls.name
+
+
+class FileRule(RuleMeta, ABC):
+    node_types: ClassVar[tuple[type[ast.AST], ...]]
+
+    def __init__(self, config: AuditConfig) -> None:
+        self.config = config
+
+    @abstractmethod
+    def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
+        """Yield a hit for each problem at `node` (one of `node_types`)."""

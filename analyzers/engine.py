@@ -11,9 +11,10 @@ that file, and the other files are still audited.
 from __future__ import annotations
 
 import ast
+import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 
 from analyzers import paths
@@ -25,7 +26,6 @@ from analyzers.model import (
     ChecklistRow,
     FileChange,
     Finding,
-    Mode,
     Principle,
     Severity,
     Stats,
@@ -34,7 +34,13 @@ from analyzers.model import (
     SuppressionKind,
     Verdict,
 )
-from analyzers.registry import ALL_RULES, CROSS_FILE_CHECKS, FILE_RULES, Project
+from analyzers.registry import (
+    ALL_RULES,
+    CROSS_FILE_CHECKS,
+    FACT_EXTRACTORS,
+    FILE_RULES,
+    Project,
+)
 from analyzers.rule import FileRule, Hit, RuleMeta
 from analyzers.source import ParsedFile, ParseFailure, SuppressionComment, parse, walk
 
@@ -58,14 +64,26 @@ class FileAnalysis:
     """File-rule findings that touch counted lines, before suppressions."""
     suppressions: tuple[SuppressionComment, ...]
     """Suppression comments on counted lines."""
+    facts: Mapping[str, object]
+    """Fact family name -> facts, for the cross-file checks (empty if not parsed)."""
+
+
+FactsCache = MutableMapping[bytes, Mapping[str, object]]
+"""Per-file facts by the SHA-256 of the file's bytes; the caller keeps it between audits."""
 
 
 MapFiles = Callable[[Callable[[FileJob], FileAnalysis], Iterable[FileJob]], Iterable[FileAnalysis]]
 
 
-def audit(request: AuditRequest, *, map_files: MapFiles = map) -> AuditResult:
-    """Audit a change. `map_files` runs `analyze_file` over the files; pass a process
-    pool's `map` to use every core (the function and its argument pickle)."""
+def audit(
+    request: AuditRequest,
+    *,
+    map_files: MapFiles = map,
+    facts_cache: FactsCache | None = None,
+) -> AuditResult:
+    """Audit a change. `map_files` runs the per-file work; pass a process pool's `map`
+    to use every core (the functions and their arguments pickle). `facts_cache` keeps
+    context files' facts between audits, so an unchanged file is never parsed twice."""
     started = time.perf_counter()
     config, problems = load_config(request.config_text, request.config_path)
     findings: list[Finding] = [_config_finding(request.config_path, p) for p in problems]
@@ -80,7 +98,9 @@ def audit(request: AuditRequest, *, map_files: MapFiles = map) -> AuditResult:
     analyses = list(map_files(analyze_file, jobs))
     for analysis in analyses:
         findings.extend(analysis.findings)
-    project = Project(request=request, config=config, analyses=tuple(analyses))
+    facts = {a.path: a.facts for a in analyses}
+    facts.update(_context_facts(request, config, facts, map_files, facts_cache))
+    project = Project(request=request, config=config, analyses=tuple(analyses), facts=facts)
     for check in CROSS_FILE_CHECKS:
         findings.extend(f for f in check(project) if _enabled(f, config))
     findings = _apply_suppressions(findings, analyses, config)
@@ -129,12 +149,60 @@ def _skip_reason(change: FileChange, config: AuditConfig) -> Finding | str | Non
     return None
 
 
+def _context_facts(
+    request: AuditRequest,
+    config: AuditConfig,
+    known: Mapping[str, Mapping[str, object]],
+    map_files: MapFiles,
+    cache: FactsCache | None,
+) -> dict[str, Mapping[str, object]]:
+    if not FACT_EXTRACTORS:
+        return {}
+    out: dict[str, Mapping[str, object]] = {}
+    todo: list[tuple[bytes, FileJob]] = []
+    for path, data in request.context.items():
+        if path in known or not is_python(path) or len(data) > config.max_file_bytes:
+            continue
+        if paths.matches(path, config.exclude):
+            continue
+        key = hashlib.sha256(data).digest()
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            out[path] = cached
+        else:
+            todo.append((key, FileJob(path, data, None, config)))
+    for (key, job), facts in zip(todo, map_files(index_file, [job for _, job in todo]),
+                                 strict=True):
+        out[job.path] = facts.facts
+        if cache is not None:
+            cache[key] = facts.facts
+    return out
+
+
+def index_file(job: FileJob) -> FileAnalysis:
+    """Facts only, for a context file: parse it and run the fact extractors, no rules."""
+    parsed = parse(job.path, job.data)
+    if isinstance(parsed, ParseFailure):
+        return FileAnalysis(job.path, 0, (), (), {})
+    return FileAnalysis(job.path, len(parsed.lines), (), (), _extract_facts(parsed))
+
+
+def _extract_facts(parsed: ParsedFile) -> dict[str, object]:
+    facts: dict[str, object] = {}
+    for family, extract in FACT_EXTRACTORS.items():
+        try:
+            facts[family] = extract(parsed)
+        except RecursionError:
+            continue  # too deep for this family; the file's own rules still ran
+    return facts
+
+
 def analyze_file(job: FileJob) -> FileAnalysis:
     """Parse one file once and run every enabled file rule over it in one walk."""
     parsed = parse(job.path, job.data)
     if isinstance(parsed, ParseFailure):
         note = _note(parsed.rule, job.path, parsed.line, parsed.message)
-        return FileAnalysis(job.path, job.data.count(b"\n"), (note,), ())
+        return FileAnalysis(job.path, job.data.count(b"\n"), (note,), (), {})
     rules = [rule(job.config) for rule in FILE_RULES if job.config.enabled(rule.id)]
     try:
         findings = tuple(
@@ -142,12 +210,14 @@ def analyze_file(job: FileJob) -> FileAnalysis:
         )
     except RecursionError:
         note = _note("SX004", job.path, 1, "too deeply nested to analyse; not audited")
-        return FileAnalysis(job.path, len(parsed.lines), (note,), ())
+        return FileAnalysis(job.path, len(parsed.lines), (note,), (), {})
     suppressions = tuple(
         s for s in parsed.suppressions.values()
         if job.changed_lines is None or s.line in job.changed_lines
     )
-    return FileAnalysis(job.path, len(parsed.lines), findings, suppressions)
+    return FileAnalysis(
+        job.path, len(parsed.lines), findings, suppressions, _extract_facts(parsed)
+    )
 
 
 def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig

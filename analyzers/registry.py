@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,6 +11,7 @@ from analyzers.model import AuditRequest, Finding
 from analyzers.notes import NOTES
 from analyzers.rule import FileRule, RuleMeta
 from analyzers.silent_failures import RULES as SILENT_FAILURE_RULES
+from analyzers.source import ParsedFile
 
 if TYPE_CHECKING:
     from analyzers.engine import FileAnalysis
@@ -18,15 +19,24 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Project:
-    """What cross-file checks see: the request, the config and each audited file's facts."""
+    """What cross-file checks see: the request, the config, each audited file's analysis,
+    and the facts of every file read (changed and context) by family name."""
 
     request: AuditRequest
     config: AuditConfig
     analyses: tuple[FileAnalysis, ...]
+    facts: Mapping[str, Mapping[str, object]]
+    """path -> fact family name -> that family's facts for the file (changed files at
+    head, then context files)."""
     neighbours: tuple[str, ...] = ()
 
 
 CrossFileCheck = Callable[[Project], Iterable[Finding]]
+FactExtractor = Callable[[ParsedFile], object]
+"""Computes one family's per-file facts from a parsed file. The result must pickle and
+must not depend on the path (it is cached by content hash and shared between copies)."""
+
+FACT_EXTRACTORS: Mapping[str, FactExtractor] = {}
 
 FILE_RULES: tuple[type[FileRule], ...] = SILENT_FAILURE_RULES
 CROSS_FILE_RULES: tuple[type[RuleMeta], ...] = ()

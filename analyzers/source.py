@@ -172,6 +172,6 @@ def _suppressions(text: str) -> dict[int, SuppressionComment]:
             found[line] = SuppressionComment(
                 line, ids, match["reason"].strip(), token.start[1] + 1
             )
-    except (tokenize.TokenError, SyntaxError):  # ssot: ignore[SF103] ast.parse accepted the file; a tokenizer disagreement only loses comments
+    except (tokenize.TokenError, SyntaxError):  # ssot: ignore[SF103] ast accepted it; only comments are lost
         pass
     return found

@@ -5,7 +5,8 @@ from analyzers.rule import RuleMeta
 class UndecodableFile(RuleMeta):
     """
     What it does:
-        Notes a changed file that is binary or not valid in its declared encoding (UTF-8 unless a PEP 263 cookie says otherwise).
+        Notes a changed file that is binary or not valid in its declared encoding (UTF-8
+        unless a PEP 263 cookie says otherwise).
 
     Why is this bad?
         Python cannot read it either, and nothing in it was checked.

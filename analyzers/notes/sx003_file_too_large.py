@@ -8,7 +8,8 @@ class FileTooLarge(RuleMeta):
         Notes a changed file larger than `max-file-bytes` (1 MiB by default), which is not audited.
 
     Why is this bad?
-        Generated or vendored code is usually that big; if it is hand-written, nothing in it was checked.
+        Generated or vendored code is usually that big; if it is hand-written, nothing in it
+        was checked.
 
     Example:
         A 3 MB generated protobuf module.

@@ -5,10 +5,12 @@ from analyzers.rule import RuleMeta
 class TooComplexToParse(RuleMeta):
     """
     What it does:
-        Notes a file whose nesting is too deep or whose expressions are too long to parse safely (for example `y = a0 + a1 + ... + a9999`).
+        Notes a file whose nesting is too deep or whose expressions are too long to parse
+        safely (for example `y = a0 + a1 + ... + a9999`).
 
     Why is this bad?
-        Such input crashes some parsers outright (libcst issues 619 and 1000); the audit skips the file instead of dying.
+        Such input crashes some parsers outright (libcst issues 619 and 1000); the audit
+        skips the file instead of dying.
 
     Example:
         Ten thousand terms added in one expression.

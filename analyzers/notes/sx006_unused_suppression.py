@@ -5,7 +5,8 @@ from analyzers.rule import RuleMeta
 class UnusedSuppression(RuleMeta):
     """
     What it does:
-        Flags a `# ssot: ignore[ID]` comment in changed code that suppresses nothing on its line, or names an unknown rule.
+        Flags a `# ssot: ignore[ID]` comment in changed code that suppresses nothing on its
+        line, or names an unknown rule.
 
     Why is this bad?
         Stale suppressions hide the next real problem on that line.

@@ -5,10 +5,12 @@ from analyzers.rule import RuleMeta
 class InvalidConfig(RuleMeta):
     """
     What it does:
-        Flags an unknown key or a bad value in the audited repository's `[tool.ssot]` config (or `.ssot.toml`).
+        Flags an unknown key or a bad value in the audited repository's `[tool.ssot]` config
+        (or `.ssot.toml`).
 
     Why is this bad?
-        A misspelt key silently does nothing; the audit then runs with defaults the team did not choose.
+        A misspelt key silently does nothing; the audit then runs with defaults the team did
+        not choose.
 
     Example:
         [tool.ssot] max-file-byte = 10

@@ -90,9 +90,7 @@ def assess(handler: ast.ExceptHandler, file: ParsedFile, loud_functions: tuple[s
             raises = True
         elif isinstance(node, ast.Call):
             kind = _call_kind(node, file, loud_functions)
-            if kind is _CallKind.LOUD:
-                loud = True
-            elif kind is _CallKind.LOG_WITH_TRACEBACK:
+            if kind is _CallKind.LOUD or kind is _CallKind.LOG_WITH_TRACEBACK:
                 loud = True
             elif kind is _CallKind.LOG_ERROR:
                 logs_error_plain = True

@@ -8,6 +8,7 @@ from analyzers.rule import FileRule, Hit
 from analyzers.silent_failures.handling import BROAD_EXCEPTIONS
 from analyzers.source import ParsedFile
 
+
 class SuppressBroadException(FileRule):
     """
     What it does:

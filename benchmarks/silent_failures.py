@@ -1,0 +1,213 @@
+"""Silent-failure rules on a large body of real Python, against ruff and pylint.
+
+    .venv/bin/python benchmarks/silent_failures.py [CORPUS] [--workers N] [--pylint-jobs N]
+
+Audits every `.py` file under CORPUS (default: /work/corpus/Django-5.2) in `all` mode,
+then runs ruff (E722, BLE001, S110, S112, SIM105) and pylint (bare-except,
+broad-exception-caught) on the same files. Prints seconds, files, lines and finding
+counts per tool with the ratios, then the agreement check: every handler that both
+ruff (BLE001/E722/S110) and pylint (broad-exception-caught) flag must carry an SF
+finding, or the difference is listed, grouped by why our rules call it handled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analyzers import AuditRequest, ChangeStatus, FileChange, Mode, audit  # noqa: E402
+from analyzers.config import AuditConfig  # noqa: E402
+from analyzers.engine import FileAnalysis, FileJob  # noqa: E402
+from analyzers.silent_failures.handling import assess, is_broad  # noqa: E402
+from analyzers.source import ParsedFile, parse  # noqa: E402
+
+DEFAULT_CORPUS = Path("/work/corpus/Django-5.2")
+RUFF_RULES = "E722,BLE001,S110,S112,SIM105"
+RUFF_AGREEMENT = frozenset({"BLE001", "E722", "S110"})
+PYLINT_CHECKS = "bare-except,broad-exception-caught"
+VENV_BIN = Path(sys.executable).parent
+
+Place = tuple[str, int]
+"""A handler's place: path relative to the corpus, line of its `except`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRun:
+    seconds: float
+    places: dict[str, set[Place]]
+    """Rule or message id -> places it reported (normalised to the `except` line)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--workers", type=int, default=2, help="processes for our audit")
+    parser.add_argument("--pylint-jobs", type=int, default=1,
+                        help="pylint -j (default 1: pylint's own default)")
+    args = parser.parse_args(argv)
+    corpus: Path = args.corpus
+    if not corpus.is_dir():
+        parser.error(f"{corpus} is not a directory; pass the path of a Python source tree "
+                     "(e.g. unpack Django's sdist under /work/corpus/)")
+    files = sorted(p for p in corpus.rglob("*.py") if p.is_file())
+    if not files:
+        parser.error(f"no .py files under {corpus}")
+    relative = [p.relative_to(corpus).as_posix() for p in files]
+
+    ours = run_ours(corpus, relative, args.workers)
+    ruff = run_ruff(corpus, relative)
+    pylint = run_pylint(corpus, relative, args.pylint_jobs)
+
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    print(f"corpus: {corpus}  files: {len(files):,}  lines: {lines:,}\n")
+    print_speed_table(ours, ruff, pylint, args.workers, args.pylint_jobs)
+    print_agreement(corpus, ours, ruff, pylint)
+    return 0
+
+
+def run_ours(corpus: Path, relative: list[str], workers: int) -> ToolRun:
+    started = time.perf_counter()
+    changes = tuple(
+        FileChange(path, ChangeStatus.ADDED, (corpus / path).read_bytes(), changed_lines=None)
+        for path in relative
+    )
+    request = AuditRequest(changes=changes, mode=Mode.ALL)
+    chunksize = max(1, len(changes) // (workers * 8))
+    with ProcessPoolExecutor(workers) as pool:
+
+        def map_files(
+            function: Callable[[FileJob], FileAnalysis], jobs: Iterable[FileJob]
+        ) -> Iterable[FileAnalysis]:
+            return pool.map(function, jobs, chunksize=chunksize)
+
+        result = audit(request, map_files=map_files)
+    seconds = time.perf_counter() - started
+    places: dict[str, set[Place]] = defaultdict(set)
+    for finding in result.findings:
+        places[finding.rule].add((finding.path, finding.line))
+    return ToolRun(seconds, dict(places))
+
+
+def run_ruff(corpus: Path, relative: list[str]) -> ToolRun:
+    command = [str(VENV_BIN / "ruff"), "check", "--select", RUFF_RULES, "--output-format",
+               "json", "--no-cache", "--isolated", "--exit-zero", *relative]
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=corpus, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    places: dict[str, set[Place]] = defaultdict(set)
+    for item in json.loads(completed.stdout):
+        path = Path(item["filename"]).resolve().relative_to(corpus.resolve()).as_posix()
+        places[item["code"]].add((path, item["location"]["row"]))
+    return ToolRun(seconds, dict(places))
+
+
+def run_pylint(corpus: Path, relative: list[str], jobs: int) -> ToolRun:
+    command = [str(VENV_BIN / "pylint"), "--disable=all", f"--enable={PYLINT_CHECKS}",
+               "--output-format=json", "--exit-zero", "--persistent=n", "--rcfile=/dev/null",
+               f"--jobs={jobs}", *relative]
+    started = time.perf_counter()
+    completed = subprocess.run(command, cwd=corpus, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    places: dict[str, set[Place]] = defaultdict(set)
+    for item in json.loads(completed.stdout):
+        places[item["symbol"]].add((Path(item["path"]).as_posix(), item["line"]))
+    return ToolRun(seconds, dict(places))
+
+
+def count(run: ToolRun) -> int:
+    return sum(len(p) for p in run.places.values())
+
+
+def print_speed_table(ours: ToolRun, ruff: ToolRun, pylint: ToolRun, workers: int,
+                      pylint_jobs: int) -> None:
+    rows = [
+        (f"ssot-bot SF1xx ({workers} processes)", ours),
+        ("ruff " + RUFF_RULES, ruff),
+        (f"pylint {PYLINT_CHECKS} (-j {pylint_jobs})", pylint),
+    ]
+    print(f"{'tool':<58} {'seconds':>8} {'findings':>9}")
+    for label, run in rows:
+        print(f"{label:<58} {run.seconds:>8.2f} {count(run):>9,}")
+    print()
+    for label, run in rows:
+        detail = ", ".join(f"{rule} {len(p)}" for rule, p in sorted(run.places.items()))
+        print(f"  {label.split(' ')[0]:<9} {detail}")
+    print()
+    print(f"speed: pylint / ours = {pylint.seconds / ours.seconds:.1f}x   "
+          f"ours / ruff = {ours.seconds / ruff.seconds:.1f}x")
+    print(f"findings: ours / pylint = {count(ours) / max(1, count(pylint)):.2f}   "
+          f"ours / ruff = {count(ours) / max(1, count(ruff)):.2f}\n")
+
+
+def print_agreement(corpus: Path, ours: ToolRun, ruff: ToolRun, pylint: ToolRun) -> None:
+    parsed: dict[str, ParsedFile | None] = {}
+
+    def handler_at(place: Place) -> tuple[ParsedFile, ast.ExceptHandler] | None:
+        path, line = place
+        if path not in parsed:
+            result = parse(path, (corpus / path).read_bytes())
+            parsed[path] = result if isinstance(result, ParsedFile) else None
+        file = parsed[path]
+        if file is None:
+            return None
+        for node in ast.walk(file.tree):
+            if isinstance(node, ast.ExceptHandler):
+                header_end = node.type.end_lineno if node.type is not None else node.lineno
+                if node.lineno <= line <= (header_end or node.lineno):
+                    return file, node
+        return None
+
+    def normalise(places: Iterable[Place]) -> set[Place]:
+        out = set()
+        for place in places:
+            found = handler_at(place)
+            out.add((place[0], found[1].lineno) if found else place)
+        return out
+
+    ruff_handlers = normalise(p for rule in RUFF_AGREEMENT for p in ruff.places.get(rule, ()))
+    pylint_broad = normalise(pylint.places.get("broad-exception-caught", ()))
+    ours_places = {p for rule, places in ours.places.items() if rule.startswith("SF")
+                   for p in places}
+    agreed = ruff_handlers & pylint_broad
+    missed = sorted(agreed - ours_places)
+    print(f"agreement: ruff {'/'.join(sorted(RUFF_AGREEMENT))} and pylint "
+          f"broad-exception-caught agree on {len(agreed):,} handlers; "
+          f"ours flags {len(agreed) - len(missed):,} of them")
+    reasons: dict[str, list[Place]] = defaultdict(list)
+    config = AuditConfig()
+    for place in missed:
+        found = handler_at(place)
+        if found is None:
+            reasons["not an except handler (file not parsed)"].append(place)
+            continue
+        file, handler = found
+        if not is_broad(handler, file):
+            reasons["not broad by qualified name (Exception is shadowed)"].append(place)
+        else:
+            reasons[assess(handler, file, config.loud_functions).evidence].append(place)
+    if missed:
+        print(f"\n{'not flagged by ours, because the handler...':<60} {'count':>6}  example")
+        for reason, places in sorted(reasons.items(), key=lambda item: -len(item[1])):
+            path, line = places[0]
+            print(f"{reason:<60} {len(places):>6}  {path}:{line}")
+    extra = Counter(
+        rule for rule, places in ours.places.items() for p in places
+        if p not in ruff_handlers and p not in pylint_broad and rule.startswith("SF")
+    )
+    print("\nours only (neither ruff's handler rules nor pylint flag the line): "
+          + ", ".join(f"{rule} {n}" for rule, n in sorted(extra.items())))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,210 @@
+"""`ssot-bot`: `audit` a local git repository, or `serve` the GitHub App.
+
+Exit codes of `audit`: 0 GO, 1 NO-GO, 2 a usage, git or config error (one line on
+stderr that says what to do, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TypeVar
+
+from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Mode, Verdict, audit
+from analyzers.config import CONFIG_FILES, load_config
+from analyzers.engine import is_python
+from bot import report
+from bot.git import STAGED, GitError, Repo
+
+EXIT_GO = 0
+EXIT_NO_GO = 1
+EXIT_ERROR = 2
+PARALLEL_FROM_FILES = 24
+"""Below this many files a process pool costs more to start than it saves."""
+
+FORMATS = ("text", "markdown", "json", "sarif")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class UsageError(Exception):
+    """Bad arguments or config; the message says what to do."""
+
+
+def package_version() -> str:
+    try:
+        return version("ssot-bot")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "audit":
+        try:
+            return _audit(args)
+        except (GitError, UsageError) as exc:
+            print(f"ssot-bot: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    if args.command == "serve":
+        from bot.server import serve
+
+        return serve(args.host, args.port)
+    parser.print_help()
+    return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ssot-bot",
+        description="Audit changes for single-source-of-truth compliance.",
+    )
+    parser.add_argument("--version", action="version", version=package_version())
+    commands = parser.add_subparsers(dest="command")
+    audit_cmd = commands.add_parser(
+        "audit",
+        help="audit a git repository's change (exit 0 GO, 1 NO-GO, 2 error)",
+        description="Audit what changed between --base and --head; with --all, every "
+        "Python file at --head.",
+    )
+    audit_cmd.add_argument("--repo", type=Path, default=Path("."), help="repository (default .)")
+    audit_cmd.add_argument(
+        "--base", help="base ref (default: merge-base of head with the default branch)"
+    )
+    audit_cmd.add_argument("--head", default="HEAD", help="head ref (default HEAD)")
+    audit_cmd.add_argument(
+        "--staged", action="store_true",
+        help="audit the staged change against HEAD (for pre-commit hooks)",
+    )
+    audit_cmd.add_argument(
+        "--all", action="store_true", help="audit every Python file at head, as if all new"
+    )
+    audit_cmd.add_argument("--format", choices=FORMATS, default="text")
+    audit_cmd.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    audit_cmd.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1,
+        help="processes for parsing (default: all cores)",
+    )
+    serve_cmd = commands.add_parser("serve", help="run the GitHub App webhook server")
+    serve_cmd.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server's job
+    serve_cmd.add_argument("--port", type=int, default=None,
+                           help="port (default: $PORT, else 8080)")
+    return parser
+
+
+def _audit(args: argparse.Namespace) -> int:
+    repo = Repo.open(args.repo)
+    if args.staged and (args.all or args.base):
+        raise UsageError("--staged audits the index against HEAD; drop --all/--base")
+    if args.jobs < 1:
+        raise UsageError("--jobs takes a whole number of at least 1")
+    head = STAGED if args.staged else repo.resolve(args.head)
+    config_text, config_path = _config(repo, head)
+    _, problems = load_config(config_text, config_path)
+    fatal = [p for p in problems if p.fatal]
+    if fatal:
+        raise UsageError(f"{fatal[0].message} (line {fatal[0].line}); fix the config")
+    files = repo.python_files(head)
+    if args.all:
+        request = _all_request(repo, head, files, config_text, config_path)
+    else:
+        base = repo.resolve("HEAD") if args.staged else _base(repo, args.base, head)
+        request = _diff_request(repo, base, head, files, config_text, config_path)
+    result = _run(request, args.jobs)
+    _write(result, args.format, args.output)
+    return EXIT_GO if result.verdict is Verdict.GO else EXIT_NO_GO
+
+
+def _base(repo: Repo, base: str | None, head: str) -> str:
+    if base is not None:
+        return repo.resolve(base)
+    branch = repo.default_branch()
+    if branch is None:
+        raise UsageError("no default branch (main/master) to compare with; pass --base REF "
+                         "or use --all")
+    return repo.merge_base(repo.resolve(branch), head)
+
+
+def _config(repo: Repo, ref: str) -> tuple[str | None, str]:
+    found = repo.read(ref, list(CONFIG_FILES))
+    for name in CONFIG_FILES:
+        if name in found:
+            return found[name].decode("utf-8", "replace"), name
+    return None, CONFIG_FILES[-1]
+
+
+def _all_request(repo: Repo, head: str, files: dict[str, int], config_text: str | None,
+                 config_path: str) -> AuditRequest:
+    contents = repo.read(head, sorted(files))
+    changes = tuple(
+        FileChange(path, ChangeStatus.ADDED, data) for path, data in sorted(contents.items())
+    )
+    return AuditRequest(changes=changes, mode=Mode.ALL, config_text=config_text,
+                        config_path=config_path)
+
+
+def _diff_request(repo: Repo, base: str, head: str, files: dict[str, int],
+                  config_text: str | None, config_path: str) -> AuditRequest:
+    diffs = [d for d in repo.diff(base, head) if not d.binary]
+    changed_paths = [d.path for d in diffs if d.status is not ChangeStatus.DELETED]
+    head_contents = repo.read(head, sorted(set(files) | set(changed_paths)))
+    base_paths = [d.old_path or d.path for d in diffs if is_python(d.old_path or d.path)]
+    base_contents = repo.read(base, base_paths)
+    changes = tuple(
+        FileChange(
+            path=d.path,
+            status=d.status,
+            head=head_contents.get(d.path) if d.status is not ChangeStatus.DELETED else None,
+            base=base_contents.get(d.old_path or d.path),
+            changed_lines=frozenset(d.added_lines),
+            old_path=d.old_path,
+        )
+        for d in diffs
+    )
+    changed = {c.path for c in changes}
+    context = {p: data for p, data in head_contents.items() if p not in changed}
+    return AuditRequest(changes=changes, mode=Mode.DIFF, context=context,
+                        config_text=config_text, config_path=config_path)
+
+
+def _run(request: AuditRequest, jobs: int) -> AuditResult:
+    work = len(request.changes) + len(request.context)
+    if jobs == 1 or work < PARALLEL_FROM_FILES:
+        return audit(request)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        chunk = max(1, work // (jobs * 8))
+
+        def pooled_map(function: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
+            return pool.map(function, items, chunksize=chunk)
+
+        return audit(request, map_files=pooled_map)
+
+
+def _write(result: AuditResult, output_format: str, output: Path | None) -> None:
+    if output_format == "json":
+        text = report.render_json(result)
+    elif output_format == "sarif":
+        text = json.dumps(report.to_sarif(result, version=package_version()), indent=2) + "\n"
+    elif output_format == "markdown":
+        text = report.render_comment(result) + "\n"
+    else:
+        text = report.render_text(result)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""The local front end's only window on a repository: the git command line.
+
+Invariant: every git failure becomes a `GitError` whose message says what to do; no
+traceback reaches the user, and git never runs a pager, an external diff or a hook.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzers.diff import FileDiff, parse_git_diff
+
+STAGED = ":staged"
+"""Pseudo-ref for the index (what `git commit` would record), for pre-commit hooks."""
+
+
+class GitError(Exception):
+    """A git problem the user can act on; the message says how."""
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    root: Path
+
+    @classmethod
+    def open(cls, path: Path) -> Repo:
+        if not path.exists():
+            raise GitError(f"{path} does not exist; pass --repo with a git checkout")
+        try:
+            top = _run(["git", "rev-parse", "--show-toplevel"], path)
+        except GitError:
+            raise GitError(
+                f"{path} is not a git repository; run inside a checkout or pass --repo PATH"
+            ) from None
+        return cls(Path(top.decode().strip()))
+
+    def git(self, *args: str, stdin: bytes | None = None) -> bytes:
+        return _run(["git", "--no-pager", "-c", "core.quotepath=off", *args], self.root, stdin)
+
+    def resolve(self, ref: str) -> str:
+        try:
+            return self.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+        except GitError:
+            raise GitError(
+                f"unknown ref {ref!r}; check the name with `git log --oneline -1 {ref}`"
+            ) from None
+
+    def default_branch(self) -> str | None:
+        """origin's HEAD, else the first of main/master that exists."""
+        remote_head = self._answer("symbolic-ref", "--quiet", "refs/remotes/origin/HEAD")
+        if remote_head:
+            return remote_head.removeprefix("refs/remotes/")
+        for name in ("main", "master", "origin/main", "origin/master"):
+            if self._answer("rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"):
+                return name
+        return None
+
+    def _answer(self, *args: str) -> str | None:
+        """git's output, or None where git says no (a question, not a failure)."""
+        try:
+            return self.git(*args).decode().strip()
+        except GitError:
+            return None
+
+    def merge_base(self, first: str, second: str) -> str:
+        try:
+            return self.git("merge-base", first, second).decode().strip()
+        except GitError:
+            raise GitError(
+                f"{first} and {second} share no history; pass --base explicitly"
+            ) from None
+
+    def diff(self, base: str, head: str) -> list[FileDiff]:
+        args = ["diff", "-M", "--no-color", "--no-ext-diff", "--no-textconv", "-U0"]
+        if head == STAGED:
+            return parse_git_diff(self.git(*args, "--cached", base, "--").decode("utf-8", "replace"))
+        return parse_git_diff(self.git(*args, base, head, "--").decode("utf-8", "replace"))
+
+    def python_files(self, ref: str) -> dict[str, int]:
+        """Path -> size in bytes of every `.py` blob at `ref` (or in the index)."""
+        if ref == STAGED:
+            out = self.git("ls-files", "--stage", "-z")
+            paths = [entry.split(b"\t", 1)[1].decode("utf-8", "replace")
+                     for entry in out.split(b"\0") if entry]
+            sizes = self._sizes([f":{p}" for p in paths if p.endswith(".py")])
+            return {p: sizes.get(f":{p}", 0) for p in paths if p.endswith(".py")}
+        out = self.git("ls-tree", "-r", "-z", "--long", ref)
+        files: dict[str, int] = {}
+        for entry in out.split(b"\0"):
+            if not entry:
+                continue
+            meta, _, path = entry.partition(b"\t")
+            kind, size = meta.split()[1], meta.split()[3]
+            name = path.decode("utf-8", "replace")
+            if kind == b"blob" and name.endswith(".py") and size.isdigit():
+                files[name] = int(size)
+        return files
+
+    def read(self, ref: str, paths: list[str]) -> dict[str, bytes]:
+        """Contents of `paths` at `ref` (or in the index), in one `git cat-file` call.
+        Paths missing at that ref are left out."""
+        specs = [f":{p}" if ref == STAGED else f"{ref}:{p}" for p in paths]
+        if not specs:
+            return {}
+        out = self.git("cat-file", "--batch", stdin="\n".join(specs).encode() + b"\n")
+        contents: dict[str, bytes] = {}
+        position = 0
+        for path in paths:
+            header_end = out.index(b"\n", position)
+            header = out[position:header_end].split()
+            position = header_end + 1
+            if header[-1] == b"missing" or len(header) < 3:
+                continue
+            size = int(header[2])
+            contents[path] = out[position:position + size]
+            position += size + 1
+        return contents
+
+    def _sizes(self, specs: list[str]) -> dict[str, int]:
+        if not specs:
+            return {}
+        out = self.git("cat-file", "--batch-check", stdin="\n".join(specs).encode() + b"\n")
+        sizes = {}
+        for spec, line in zip(specs, out.decode().splitlines(), strict=False):
+            parts = line.split()
+            if len(parts) == 3 and parts[2].isdigit():
+                sizes[spec] = int(parts[2])
+        return sizes
+
+
+def _run(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed git argv, no shell
+            args,
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(message[-1] if message else f"{args[1]} failed")
+    return done.stdout
+

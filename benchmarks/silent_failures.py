@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analyzers import AuditRequest, ChangeStatus, FileChange, Mode, audit  # noqa: E402
-from analyzers.config import AuditConfig  # noqa: E402
-from analyzers.engine import FileAnalysis, FileJob  # noqa: E402
-from analyzers.silent_failures.handling import assess, is_broad  # noqa: E402
-from analyzers.source import ParsedFile, parse  # noqa: E402
+from analyzers import AuditRequest, ChangeStatus, FileChange, Mode, audit
+from analyzers.config import AuditConfig
+from analyzers.engine import FileAnalysis, FileJob
+from analyzers.silent_failures.handling import assess, is_broad
+from analyzers.source import ParsedFile, parse
 
 DEFAULT_CORPUS = Path("/work/corpus/Django-5.2")
 RUFF_RULES = "E722,BLE001,S110,S112,SIM105"
@@ -195,7 +195,7 @@ def print_agreement(corpus: Path, ours: ToolRun, ruff: ToolRun, pylint: ToolRun)
         if not is_broad(handler, file):
             reasons["not broad by qualified name (Exception is shadowed)"].append(place)
         else:
-            reasons[assess(handler, file, config.loud_functions).evidence].append(place)
+            reasons[assess(handler, file, config.loud_functions).act.value].append(place)
     if missed:
         print(f"\n{'not flagged by ours, because the handler...':<60} {'count':>6}  example")
         for reason, places in sorted(reasons.items(), key=lambda item: -len(item[1])):

@@ -153,7 +153,7 @@ def _all_request(repo: Repo, head: str, files: dict[str, int], config_text: str 
 
 def _diff_request(repo: Repo, base: str, head: str, files: dict[str, int],
                   config_text: str | None, config_path: str) -> AuditRequest:
-    diffs = [d for d in repo.diff(base, head) if not d.binary]
+    diffs = repo.diff(base, head)
     changed_paths = [d.path for d in diffs if d.status is not ChangeStatus.DELETED]
     head_contents = repo.read(head, sorted(set(files) | set(changed_paths)))
     base_paths = [d.old_path or d.path for d in diffs if is_python(d.old_path or d.path)]
@@ -164,7 +164,8 @@ def _diff_request(repo: Repo, base: str, head: str, files: dict[str, int],
             status=d.status,
             head=head_contents.get(d.path) if d.status is not ChangeStatus.DELETED else None,
             base=base_contents.get(d.old_path or d.path),
-            changed_lines=frozenset(d.added_lines),
+            # git shows no lines for a file it takes for binary: all of it is new.
+            changed_lines=None if d.binary else frozenset(d.added_lines),
             old_path=d.old_path,
         )
         for d in diffs

@@ -4,6 +4,12 @@ Handling counts as loud when the handler re-raises, raises another exception, ex
 logs at warning level or above, reports to Sentry, warns, prints to stderr, calls a
 configured loud function, or hands the exception object on as a value (stores it,
 returns it, passes it to a callback): then the error is carried, not swallowed.
+
+Names are resolved through the file's imports (`ParsedFile.qualified_name`), so
+`from sentry_sdk import capture_exception` counts and a local `capture_exception` does
+not. Loggers are recognised by shape, since their type is unknowable without running
+the code: a receiver whose name says log (`logger`, `self.log`, `LOG`), the `logging`
+module, or a `getLogger(...)` / `get_logger(...)` call.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from analyzers.source import ParsedFile
@@ -19,42 +25,88 @@ from analyzers.source import ParsedFile
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "builtins.Exception",
                               "builtins.BaseException"})
 
-_LOUD_LEVELS = frozenset({"warning", "warn", "error", "exception", "critical", "fatal"})
-_QUIET_LEVELS = frozenset({"debug", "info", "trace", "msg"})
-_TRACEBACK_LEVELS = frozenset({"exception"})
-_EXIT_CALLS = frozenset({"sys.exit", "os._exit", "os.abort", "exit", "quit"})
-_REPORT_CALLS = frozenset({
-    "sentry_sdk.capture_exception",
-    "sentry_sdk.capture_message",
-    "sentry_sdk.api.capture_exception",
-    "warnings.warn",
-    "warnings.warn_explicit",
-    "traceback.print_exc",
-    "traceback.print_exception",
-    "traceback.print_stack",
-    "sys.excepthook",
-    "pytest.fail",
-    "pytest.exit",
-    "unittest.TestCase.fail",
-})
-_NUMERIC_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40,
-                   "CRITICAL": 50, "FATAL": 50}
-
-
-_LOGGER_NAME = re.compile(r"(?:^|_)(?:log|logs|logger|logging|_?log)(?:$|_)|logger", re.IGNORECASE)
-
 
 class Handling(enum.Enum):
+    """What a broad handler does with the error, from loudest to quietest."""
+
     LOUD = "loud"
     LOGS_ERROR_WITHOUT_TRACEBACK = "logs-error-without-traceback"
     LOGS_BELOW_WARNING = "logs-below-warning"
     SILENT = "silent"
 
 
+class Act(enum.Enum):
+    """One thing a handler does with the error; the value says it in words (the
+    benchmark groups handlers by it). Declared loudest first: the first act found in
+    this order decides the assessment."""
+
+    RAISES = "re-raises or raises another exception"
+    EXITS = "exits the process or fails the test"
+    REPORTS = "reports it (Sentry, warnings, traceback, stderr)"
+    CALLS_LOUD_FUNCTION = "calls a configured loud function"
+    LOGS_TRACEBACK = "logs it with the traceback"
+    LOGS_WARNING = "logs at warning level or above (loud by our definition)"
+    CARRIES_EXCEPTION = "hands the exception on as a value"
+    LOGS_ERROR = "logs at error level without the traceback"
+    LOGS_QUIETLY = "logs below warning level"
+    NOTHING = "swallows it"
+
+
+_LOUD_ACTS = (Act.RAISES, Act.EXITS, Act.REPORTS, Act.CALLS_LOUD_FUNCTION,
+              Act.LOGS_TRACEBACK, Act.LOGS_WARNING, Act.CARRIES_EXCEPTION)
+_QUIET_ACTS = {
+    Act.LOGS_ERROR: Handling.LOGS_ERROR_WITHOUT_TRACEBACK,
+    Act.LOGS_QUIETLY: Handling.LOGS_BELOW_WARNING,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Assessment:
     handling: Handling
-    raises: bool
+    act: Act
+    """The loudest thing the handler does; what decided `handling`."""
+
+
+_EXIT_CALLS = frozenset({
+    "sys.exit", "os._exit", "os.abort", "exit", "quit",
+    "pytest.fail", "pytest.exit", "pytest.skip", "pytest.xfail",
+    "flask.abort", "werkzeug.exceptions.abort",
+})
+_SELF_EXIT_METHODS = frozenset({"fail", "skipTest"})
+"""`self.fail(...)` in a `unittest.TestCase` raises."""
+_PARSER_EXIT_METHODS = frozenset({"error", "exit"})
+"""`parser.error(...)` of argparse prints the message and exits."""
+_REPORT_CALLS = frozenset({
+    "warnings.warn",
+    "warnings.warn_explicit",
+    "traceback.print_exc",
+    "traceback.print_exception",
+    "traceback.print_last",
+    "traceback.print_stack",
+    "sys.excepthook",
+    "logging.lastResort.handle",
+})
+_REPORT_METHODS = frozenset({"handleError"})
+"""`logging.Handler.handleError(record)` prints the traceback to stderr; it is how a
+logging handler must report its own failures."""
+_STDERR_WRITES = frozenset({"write", "writelines"})
+_ECHO_CALLS = frozenset({"click.echo", "click.secho", "typer.echo", "typer.secho"})
+_CARRIER_CALLS = frozenset({
+    "sys.exc_info", "sys.exception", "traceback.format_exc", "traceback.format_exception",
+    "traceback.format_exception_only", "traceback.TracebackException.from_exception",
+})
+"""Calls that return the caught exception or its traceback: using their result is
+using the exception."""
+
+_LOUD_LEVELS = frozenset({"warning", "warn", "error", "exception", "critical", "fatal"})
+_ERROR_LEVELS = frozenset({"error", "critical", "fatal"})
+_QUIET_LEVELS = frozenset({"debug", "info", "trace", "msg", "success"})
+_NUMERIC_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40,
+                   "CRITICAL": 50, "FATAL": 50}
+_LOGGER_NAME = re.compile(r"(?:^|_)(?:log|logs)(?:$|_)|logger|logging", re.IGNORECASE)
+_LOGGER_FACTORIES = frozenset({"getlogger", "get_logger", "getchild", "bind", "opt",
+                               "new", "with_context", "getloggerclass"})
+_LOGGER_MODULES = frozenset({"logging", "structlog", "loguru.logger"})
 
 
 def is_broad(handler: ast.ExceptHandler, file: ParsedFile) -> bool:
@@ -77,90 +129,91 @@ def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
+def raises(body: list[ast.stmt]) -> bool:
+    """True when the block itself (not a function defined in it) contains a `raise`."""
+    return any(isinstance(node, ast.Raise) for node in own_nodes(body))
+
+
 def assess(handler: ast.ExceptHandler, file: ParsedFile, loud_functions: tuple[str, ...]
            ) -> Assessment:
-    raises = False
-    loud = False
-    logs_error_plain = False
-    logs_quiet = False
-    exception_name = handler.name
-    uses_in_logging: set[int] = set()
+    """Find the loudest act in the handler's own code (nested functions do not run)."""
+    acts: set[Act] = set()
+    in_log_calls: set[int] = set()
+    """Nodes inside logging calls: mentioning the exception there is logging, not
+    carrying it on."""
+    carriers: list[ast.AST] = []
     for node in own_nodes(handler.body):
         if isinstance(node, ast.Raise):
-            raises = True
+            acts.add(Act.RAISES)
         elif isinstance(node, ast.Call):
-            kind = _call_kind(node, file, loud_functions)
-            if kind is _CallKind.LOUD or kind is _CallKind.LOG_WITH_TRACEBACK:
-                loud = True
-            elif kind is _CallKind.LOG_ERROR:
-                logs_error_plain = True
-            elif kind is _CallKind.LOG_WARNING:
-                loud = True
-            elif kind is _CallKind.LOG_QUIET:
-                logs_quiet = True
-            if kind is not None and kind is not _CallKind.LOUD:
-                uses_in_logging.update(id(n) for n in ast.walk(node))
-    if exception_name and not (raises or loud):
-        for node in own_nodes(handler.body):
-            if (
-                isinstance(node, ast.Name)
-                and node.id == exception_name
-                and isinstance(node.ctx, ast.Load)
-                and id(node) not in uses_in_logging
-            ):
-                loud = True
-                break
-    if raises or loud:
-        return Assessment(Handling.LOUD, raises)
-    if logs_error_plain:
-        return Assessment(Handling.LOGS_ERROR_WITHOUT_TRACEBACK, raises)
-    if logs_quiet:
-        return Assessment(Handling.LOGS_BELOW_WARNING, raises)
-    return Assessment(Handling.SILENT, raises)
+            act = _call_act(node, file, loud_functions)
+            if act is not None:
+                acts.add(act)
+                if act in (Act.LOGS_TRACEBACK, Act.LOGS_WARNING, Act.LOGS_ERROR,
+                           Act.LOGS_QUIETLY):
+                    in_log_calls.update(id(inner) for inner in ast.walk(node))
+            elif file.qualified_name(node.func) in _CARRIER_CALLS:
+                carriers.append(node)
+        elif isinstance(node, ast.Name) and node.id == handler.name and isinstance(
+            node.ctx, ast.Load
+        ):
+            carriers.append(node)
+    if any(id(carrier) not in in_log_calls for carrier in carriers):
+        acts.add(Act.CARRIES_EXCEPTION)
+    for act in _LOUD_ACTS:
+        if act in acts:
+            return Assessment(Handling.LOUD, act)
+    for act, handling in _QUIET_ACTS.items():
+        if act in acts:
+            return Assessment(handling, act)
+    return Assessment(Handling.SILENT, Act.NOTHING)
 
 
-class _CallKind(enum.Enum):
-    LOUD = enum.auto()
-    LOG_WITH_TRACEBACK = enum.auto()
-    LOG_ERROR = enum.auto()
-    LOG_WARNING = enum.auto()
-    LOG_QUIET = enum.auto()
-
-
-def _call_kind(call: ast.Call, file: ParsedFile, loud_functions: tuple[str, ...]
-               ) -> _CallKind | None:
-    name = file.qualified_name(call.func)
+def _call_act(call: ast.Call, file: ParsedFile, loud_functions: tuple[str, ...]) -> Act | None:
+    func = call.func
+    name = file.qualified_name(func)
     if name is not None:
-        if name in _EXIT_CALLS or name in _REPORT_CALLS or name.startswith("sentry_sdk.capture"):
-            return _CallKind.LOUD
-        bare = name.rsplit(".", 1)[-1]
-        if name in loud_functions or bare in loud_functions:
-            return _CallKind.LOUD
-        if name == "print" and _to_stderr(call, file):
-            return _CallKind.LOUD
-        if name in ("sys.stderr.write", "sys.__stderr__.write"):
-            return _CallKind.LOUD
-    if isinstance(call.func, ast.Attribute) and _is_logger(call.func.value, file):
-        return _log_kind(call, call.func.attr)
+        if name in _EXIT_CALLS:
+            return Act.EXITS
+        if name in _REPORT_CALLS or name.startswith("sentry_sdk.capture"):
+            return Act.REPORTS
+        if name in loud_functions or name.rsplit(".", 1)[-1] in loud_functions:
+            return Act.CALLS_LOUD_FUNCTION
+        if name == "print" and _keyword_is(call, "file", lambda v: _is_stderr(v, file)):
+            return Act.REPORTS
+        if name in _ECHO_CALLS and _keyword_is(call, "err", _is_true):
+            return Act.REPORTS
+    if not isinstance(func, ast.Attribute):
+        return None
+    receiver = func.value
+    if func.attr in _STDERR_WRITES and _is_stderr(receiver, file):
+        return Act.REPORTS
+    if func.attr in _REPORT_METHODS:
+        return Act.REPORTS
+    if isinstance(receiver, ast.Name):
+        if receiver.id == "self" and func.attr in _SELF_EXIT_METHODS:
+            return Act.EXITS
+        if receiver.id.lower().endswith("parser") and func.attr in _PARSER_EXIT_METHODS:
+            return Act.EXITS
+    if _is_logger(receiver, file):
+        return _log_act(call, func.attr, file)
     return None
 
 
-def _log_kind(call: ast.Call, method: str) -> _CallKind | None:
+def _log_act(call: ast.Call, method: str, file: ParsedFile) -> Act | None:
     method = method.lower()
     if method == "log":
         level = _numeric_level(call.args[0]) if call.args else None
         if level is None:
-            return _CallKind.LOG_WARNING  # unknown level: give the benefit of the doubt
+            return Act.LOGS_WARNING  # a level we cannot read: give the benefit of the doubt
         method = "error" if level >= 40 else "warning" if level >= 30 else "info"
-    if method in _TRACEBACK_LEVELS or _has_traceback(call):
-        return _CallKind.LOG_WITH_TRACEBACK if method not in _QUIET_LEVELS else _CallKind.LOG_QUIET
-    if method in ("error", "critical", "fatal"):
-        return _CallKind.LOG_ERROR
-    if method in _LOUD_LEVELS:
-        return _CallKind.LOG_WARNING
     if method in _QUIET_LEVELS:
-        return _CallKind.LOG_QUIET
-    return None
+        return Act.LOGS_QUIETLY
+    if method not in _LOUD_LEVELS:
+        return None
+    if method == "exception" or _has_traceback(call, file):
+        return Act.LOGS_TRACEBACK
+    return Act.LOGS_ERROR if method in _ERROR_LEVELS else Act.LOGS_WARNING
 
 
 def _numeric_level(node: ast.expr) -> int | None:
@@ -170,43 +223,64 @@ def _numeric_level(node: ast.expr) -> int | None:
     return _NUMERIC_LEVELS.get(name) if isinstance(name, str) else None
 
 
-def _has_traceback(call: ast.Call) -> bool:
+def _has_traceback(call: ast.Call, file: ParsedFile) -> bool:
+    """`exc_info=` / `stack_info=` not false, or a formatted traceback as an argument."""
     for keyword in call.keywords:
         if keyword.arg in ("exc_info", "stack_info") and not (
             isinstance(keyword.value, ast.Constant) and not keyword.value.value
         ):
             return True
-    return False
-
-
-def _is_logger(receiver: ast.expr, file: ParsedFile) -> bool:
-    """`logging`, `logger`, `self.log`, `log`, `structlog.get_logger()`, `LOG`,
-    `app.logger`, `logging.getLogger(__name__)`: anything whose name says log."""
-    if isinstance(receiver, ast.Call):
-        callee = file.qualified_name(receiver.func) or ""
-        return callee.rsplit(".", 1)[-1].lower() in ("getlogger", "get_logger")
-    if isinstance(receiver, ast.Attribute):
-        return bool(_LOGGER_NAME.search(receiver.attr))
-    if isinstance(receiver, ast.Name):
-        return bool(_LOGGER_NAME.search(receiver.id)) or file.imports.get(receiver.id) in (
-            "logging", "structlog", "loguru.logger")
-    return False
-
-
-def _to_stderr(call: ast.Call, file: ParsedFile) -> bool:
     return any(
-        keyword.arg == "file"
-        and file.qualified_name(keyword.value) in ("sys.stderr", "sys.__stderr__")
-        for keyword in call.keywords
+        isinstance(node, ast.Call) and file.qualified_name(node.func) in _CARRIER_CALLS
+        for argument in call.args
+        for node in ast.walk(argument)
     )
 
 
+def _is_logger(receiver: ast.expr, file: ParsedFile) -> bool:
+    """`logging`, `logger`, `self.log`, `LOG`, `app.logger`, `structlog.get_logger()`,
+    `logging.getLogger(__name__)`, `logger.bind(...)`: anything whose name says log."""
+    while isinstance(receiver, ast.Call):
+        func = receiver.func
+        callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if not isinstance(callee, str) or callee.lower() not in _LOGGER_FACTORIES:
+            return False
+        if callee.lower() in ("getlogger", "get_logger"):
+            return True
+        if not isinstance(func, ast.Attribute):
+            return False
+        receiver = func.value  # logger.bind(...).error: is `logger` a logger?
+    if isinstance(receiver, ast.Attribute):
+        return bool(_LOGGER_NAME.search(receiver.attr))
+    if isinstance(receiver, ast.Name):
+        return bool(_LOGGER_NAME.search(receiver.id)) or (
+            file.imports.get(receiver.id) in _LOGGER_MODULES
+        )
+    return False
+
+
+def _is_stderr(node: ast.expr, file: ParsedFile) -> bool:
+    """`sys.stderr`, `sys.__stderr__`, and a command's own `self.stderr` (Django)."""
+    name = file.qualified_name(node)
+    return name is not None and (name in ("sys.stderr", "sys.__stderr__")
+                                 or name.endswith(".stderr"))
+
+
+def _is_true(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _keyword_is(call: ast.Call, keyword_name: str, test: Callable[[ast.expr], bool]
+                ) -> bool:
+    return any(k.arg == keyword_name and test(k.value) for k in call.keywords)
+
+
+
 def body_is_only_pass(body: list[ast.stmt]) -> bool:
-    """`pass`, `...`, `continue` or a docstring-like string, and nothing else."""
+    """`pass`, `...`, `continue` or a bare string, and nothing else."""
     return all(
         isinstance(stmt, ast.Pass | ast.Continue)
         or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
             and (stmt.value.value is Ellipsis or isinstance(stmt.value.value, str)))
         for stmt in body
     )
-

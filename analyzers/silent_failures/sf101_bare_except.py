@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from analyzers.model import Principle, Severity
 from analyzers.rule import FileRule, Hit
-from analyzers.silent_failures.handling import own_nodes
+from analyzers.silent_failures.handling import raises
 from analyzers.source import ParsedFile
 
 
@@ -40,7 +40,7 @@ class BareExceptSwallowed(FileRule):
 
     def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
         assert isinstance(node, ast.ExceptHandler)
-        if node.type is None and not any(isinstance(n, ast.Raise) for n in own_nodes(node.body)):
+        if node.type is None and not raises(node.body):
             yield Hit(
                 node,
                 "bare `except:` catches everything, KeyboardInterrupt and SystemExit "

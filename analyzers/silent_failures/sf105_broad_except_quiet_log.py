@@ -12,8 +12,8 @@ from analyzers.source import ParsedFile
 class BroadExceptLoggedQuietly(FileRule):
     """
     What it does:
-        Flags a broad handler (`except Exception`, `except BaseException`, or a bare
-        `except:`'s cousins) that only logs at debug or info level and carries on.
+        Flags a broad handler (`except Exception`, `except BaseException`, also inside
+        a tuple) that only logs at debug or info level and carries on.
 
     Why is this bad?
         Production runs at warning level or above: the log line is never seen, so the

@@ -60,7 +60,8 @@ class FinallySwallowsException(FileRule):
 
 def _exits(body: list[ast.stmt]) -> Iterator[ast.Return | ast.Break | ast.Continue]:
     """Exits that leave the finally block: not those inside a nested function, nor a
-    break/continue that belongs to a loop inside the block."""
+    break/continue that belongs to a loop inside the block (the loop's body; its `else`
+    clause belongs to the enclosing loop, or to none)."""
     stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in reversed(body)]
     while stack:
         node, in_loop = stack.pop()
@@ -70,8 +71,11 @@ def _exits(body: list[ast.stmt]) -> Iterator[ast.Return | ast.Break | ast.Contin
             isinstance(node, ast.Break | ast.Continue) and not in_loop
         ):
             yield node
-        inner_loop = in_loop or isinstance(node, _LOOPS)
-        stack.extend((child, inner_loop) for child in reversed(list(ast.iter_child_nodes(node))))
+        if isinstance(node, _LOOPS):
+            stack.extend((stmt, in_loop) for stmt in reversed(node.orelse))
+            stack.extend((stmt, True) for stmt in reversed(node.body))
+        else:
+            stack.extend((child, in_loop) for child in reversed(list(ast.iter_child_nodes(node))))
 
 
 def _finally_line(node: ast.Try | ast.TryStar, file: ParsedFile) -> int:

@@ -1,0 +1,387 @@
+"""The repo index: what one module defines and reads, computed from its text alone.
+
+`module_facts` is the fact extractor of the "ssot" family. Its result depends only on the
+file's contents (never on its path), so the engine caches it by content hash and one
+index serves every audit of the same tree.
+
+Invariant: the extractor never walks expressions except where a cheap text test says
+there is something to find (`environ`/`getenv` for environment reads). Statements are
+few; expressions are most of a tree, and walking them all would cost as much as the parse
+(benchmarks/ssot_index.py has the figures).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from analyzers.source import ParsedFile, walk
+
+FAMILY = "ssot"
+
+CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
+"""Module-level names written as constants (PEP 8)."""
+
+MAX_KEY_CHARS = 200
+"""Longer literal values are keyed by a digest, so a big table costs a few bytes."""
+SHOWN_CHARS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A literal value, keyed so that equal values have equal keys across files."""
+
+    key: str
+    shown: str
+    """How the value reads in a message (shortened)."""
+    distinctive: bool
+    """Specific enough that two equal copies are one fact written twice, not chance."""
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    name: str
+    kind: str
+    """"function" or "class"."""
+    line: int
+    """The `def`/`class` keyword's line (decorators come before it)."""
+    column: int
+    end_line: int
+    params: tuple[str, ...]
+    fingerprint: str
+    """Digest of the body's code with docstring, comments and indentation removed."""
+    stub: bool
+    """An overload, a protocol or abstract stub, or a body of only `...`/`pass`/docstring:
+    an interface, not a second implementation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    name: str
+    line: int
+    column: int
+    end_line: int
+    value: Literal
+
+
+@dataclass(frozen=True, slots=True)
+class EnvRead:
+    line: int
+    column: int
+    end_line: int
+    function: str
+    """How it reads the environment, e.g. `os.getenv` or `os.environ[]`."""
+    key: str | None
+    """The variable's name when it is a literal."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRef:
+    module: str
+    """The module named after `import`/`from` ("" for `from . import x`)."""
+    level: int
+    """Leading dots of a relative import; 0 for absolute."""
+    names: tuple[str, ...]
+    """Names after `from ... import`; empty for `import module`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFacts:
+    definitions: tuple[Definition, ...]
+    constants: tuple[Constant, ...]
+    env_reads: tuple[EnvRead, ...]
+    imports: tuple[ImportRef, ...]
+
+
+def module_facts(parsed: ParsedFile) -> ModuleFacts:
+    definitions: list[Definition] = []
+    constants: list[Constant] = []
+    for statement in parsed.tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            definitions.append(_definition(statement, parsed))
+        else:
+            constants.extend(_constants(statement, parsed))
+    return ModuleFacts(
+        definitions=tuple(definitions),
+        constants=tuple(constants),
+        env_reads=tuple(_env_reads(parsed)) if _may_read_env(parsed.text) else (),
+        imports=tuple(_imports(parsed.tree)),
+    )
+
+
+# --- literal values ---------------------------------------------------------------------
+
+COMMON_WORDS = frozenset(
+    """
+    ascii utf-8 utf8 latin-1 latin1 default strict ignore replace backslashreplace
+    true false none null yes no on off enabled disabled enable disable auto
+    error errors warning warnings info debug critical notset
+    name names value values type types id key keys data text title label
+    get post put patch delete head options trace connect
+    utf-16 utf-32 surrogateescape surrogatepass xmlcharrefreplace
+    """.split()
+)
+"""Strings that many unrelated things spell the same way."""
+
+_ROUND_NUMBERS = frozenset(
+    {60, 100, 120, 128, 255, 256, 300, 360, 500, 512, 600, 1000, 1024, 2048, 3600, 4096,
+     8192, 10000, 16384, 32768, 65535, 65536, 86400, 100000, 604800, 1000000}
+)
+"""Numbers that recur for unrelated reasons (units, sizes, powers)."""
+
+MIN_DISTINCTIVE_STRING = 6
+
+
+def literal(node: ast.expr) -> Literal | None:
+    """The value of a literal expression (constants and containers of them), or None."""
+    key = _key(node)
+    if key is None:
+        return None
+    shown = key if len(key) <= SHOWN_CHARS else key[: SHOWN_CHARS - 1] + "…"
+    if len(key) > MAX_KEY_CHARS:
+        key = "#" + hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=12).hexdigest()
+    return Literal(key, shown, _distinctive(node))
+
+
+def _key(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant):
+        if node.value is Ellipsis:
+            return None
+        return repr(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _key(node.operand)
+        if inner is None or not isinstance(node.operand, ast.Constant):
+            return None
+        return ("-" if isinstance(node.op, ast.USub) else "+") + inner
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        keys = [_key(element) for element in node.elts]
+        if any(k is None for k in keys):
+            return None
+        parts = [k for k in keys if k is not None]
+        if isinstance(node, ast.Set):
+            return "{" + ", ".join(sorted(parts)) + "}"
+        opening, closing = ("(", ")") if isinstance(node, ast.Tuple) else ("[", "]")
+        return opening + ", ".join(parts) + closing
+    if isinstance(node, ast.Dict):
+        pairs = []
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
+            key = _key(key_node) if key_node is not None else None
+            value = _key(value_node)
+            if key is None or value is None:
+                return None
+            pairs.append(f"{key}: {value}")
+        return "{" + ", ".join(sorted(pairs)) + "}"
+    return None
+
+
+def _distinctive(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return _distinctive_scalar(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+        return _distinctive_scalar(node.operand.value)
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return len(node.elts) >= 2 and sum(_distinctive(e) for e in node.elts) >= 2
+    if isinstance(node, ast.Dict):
+        return len(node.keys) >= 2 and any(_distinctive(v) for v in node.values)
+    return False
+
+
+def _distinctive_scalar(value: object) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int):
+        return abs(value) >= 1000 and abs(value) not in _ROUND_NUMBERS and value % 1000 != 0
+    if isinstance(value, float):
+        return len(repr(value).strip("-0.")) >= 4
+    if isinstance(value, str | bytes):
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        stripped = text.strip()
+        return (
+            len(stripped) >= MIN_DISTINCTIVE_STRING
+            and stripped.lower() not in COMMON_WORDS
+            and "\n" not in stripped
+            and "%" not in stripped
+            and "{" not in stripped
+            and not stripped.isspace()
+        )
+    return False
+
+
+# --- definitions and constants ----------------------------------------------------------
+
+_STUB_DECORATORS = frozenset({"overload", "abstractmethod", "abc.abstractmethod",
+                              "typing.overload", "typing_extensions.overload"})
+_PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+
+
+def _definition(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+    parsed: ParsedFile,
+) -> Definition:
+    if isinstance(node, ast.ClassDef):
+        kind = "class"
+        params: tuple[str, ...] = ()
+        stub = any(parsed.qualified_name(base) in _PROTOCOLS for base in node.bases)
+    else:
+        kind = "function"
+        arguments = node.args
+        params = tuple(
+            a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+        )
+        decorators = {parsed.qualified_name(d) for d in node.decorator_list}
+        stub = bool(decorators & _STUB_DECORATORS) or _empty_body(node.body)
+    return Definition(
+        name=node.name,
+        kind=kind,
+        line=node.lineno,
+        column=parsed.column(node),
+        end_line=node.end_lineno or node.lineno,
+        params=params,
+        fingerprint=_fingerprint(node, parsed),
+        stub=stub,
+    )
+
+
+def _empty_body(body: list[ast.stmt]) -> bool:
+    for statement in body:
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # a docstring or `...`
+        if isinstance(statement, ast.Raise) and statement.exc is not None:
+            exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
+_COMMENT = re.compile(r"\s+#.*$")
+
+
+def _fingerprint(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, parsed: ParsedFile
+) -> str:
+    """Source text of the body without docstring, comments, blank lines and indentation:
+    cheap (no tree walk) and equal for copies that differ only in layout and name."""
+    body = node.body
+    if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str) and len(body) > 1):
+        body = body[1:]
+    first, last = body[0].lineno, node.end_lineno or body[-1].lineno
+    digest = hashlib.blake2b(digest_size=8)
+    for text in parsed.lines[first - 1 : last]:
+        stripped = text.strip()
+        if stripped and not stripped.startswith("#"):
+            digest.update(_COMMENT.sub("", stripped).encode("utf-8", "replace"))
+            digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:
+    if isinstance(statement, ast.Assign):
+        targets = [t for t in statement.targets if isinstance(t, ast.Name)]
+        value: ast.expr | None = statement.value
+    elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        targets = [statement.target]
+        value = statement.value
+    else:
+        return
+    if value is None:
+        return
+    names = [t.id for t in targets if CONSTANT_NAME.match(t.id)]
+    if not names:
+        return
+    value_literal = literal(value)
+    if value_literal is None:
+        return
+    for name in names:
+        yield Constant(
+            name=name,
+            line=statement.lineno,
+            column=parsed.column(statement),
+            end_line=statement.end_lineno or statement.lineno,
+            value=value_literal,
+        )
+
+
+# --- environment reads ------------------------------------------------------------------
+
+_ENV_CALLS = {
+    "os.getenv": "os.getenv",
+    "os.getenvb": "os.getenvb",
+    "os.environ.get": "os.environ.get",
+    "os.environ.setdefault": "os.environ.setdefault",
+    "os.environ.pop": "os.environ.pop",
+    "os.environb.get": "os.environb.get",
+    "os.environ.copy": "os.environ.copy",
+}
+_ENVIRON = frozenset({"os.environ", "os.environb"})
+
+
+def _may_read_env(text: str) -> bool:
+    return "environ" in text or "getenv" in text
+
+
+def _env_reads(parsed: ParsedFile) -> Iterator[EnvRead]:
+    for node in walk(parsed.tree):
+        if isinstance(node, ast.Call):
+            function = _ENV_CALLS.get(parsed.qualified_name(node.func) or "")
+            if function is not None:
+                key = node.args[0] if node.args else None
+                yield _env_read(node, function, key, parsed)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            if parsed.qualified_name(node.value) in _ENVIRON:
+                yield _env_read(node, "os.environ[]", node.slice, parsed)
+        elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
+            if (isinstance(node.ops[0], ast.In | ast.NotIn)
+                    and parsed.qualified_name(node.comparators[0]) in _ENVIRON):
+                yield _env_read(node, "in os.environ", node.left, parsed)
+
+
+def _env_read(node: ast.expr, function: str, key: ast.expr | None, parsed: ParsedFile
+              ) -> EnvRead:
+    name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    return EnvRead(
+        line=node.lineno,
+        column=parsed.column(node),
+        end_line=node.end_lineno or node.lineno,
+        function=function,
+        key=name,
+    )
+
+
+# --- imports ----------------------------------------------------------------------------
+
+
+def _imports(tree: ast.Module) -> Iterator[ImportRef]:
+    """Every import statement, at any depth, visiting statements only (lazy imports in
+    functions count: they still make the module a neighbour)."""
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                yield ImportRef(alias.name, 0, ())
+        elif isinstance(statement, ast.ImportFrom):
+            yield ImportRef(
+                statement.module or "", statement.level, tuple(a.name for a in statement.names)
+            )
+        else:
+            stack.extend(reversed(_child_statements(statement)))
+
+
+def _child_statements(statement: ast.stmt) -> list[ast.stmt]:
+    children: list[ast.stmt] = []
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(statement, field, None)
+        if isinstance(block, list):
+            children.extend(block)
+    for handler in getattr(statement, "handlers", ()):
+        children.extend(handler.body)
+    for case in getattr(statement, "cases", ()):
+        children.extend(case.body)
+    return children

@@ -1,0 +1,121 @@
+"""The GitHub App's settings: the only module that reads `os.environ`.
+
+Invariant: a `Settings` never reaches a log line or an exception message in full; its
+`repr` hides the private key and the webhook secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_PORT = 8080
+
+
+class SettingsError(Exception):
+    """A required setting is missing or malformed; the message names it (never its value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    app_id: str
+    private_key: str = field(repr=False)
+    """PEM text of the App's RSA private key."""
+    webhook_secret: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    sentry_dsn: str | None = field(default=None, repr=False)
+    port: int = DEFAULT_PORT
+
+    # Tunables; the defaults suit github.com, tests shrink the waits.
+    request_timeout: float = 30.0
+    """Seconds for one GitHub request, connect to last byte."""
+    max_attempts: int = 5
+    """Tries per GitHub request on 5xx, network errors and secondary rate limits."""
+    backoff_base: float = 0.5
+    """First retry waits about this long (jittered), doubling per attempt."""
+    max_wait: float = 60.0
+    """The longest single wait for `Retry-After`/`x-ratelimit-reset`; longer ones fail."""
+    concurrency_per_installation: int = 8
+    """GitHub requests in flight per installation."""
+    audit_processes: int = max(1, (os.cpu_count() or 2) - 1)
+    """Processes that run the CPU-bound audit."""
+    concurrent_audits: int = 4
+    """Pull requests audited at once (gathering, auditing and publishing)."""
+    delivery_ttl: float = 3600.0
+    """Seconds a delivery id is remembered to drop GitHub's redeliveries."""
+    max_archive_bytes: int = 200 * 1024 * 1024
+    """A base tarball over this size is not fetched; the audit runs without context."""
+    cache_bytes: int = 512 * 1024 * 1024
+    """Memory for immutable objects by sha (blobs, base tarballs)."""
+    max_annotations: int = 1000
+    """Annotations sent per check run (50 per request)."""
+    shutdown_grace: float = 20.0
+    """Seconds running audits get to finish when the server stops."""
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings; raise `SettingsError` naming the first missing or bad one."""
+    env = os.environ if environ is None else environ
+    app_id = _required(env, "GITHUB_APP_ID")
+    if not app_id.isdigit():
+        raise SettingsError("GITHUB_APP_ID must be the App's numeric id")
+    return Settings(
+        app_id=app_id,
+        private_key=_private_key(env),
+        webhook_secret=_required(env, "GITHUB_WEBHOOK_SECRET"),
+        api_url=_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL),
+        sentry_dsn=env.get("SENTRY_DSN") or None,
+        port=_port(env.get("PORT")),
+    )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"{name} is not set")
+    return value
+
+
+def _private_key(env: Mapping[str, str]) -> str:
+    text = env.get("GITHUB_PRIVATE_KEY", "").strip()
+    name = "GITHUB_PRIVATE_KEY"
+    if not text:
+        location = env.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
+        if not location:
+            raise SettingsError("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is not set")
+        name = "GITHUB_PRIVATE_KEY_PATH"
+        try:
+            text = Path(location).read_text(encoding="ascii", errors="replace").strip()
+        except OSError as exc:
+            raise SettingsError(f"GITHUB_PRIVATE_KEY_PATH cannot be read: {exc.strerror}"
+                                ) from None
+    # Platforms that cannot hold newlines in variables get "\n" escapes.
+    text = text.replace("\\n", "\n") + "\n"
+    try:
+        key = serialization.load_pem_private_key(text.encode("ascii", "replace"), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise SettingsError(f"{name} is not a PEM private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise SettingsError(f"{name} is not an RSA key (GitHub Apps sign with RS256)")
+    return text
+
+
+def _api_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise SettingsError("GITHUB_API_URL must start with https:// (or http://)")
+    return value.rstrip("/")
+
+
+def _port(value: str | None) -> int:
+    if value is None or not value.strip():
+        return DEFAULT_PORT
+    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError("PORT must be a number from 1 to 65535")
+    return int(value)

@@ -56,6 +56,8 @@ class Settings:
     """Memory for immutable objects by sha (blobs, base tarballs)."""
     max_annotations: int = 1000
     """Annotations sent per check run (50 per request)."""
+    time_scale: float = 1.0
+    """Multiplies every retry and rate-limit wait; tests and benchmarks shrink it."""
     shutdown_grace: float = 20.0
     """Seconds running audits get to finish when the server stops."""
 

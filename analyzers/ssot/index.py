@@ -56,6 +56,9 @@ class Definition:
     stub: bool
     """An overload, a protocol or abstract stub, or a body of only `...`/`pass`/docstring:
     an interface, not a second implementation."""
+    wraps: bool
+    """Extends or delegates to a same-named definition it imports (`class Form(BaseForm)`
+    after `from x import Form as BaseForm`, `def dumps(...): return json.dumps(...)`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +102,10 @@ class ModuleFacts:
 def module_facts(parsed: ParsedFile) -> ModuleFacts:
     definitions: list[Definition] = []
     constants: list[Constant] = []
+    aliases = _import_aliases(parsed.tree)
     for statement in parsed.tree.body:
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            definitions.append(_definition(statement, parsed))
+            definitions.append(_definition(statement, parsed, aliases))
         else:
             constants.extend(_constants(statement, parsed))
     return ModuleFacts(
@@ -114,16 +118,15 @@ def module_facts(parsed: ParsedFile) -> ModuleFacts:
 
 # --- literal values ---------------------------------------------------------------------
 
-COMMON_WORDS = frozenset(
-    """
-    ascii utf-8 utf8 latin-1 latin1 default strict ignore replace backslashreplace
-    true false none null yes no on off enabled disabled enable disable auto
-    error errors warning warnings info debug critical notset
-    name names value values type types id key keys data text title label
-    get post put patch delete head options trace connect
-    utf-16 utf-32 surrogateescape surrogatepass xmlcharrefreplace
-    """.split()
-)
+COMMON_WORDS = frozenset({
+    "ascii", "utf-8", "utf8", "latin-1", "latin1", "utf-16", "utf-32", "default", "strict",
+    "ignore", "replace", "backslashreplace", "surrogateescape", "surrogatepass",
+    "xmlcharrefreplace", "true", "false", "none", "null", "yes", "no", "on", "off", "enabled",
+    "disabled", "enable", "disable", "auto", "error", "errors", "warning", "warnings", "info",
+    "debug", "critical", "notset", "name", "names", "value", "values", "type", "types", "id",
+    "key", "keys", "data", "text", "title", "label", "get", "post", "put", "patch", "delete",
+    "head", "options", "trace", "connect",
+})
 """Strings that many unrelated things spell the same way."""
 
 _ROUND_NUMBERS = frozenset(
@@ -220,11 +223,19 @@ _PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
 def _definition(
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
     parsed: ParsedFile,
+    aliases: dict[str, set[str]],
 ) -> Definition:
+    same_name_imports = aliases.get(node.name, set())
     if isinstance(node, ast.ClassDef):
         kind = "class"
         params: tuple[str, ...] = ()
         stub = any(parsed.qualified_name(base) in _PROTOCOLS for base in node.bases)
+        markers: tuple[str, ...] = ()
+        extends = any(
+            (isinstance(base, ast.Name) and base.id in same_name_imports)
+            or (isinstance(base, ast.Attribute) and base.attr == node.name)
+            for base in node.bases
+        )
     else:
         kind = "function"
         arguments = node.args
@@ -233,6 +244,9 @@ def _definition(
         )
         decorators = {parsed.qualified_name(d) for d in node.decorator_list}
         stub = bool(decorators & _STUB_DECORATORS) or _empty_body(node.body)
+        markers = (f".{node.name}(", *(f"{a}(" for a in same_name_imports if a != node.name))
+        extends = False
+    fingerprint, delegates = _digest(node, parsed, markers)
     return Definition(
         name=node.name,
         kind=kind,
@@ -240,9 +254,21 @@ def _definition(
         column=parsed.column(node),
         end_line=node.end_lineno or node.lineno,
         params=params,
-        fingerprint=_fingerprint(node, parsed),
+        fingerprint=fingerprint,
         stub=stub,
+        wraps=extends or delegates,
     )
+
+
+def _import_aliases(tree: ast.Module) -> dict[str, set[str]]:
+    """Original imported name -> the local names it is bound to, for top-level
+    `from ... import` statements (relative ones included)."""
+    aliases: dict[str, set[str]] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom):
+            for alias in statement.names:
+                aliases.setdefault(alias.name, set()).add(alias.asname or alias.name)
+    return aliases
 
 
 def _empty_body(body: list[ast.stmt]) -> bool:
@@ -262,23 +288,29 @@ def _empty_body(body: list[ast.stmt]) -> bool:
 _COMMENT = re.compile(r"\s+#.*$")
 
 
-def _fingerprint(
-    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, parsed: ParsedFile
-) -> str:
-    """Source text of the body without docstring, comments, blank lines and indentation:
-    cheap (no tree walk) and equal for copies that differ only in layout and name."""
+def _digest(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+    parsed: ParsedFile,
+    delegation_markers: tuple[str, ...],
+) -> tuple[str, bool]:
+    """A fingerprint of the body (its code without docstring, comments, blank lines and
+    indentation: no tree walk, and equal for copies that differ only in layout), and
+    whether the body calls a same-named function elsewhere (a wrapper)."""
     body = node.body
     if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str) and len(body) > 1):
         body = body[1:]
     first, last = body[0].lineno, node.end_lineno or body[-1].lineno
     digest = hashlib.blake2b(digest_size=8)
+    delegates = False
     for text in parsed.lines[first - 1 : last]:
         stripped = text.strip()
         if stripped and not stripped.startswith("#"):
-            digest.update(_COMMENT.sub("", stripped).encode("utf-8", "replace"))
+            code = _COMMENT.sub("", stripped)
+            digest.update(code.encode("utf-8", "replace"))
             digest.update(b"\n")
-    return digest.hexdigest()
+            delegates = delegates or any(marker in code for marker in delegation_markers)
+    return digest.hexdigest(), delegates
 
 
 def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:
@@ -336,10 +368,10 @@ def _env_reads(parsed: ParsedFile) -> Iterator[EnvRead]:
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             if parsed.qualified_name(node.value) in _ENVIRON:
                 yield _env_read(node, "os.environ[]", node.slice, parsed)
-        elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
-            if (isinstance(node.ops[0], ast.In | ast.NotIn)
-                    and parsed.qualified_name(node.comparators[0]) in _ENVIRON):
-                yield _env_read(node, "in os.environ", node.left, parsed)
+        elif (isinstance(node, ast.Compare) and len(node.comparators) == 1
+              and isinstance(node.ops[0], ast.In | ast.NotIn)
+              and parsed.qualified_name(node.comparators[0]) in _ENVIRON):
+            yield _env_read(node, "in os.environ", node.left, parsed)
 
 
 def _env_read(node: ast.expr, function: str, key: ast.expr | None, parsed: ParsedFile

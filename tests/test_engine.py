@@ -1,0 +1,145 @@
+"""The engine's contract: suppressions, config, changed lines, hostile input."""
+
+from __future__ import annotations
+
+from analyzers import AuditRequest, ChangeStatus, FileChange, Mode, audit
+from analyzers.config import load_config
+from analyzers.diff import added_lines, parse_git_diff
+from analyzers.model import Severity, SuppressionKind
+
+SWALLOW = "try:\n    run()\nexcept Exception:{comment}\n    pass\n"
+
+
+def audit_text(text: str, *, changed: frozenset[int] | None = None,
+               config: str | None = None, path: str = "app/mod.py"):
+    change = FileChange(path, ChangeStatus.ADDED, text.encode(), changed_lines=changed)
+    return audit(AuditRequest(changes=(change,), config_text=config))
+
+
+def rules(result) -> list[tuple[str, int, bool]]:
+    return [(f.rule, f.line, f.suppressed) for f in result.findings]
+
+
+def test_suppression_with_a_reason_suppresses_and_keeps_the_finding_listed() -> None:
+    result = audit_text(SWALLOW.format(comment="  # ssot: ignore[SF102] worker restarts"))
+    assert rules(result) == [("SF102", 3, True)]
+    assert result.findings[0].suppression is not None
+    assert result.findings[0].suppression.kind is SuppressionKind.COMMENT
+    assert result.findings[0].suppression.reason == "worker restarts"
+    assert result.verdict.value == "GO"
+    assert result.stats.suppressed == 1
+
+
+def test_suppression_without_a_reason_still_suppresses_but_warns() -> None:
+    result = audit_text(SWALLOW.format(comment="  # ssot: ignore[SF102]"))
+    assert rules(result) == [("SF102", 3, True), ("SX005", 3, False)]
+    assert result.verdict.value == "GO"
+
+
+def test_unused_and_unknown_suppressions_are_reported() -> None:
+    result = audit_text("x = 1  # ssot: ignore[SF102, SF999] old\n")
+    messages = [(f.rule, f.message) for f in result.findings]
+    assert ("SX006", "`ssot: ignore[SF102]` suppresses nothing on this line") in messages
+    assert ("SX006", "`ssot: ignore[SF999]` names no known rule") in messages
+
+
+def test_suppression_comment_inside_a_string_is_not_a_suppression() -> None:
+    text = 'HELP = "write # ssot: ignore[SF102] why"\n' + SWALLOW.format(comment="")
+    assert rules(audit_text(text)) == [("SF102", 4, False)]
+
+
+def test_only_findings_touching_changed_lines_count() -> None:
+    text = SWALLOW.format(comment="") + "\nVALUE = 2\n"
+    assert rules(audit_text(text, changed=frozenset({6}))) == []
+    assert rules(audit_text(text, changed=frozenset({4}))) == [("SF102", 3, False)]
+
+
+def test_config_severity_off_select_and_ignore() -> None:
+    text = SWALLOW.format(comment="")
+    off = '[tool.ssot]\nseverity = { SF102 = "off" }\n'
+    assert rules(audit_text(text, config=off)) == []
+    demoted = audit_text(text, config='[tool.ssot]\nseverity = { SF102 = "warning" }\n')
+    assert demoted.findings[0].severity is Severity.WARNING
+    assert demoted.verdict.value == "GO"
+    assert rules(audit_text(text, config='[tool.ssot]\nignore = ["SF"]\n')) == []
+    assert rules(audit_text(text, config='[tool.ssot]\nselect = ["SS"]\n')) == []
+
+
+def test_bad_config_values_name_the_key_and_line_and_keep_defaults() -> None:
+    config_text = (
+        "[project]\nname = 'x'\n\n[tool.ssot]\nmax-file-bytes = -3\nselect = ['XX1']\n"
+        "exclude = ['gen/**']\n"
+    )
+    config, problems = load_config(config_text, "pyproject.toml")
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [
+        (5, "bad value for `max-file-bytes`"),
+        (6, "bad value for `select`"),
+    ]
+    assert config.max_file_bytes == 1024 * 1024
+    assert config.exclude == ("gen/**",)
+
+
+def test_acceptable_duplicates_need_a_reason() -> None:
+    text = "[[tool.ssot.acceptable-duplicates]]\nnames = ['get_env']\n"
+    _, problems = load_config(text, "pyproject.toml")
+    assert "a non-empty `reason` is required" in problems[0].message
+    assert problems[0].line == 1
+
+
+def test_ssot_toml_uses_top_level_keys() -> None:
+    config, problems = load_config("exclude = ['x/**']\n", ".ssot.toml")
+    assert problems == []
+    assert config.exclude == ("x/**",)
+
+
+def test_all_mode_counts_every_line() -> None:
+    change = FileChange("a.py", ChangeStatus.ADDED, SWALLOW.format(comment="").encode(),
+                        changed_lines=frozenset())
+    result = audit(AuditRequest(changes=(change,), mode=Mode.ALL))
+    assert rules(result) == []  # the caller says which lines count: here none
+    whole = FileChange("a.py", ChangeStatus.ADDED, SWALLOW.format(comment="").encode())
+    assert rules(audit(AuditRequest(changes=(whole,), mode=Mode.ALL))) == [("SF102", 3, False)]
+
+
+def test_hostile_input_yields_notes_and_never_raises() -> None:
+    cases = {
+        "deep_binop.py": ("y = " + " + ".join(f"a{i}" for i in range(10_000))).encode(),
+        "deep_unary.py": ("y = " + "-" * 50_000 + "x").encode(),
+        "deep_lambda.py": ("y = " + "lambda: " * 20_000 + "x").encode(),
+        "deep_attr.py": ("y = x" + ".a" * 20_000).encode(),
+        "brackets.py": ("x = " + "[" * 5_000 + "]" * 5_000).encode(),
+        "indent.py": "".join(" " * i + "if x:\n" for i in range(150)).encode(),
+        "bad_cookie.py": b"# -*- coding: klingon -*-\nx = 1\n",
+        "bad_utf8.py": b"x = '\xff\xfe'\n",
+        "nul.py": b"x = 1\x00\n",
+        "empty.py": b"",
+        "bom.py": b"\xef\xbb\xbfx = 1\n",
+    }
+    changes = tuple(FileChange(p, ChangeStatus.ADDED, d) for p, d in cases.items())
+    result = audit(AuditRequest(changes=changes))
+    noted = {f.path for f in result.findings if f.rule.startswith("SX")}
+    assert noted == set(cases) - {"empty.py", "bom.py"}
+    assert result.stats.files_analyzed == len(cases)
+
+
+def test_unified_diff_hunks_give_head_line_numbers() -> None:
+    patch = "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n@@ -10,0 +12,2 @@\n+x\n+y\n\\ No newline\n"
+    assert added_lines(patch) == {2, 3, 12, 13}
+
+
+def test_git_diff_parser_reads_renames_additions_deletions_and_quoted_paths() -> None:
+    text = (
+        "diff --git a/old.py b/new.py\nsimilarity index 90%\nrename from old.py\n"
+        "rename to new.py\n--- a/old.py\n+++ b/new.py\n@@ -3 +3 @@\n-a\n+b\n"
+        "diff --git a/gone.py b/gone.py\ndeleted file mode 100644\n--- a/gone.py\n"
+        "+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
+        'diff --git "a/caf\\303\\251.py" "b/caf\\303\\251.py"\nnew file mode 100644\n'
+        '--- /dev/null\n+++ "b/caf\\303\\251.py"\n@@ -0,0 +1,2 @@\n+++x\n+y\n'
+    )
+    files = {f.path: f for f in parse_git_diff(text)}
+    assert files["new.py"].status.value == "renamed"
+    assert files["new.py"].old_path == "old.py"
+    assert files["new.py"].added_lines == {3}
+    assert files["gone.py"].status.value == "deleted"
+    assert files["café.py"].status.value == "added"
+    assert files["café.py"].added_lines == {1, 2}

@@ -277,16 +277,8 @@ def _note(rule_id: str, path: str, line: int, message: str, suggestion: str = ""
         column=1,
         end_line=line,
         message=message,
-        suggestion=suggestion or _use_instead(rule),
+        suggestion=suggestion or rule.section("Use instead"),
     )
-
-
-def _use_instead(rule: type[RuleMeta]) -> str:
-    doc = (rule.__doc__ or "").strip().splitlines()
-    for number, line in enumerate(doc):
-        if line.strip().lower().startswith("use instead") and number + 1 < len(doc):
-            return doc[number + 1].strip()
-    return ""
 
 
 def _config_finding(path: str, problem: ConfigProblem) -> Finding:

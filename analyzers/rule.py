@@ -44,13 +44,22 @@ class RuleMeta:
     severity: ClassVar[Severity]
 
     @classmethod
+    def section(cls, title: str) -> str:
+        """One section of the docstring (e.g. "What it does"), as one line of text."""
+        lines = (cls.__doc__ or "").strip().splitlines()
+        out: list[str] = []
+        for line in lines:
+            if out and not line.strip():
+                break
+            if out:
+                out.append(line.strip())
+            elif line.strip().lower().rstrip(":?") == title.lower().rstrip(":?"):
+                out.append("")
+        return " ".join(out).strip()
+
+    @classmethod
     def summary(cls) -> str:
-        """The first line of the docstring's *What it does* section."""
-        doc = (cls.__doc__ or "").strip().splitlines()
-        for number, line in enumerate(doc):
-            if line.strip().lower().startswith("what it does") and number + 1 < len(doc):
-                return doc[number + 1].strip()
-        return doc[0] if doc else cls.name
+        return cls.section("What it does") or cls.name
 
 
 class FileRule(RuleMeta, ABC):

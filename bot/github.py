@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import email.utils
 import logging
 import random
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
 import cachetools
 import jwt
-from gidgethub import BadRequest, GitHubBroken, HTTPException, sansio
+from gidgethub import BadRequest, HTTPException, sansio
 from gidgethub.aiohttp import GitHubAPI
 
 from analyzers.model import ChangeStatus
@@ -57,11 +58,11 @@ WRITE_ROLES = frozenset({"admin", "maintain", "write"})
 Conclusion = Literal["success", "failure", "neutral"]
 
 
-class GitHubUnavailable(Exception):
+class GitHubUnavailableError(Exception):
     """GitHub did not answer usefully after every retry (network errors or timeouts)."""
 
 
-class ArchiveTooLarge(Exception):
+class ArchiveTooLargeError(Exception):
     """A tarball is larger than `Settings.max_archive_bytes`."""
 
 
@@ -169,7 +170,7 @@ def web_url(api_url: str) -> str:
 
 def backoff(attempt: int, settings: Settings) -> float:
     """Jittered exponential backoff before retry number `attempt` (1-based)."""
-    return float(settings.backoff_base * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto
+    return float(settings.backoff_base * 2 ** (attempt - 1) * random.uniform(0.5, 1.0))
 
 
 def retry_wait(status: int, headers: Mapping[str, str], message: str, attempt: int,
@@ -250,13 +251,13 @@ class GitHubClient(GitHubAPI):
                     method, url, headers=request_headers, data=body, timeout=timeout
                 ) as response:
                     if max_bytes is not None and (response.content_length or 0) > max_bytes:
-                        raise ArchiveTooLarge(f"{response.content_length:,} bytes")
+                        raise ArchiveTooLargeError(f"{response.content_length:,} bytes")
                     data = await _read(response, max_bytes)
                     return response.status, response.headers, data
             except (aiohttp.ClientError, TimeoutError) as exc:
                 path = urllib.parse.urlsplit(url).path
                 if attempt == self._settings.max_attempts:
-                    raise GitHubUnavailable(
+                    raise GitHubUnavailableError(
                         f"{method} {path} failed {attempt} times: {type(exc).__name__}"
                     ) from None
                 wait = backoff(attempt, self._settings)
@@ -305,7 +306,7 @@ class GitHubClient(GitHubAPI):
                 ):
                     raise
             else:
-                raise GitHubUnavailable(f"GET {url}: unexpected status {status}")
+                raise GitHubUnavailableError(f"GET {url}: unexpected status {status}")
 
 
 async def _read(response: aiohttp.ClientResponse, max_bytes: int | None) -> bytes:
@@ -316,6 +317,297 @@ async def _read(response: aiohttp.ClientResponse, max_bytes: int | None) -> byte
     async for chunk in response.content.iter_chunked(1 << 16):
         size += len(chunk)
         if size > max_bytes:
-            raise ArchiveTooLarge(f"over {max_bytes:,} bytes")
+            raise ArchiveTooLargeError(f"over {max_bytes:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# --- the App and its installations ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    value: str
+    expires_at: float
+    """Seconds since the epoch."""
+
+
+class GitHubApp:
+    """One per process: credentials, caches and a client per installation."""
+
+    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
+        self.settings = settings
+        self._session = session
+        self._tokens: dict[int, _Token] = {}
+        self._token_locks: cachetools.LRUCache[int, asyncio.Lock] = cachetools.LRUCache(4096)
+        self._installations: cachetools.LRUCache[int, Installation] = cachetools.LRUCache(4096)
+        self._clock_offset = 0.0
+        self.etags: cachetools.LRUCache[str, Any] = cachetools.LRUCache(4096)
+        """gidgethub's conditional-request cache: URL -> (etag, last-modified, data, next)."""
+        self.objects: cachetools.LRUCache[tuple[str, ...], bytes] = cachetools.LRUCache(
+            settings.cache_bytes, getsizeof=len
+        )
+        """Immutable bytes by (kind, repo, sha[, path]): blobs, tarballs, files at a sha."""
+        self.comment_ids: cachetools.LRUCache[tuple[str, int], int] = cachetools.LRUCache(4096)
+        self._app_client = GitHubClient(
+            session, settings, authorization=self._bearer, unauthorized=self._adjust_clock,
+            limiter=asyncio.Semaphore(settings.concurrency_per_installation),
+        )
+
+    def app_jwt(self) -> str:
+        """An RS256 JWT for the App: `iat` backdated for clock drift, `exp` < 10 min ahead."""
+        now = int(time.time() + self._clock_offset)
+        claims = {"iat": now - JWT_BACKDATE, "exp": now + JWT_LIFETIME,
+                  "iss": self.settings.app_id}
+        return jwt.encode(claims, self.settings.private_key, algorithm="RS256")
+
+    async def _bearer(self) -> str:
+        return f"Bearer {self.app_jwt()}"
+
+    def _adjust_clock(self, headers: Mapping[str, str]) -> bool:
+        """A 401 for the JWT: if our clock is off from GitHub's, correct and retry once."""
+        try:
+            server_time = email.utils.parsedate_to_datetime(headers.get("date", "")).timestamp()
+        except (TypeError, ValueError):
+            return False
+        offset = server_time - time.time()
+        if abs(offset - self._clock_offset) < 30:
+            return False
+        logger.warning("clock skew with github corrected", extra={"skew_seconds": round(offset)})
+        self._clock_offset = offset
+        return True
+
+    async def token(self, installation: int) -> str:
+        lock = self._token_locks.get(installation)
+        if lock is None:
+            lock = self._token_locks[installation] = asyncio.Lock()
+        async with lock:
+            cached = self._tokens.get(installation)
+            if cached is not None and cached.expires_at - TOKEN_MARGIN > time.time():
+                return cached.value
+            data = await self._app_client.post(
+                f"/app/installations/{installation}/access_tokens", data={}
+            )
+            expires = datetime.datetime.fromisoformat(str(data["expires_at"])).timestamp()
+            self._tokens[installation] = _Token(str(data["token"]), expires)
+            logger.info("installation token minted", extra={
+                "installation_id": installation, "expires_in": round(expires - time.time()),
+            })
+            return str(data["token"])
+
+    def forget_token(self, installation: int) -> bool:
+        """Drop a token GitHub refused; True if there was one (worth one retry)."""
+        return self._tokens.pop(installation, None) is not None
+
+    def installation(self, installation: int) -> Installation:
+        found = self._installations.get(installation)
+        if found is None:
+            found = self._installations[installation] = Installation(self, installation)
+        return found
+
+    def client(self, installation: int, limiter: asyncio.Semaphore, *,
+               conditional: bool) -> GitHubClient:
+        async def authorization() -> str:
+            return f"token {await self.token(installation)}"
+
+        return GitHubClient(
+            self._session, self.settings, authorization=authorization,
+            unauthorized=lambda _headers: self.forget_token(installation),
+            limiter=limiter, cache=self.etags if conditional else None,
+        )
+
+
+class Installation:
+    """The operations the bot performs with one installation's token."""
+
+    def __init__(self, app: GitHubApp, installation: int) -> None:
+        self.app = app
+        self.id = installation
+        limiter = asyncio.Semaphore(app.settings.concurrency_per_installation)
+        self._api = app.client(installation, limiter, conditional=True)
+        """For GETs of things that change (PRs, lists): ETags make repeats free."""
+        self._raw = app.client(installation, limiter, conditional=False)
+        """For writes and immutable objects, which the bot caches by sha itself."""
+
+    # pull requests
+
+    async def pull(self, repo: str, number: int) -> PullRequest:
+        return PullRequest.from_json(await self._api.getitem(f"/repos/{repo}/pulls/{number}"))
+
+    async def open_pulls_with_head(self, repo: str, sha: str) -> list[PullRequest]:
+        """Open PRs whose head is `sha`; works for forks, whose check events list none."""
+        found = []
+        async for data in self._api.getiter(f"/repos/{repo}/pulls?state=open&per_page={PER_PAGE}"):
+            if data["head"]["sha"] == sha:
+                found.append(PullRequest.from_json(data))
+        return found
+
+    async def pull_files(self, repo: str, number: int) -> list[PullFile]:
+        files: list[PullFile] = []
+        url = f"/repos/{repo}/pulls/{number}/files?per_page={PER_PAGE}"
+        async for data in self._api.getiter(url):
+            files.append(PullFile.from_json(data))
+            if len(files) >= MAX_PULL_FILES:
+                break
+        return files
+
+    # contents
+
+    async def blob(self, repo: str, sha: str) -> bytes:
+        key = ("blob", repo, sha)
+        found = self.app.objects.get(key)
+        if found is None:
+            data = await self._raw.getitem(f"/repos/{repo}/git/blobs/{sha}")
+            found = base64.b64decode(data["content"]) if data.get("content") else b""
+            self.app.objects[key] = found
+        return found
+
+    async def file_at(self, repo: str, path: str, sha: str) -> bytes | None:
+        """A file's bytes at a commit, None if there is no such file."""
+        key = ("file", repo, sha, path)
+        found = self.app.objects.get(key)
+        if found is not None:
+            return found or None
+        url = f"/repos/{repo}/contents/{urllib.parse.quote(path)}?ref={sha}"
+        try:
+            data = await self._raw.getitem(url)
+        except BadRequest as exc:
+            if exc.status_code != 404:
+                raise
+            data = {}
+        found = base64.b64decode(data["content"]) if isinstance(data, dict) and data.get(
+            "type") == "file" and data.get("content") else b""
+        self.app.objects[key] = found  # b"" remembers "absent": the commit never changes
+        return found or None
+
+    async def first_file_at(self, repo: str, paths: Sequence[str], sha: str
+                            ) -> tuple[str, bytes] | None:
+        for path in paths:
+            data = await self.file_at(repo, path, sha)
+            if data is not None:
+                return path, data
+        return None
+
+    async def archive(self, repo: str, sha: str) -> bytes | None:
+        """The gzipped tarball of the repository at `sha`; None when over the size cap."""
+        key = ("tarball", repo, sha)
+        found = self.app.objects.get(key)
+        if found is None:
+            try:
+                found = await self._raw.get_bytes(
+                    f"/repos/{repo}/tarball/{sha}", accept=sansio.accept_format(),
+                    max_bytes=self.app.settings.max_archive_bytes,
+                )
+            except ArchiveTooLargeError as exc:
+                logger.warning("tarball too large", extra={"repo": repo, "reason": str(exc)})
+                return None
+            self.app.objects[key] = found
+        return found
+
+    # permissions and reactions
+
+    async def role(self, repo: str, user: str) -> str | None:
+        """The user's role on the repo (admin, maintain, write, triage, read), None if none."""
+        try:
+            data = await self._api.getitem(
+                f"/repos/{repo}/collaborators/{urllib.parse.quote(user)}/permission"
+            )
+        except BadRequest as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return str(data.get("role_name") or data.get("permission") or "") or None
+
+    async def react(self, repo: str, comment_id: int, content: str) -> None:
+        await self._raw.post(f"/repos/{repo}/issues/comments/{comment_id}/reactions",
+                             data={"content": content})
+
+    # check runs
+
+    async def start_check_run(self, repo: str, head_sha: str) -> int:
+        data = await self._raw.post(f"/repos/{repo}/check-runs", data={
+            "name": CHECK_NAME,
+            "head_sha": head_sha,
+            "status": "in_progress",
+            "started_at": _now_iso(),
+        })
+        return int(data["id"])
+
+    async def complete_check_run(self, repo: str, check_run: int, conclusion: Conclusion,
+                                 output: CheckRunOutput) -> int:
+        """Conclude a check run with every annotation (up to `max_annotations`), 50 per
+        request; the last request completes it, so it never shows half its annotations
+        as final. Returns the number of requests made."""
+        annotations = output.annotations[: self.app.settings.max_annotations]
+        batches = [annotations[i : i + ANNOTATIONS_PER_REQUEST]
+                   for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)] or [[]]
+        url = f"/repos/{repo}/check-runs/{check_run}"
+        title = output.title[:255]
+        summary = _clip(output.summary)
+        for batch in batches[:-1]:
+            await self._raw.patch(url, data={
+                "output": {"title": title, "summary": summary, "annotations": batch},
+            })
+        final: dict[str, Any] = {"title": title, "summary": summary}
+        if output.text:
+            final["text"] = _clip(output.text)
+        if batches[-1]:
+            final["annotations"] = batches[-1]
+        await self._raw.patch(url, data={
+            "status": "completed",
+            "conclusion": conclusion,
+            "completed_at": _now_iso(),
+            "output": final,
+            "actions": [RERUN_ACTION],
+        })
+        return len(batches)
+
+    # the sticky comment
+
+    async def upsert_comment(self, repo: str, number: int, body: str, marker: str) -> int:
+        """Edit our comment (found by `marker`) in place, or create it once."""
+        key = (repo, number)
+        known = self.app.comment_ids.get(key)
+        if known is not None:
+            try:
+                await self._raw.patch(f"/repos/{repo}/issues/comments/{known}",
+                                      data={"body": body})
+                return known
+            except BadRequest as exc:
+                if exc.status_code != 404:
+                    raise
+                del self.app.comment_ids[key]  # deleted by someone; look again
+        existing = await self.find_comment(repo, number, marker)
+        if existing is not None:
+            await self._raw.patch(f"/repos/{repo}/issues/comments/{existing.id}",
+                                  data={"body": body})
+            comment_id = existing.id
+        else:
+            data = await self._raw.post(f"/repos/{repo}/issues/{number}/comments",
+                                        data={"body": body})
+            comment_id = int(data["id"])
+        self.app.comment_ids[key] = comment_id
+        return comment_id
+
+    async def find_comment(self, repo: str, number: int, marker: str) -> Comment | None:
+        url = f"/repos/{repo}/issues/{number}/comments?per_page={PER_PAGE}"
+        async for data in self._api.getiter(url):
+            body = str(data.get("body") or "")
+            if body.startswith(marker):
+                return Comment(int(data["id"]), body)
+        return None
+
+    def blob_url(self, repo: str, sha: str) -> Callable[[str, int], str]:
+        return blob_url(web_url(self.app.settings.api_url), repo, sha)
+
+
+def _clip(text: str, limit: int = 65_535) -> str:
+    if len(text) <= limit:
+        return text
+    cut = "\n\n… (cut to fit GitHub's limit)"
+    return text[: limit - len(cut)] + cut
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+

@@ -1,0 +1,194 @@
+"""The repository as the SS2xx rules see it: every module's facts looked up by name and
+by value, the changed modules with their changed lines, and helpers shared by the rules
+(where a place ranks as the canonical one, how a finding is built)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TypeVar
+
+from analyzers import paths
+from analyzers.model import ChangeStatus, Finding, Related
+from analyzers.registry import Project
+from analyzers.rule import RuleMeta
+from analyzers.source import ParsedFile, parse
+from analyzers.ssot.index import FAMILY, Constant, Definition, ModuleFacts, module_facts
+from analyzers.ssot.neighbours import ModuleMap
+
+PERIPHERAL_PARTS = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks"})
+"""Folders of code that demonstrates or drives the project rather than being it."""
+MAX_RELATED = 3
+SOURCE_ROOTS = frozenset({"src", "lib"})
+"""Top folders that hold the packages rather than being one (src layout)."""
+
+
+def is_peripheral(path: str) -> bool:
+    """Tests, examples, docs and scripts: code that restates things on purpose."""
+    return paths.is_test_path(path) or any(
+        part in PERIPHERAL_PARTS for part in path.split("/")[:-1]
+    )
+
+
+def same_role(left: str, right: str) -> bool:
+    """Two modules that play the same part in parallel places (one `formats.py` per
+    locale, one `base.py` per database backend, `commands/*.py`, `migrations/*.py`):
+    they define the same names by design."""
+    left_dir, _, left_name = left.rpartition("/")
+    right_dir, _, right_name = right.rpartition("/")
+    if left_name == right_name and left_name != "__init__.py":
+        return True
+    if left_dir == right_dir:
+        return False
+    return bool(left_dir) and left_dir.rpartition("/")[2] == right_dir.rpartition("/")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedModule:
+    path: str
+    facts: ModuleFacts
+    changed_lines: frozenset[int] | None
+    head: bytes
+    base: bytes | None
+
+    def touches(self, line: int, end_line: int | None = None) -> bool:
+        if self.changed_lines is None:
+            return True
+        return any(n in self.changed_lines for n in range(line, (end_line or line) + 1))
+
+    @cached_property
+    def base_facts(self) -> ModuleFacts | None:
+        return _facts_of(self.path, self.base) if self.base is not None else None
+
+    @cached_property
+    def parsed(self) -> ParsedFile | None:
+        parsed = parse(self.path, self.head)
+        return parsed if isinstance(parsed, ParsedFile) else None
+
+    def existed_before(self, name: str) -> bool:
+        """True when the base version already defined `name` at the top level."""
+        base = self.base_facts
+        if base is None:
+            return False
+        return any(d.name == name for d in base.definitions) or any(
+            c.name == name for c in base.constants
+        )
+
+
+Placed = TypeVar("Placed", Definition, Constant)
+
+
+class RepoIndex:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.config = project.config
+        rank = {path: number for number, path in enumerate(project.neighbours)}
+        self._rank = rank
+        self.modules: dict[str, ModuleFacts] = {}
+        for path, families in project.facts.items():
+            facts = families.get(FAMILY)
+            if isinstance(facts, ModuleFacts):
+                self.modules[path] = facts
+        self._cap(project.config.index_max_files)
+        self.changed = tuple(self._changed_modules())
+        self.definitions: dict[str, list[tuple[str, Definition]]] = defaultdict(list)
+        self.constants_by_name: dict[str, list[tuple[str, Constant]]] = defaultdict(list)
+        self.constants_by_value: dict[str, list[tuple[str, Constant]]] = defaultdict(list)
+        for path, facts in self.modules.items():
+            for definition in facts.definitions:
+                self.definitions[definition.name].append((path, definition))
+            for constant in facts.constants:
+                self.constants_by_name[constant.name].append((path, constant))
+                self.constants_by_value[constant.value.key].append((path, constant))
+
+    def _cap(self, limit: int) -> None:
+        """Keep the changed modules, then neighbours, then the rest by path, up to `limit`
+        (index-max-files)."""
+        if len(self.modules) <= limit:
+            return
+        changed = {c.path for c in self.project.request.changes}
+        order = sorted(self.modules, key=lambda p: (p not in changed, self._rank.get(p, len(
+            self._rank)), p))
+        self.modules = {p: self.modules[p] for p in order[:limit]}
+
+    def _changed_modules(self) -> Iterable[ChangedModule]:
+        for change in self.project.request.changes:
+            facts = self.modules.get(change.path)
+            if facts is None or change.head is None or change.status is ChangeStatus.DELETED:
+                continue
+            yield ChangedModule(
+                change.path, facts, change.changed_lines, change.head, change.base
+            )
+
+    @cached_property
+    def module_map(self) -> ModuleMap:
+        return ModuleMap(self.modules)
+
+    def import_name(self, path: str) -> str:
+        """The dotted name to import `path` by (its shortest importable name)."""
+        names = self.module_map.names(path)
+        if len(names) > 1 and path.split("/")[0] in SOURCE_ROOTS:
+            return names[1]
+        return names[0]
+
+    def canonical_order(self, places: Iterable[tuple[str, Placed]]) -> list[tuple[str, Placed]]:
+        """Best candidates first: production code before tests and examples, neighbours
+        of the change before far modules, then by path."""
+        return sorted(
+            places,
+            key=lambda place: (
+                is_peripheral(place[0]),
+                self._rank.get(place[0], len(self._rank)),
+                place[0],
+                place[1].line,
+            ),
+        )
+
+    def finding(
+        self,
+        rule: type[RuleMeta],
+        path: str,
+        placed: Definition | Constant,
+        message: str,
+        suggestion: str,
+        related: Sequence[Related],
+        subject: str,
+    ) -> Finding:
+        return self.finding_at(
+            rule, path, placed.line, placed.column, placed.end_line, message, suggestion,
+            related, subject,
+        )
+
+    def finding_at(
+        self,
+        rule: type[RuleMeta],
+        path: str,
+        line: int,
+        column: int,
+        end_line: int,
+        message: str,
+        suggestion: str,
+        related: Sequence[Related],
+        subject: str | None,
+    ) -> Finding:
+        return Finding(
+            rule=rule.id,
+            name=rule.name,
+            principle=rule.principle,
+            severity=self.config.severity_of(rule.id, rule.severity),
+            path=path,
+            line=line,
+            column=column,
+            end_line=end_line,
+            message=message,
+            suggestion=suggestion,
+            related=tuple(related[:MAX_RELATED]),
+            subject=subject,
+        )
+
+
+def _facts_of(path: str, data: bytes) -> ModuleFacts | None:
+    parsed = parse(path, data)
+    return module_facts(parsed) if isinstance(parsed, ParsedFile) else None

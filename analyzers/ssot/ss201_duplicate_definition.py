@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzers.model import Finding, Principle, Related, Severity
+from analyzers.rule import RuleMeta
+from analyzers.ssot.index import Definition
+from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role
+
+CONVENTIONAL_NAMES = frozenset({
+    "main", "setup", "teardown", "setup_module", "teardown_module", "setup_function",
+    "teardown_function", "load_tests", "run", "cli",
+})
+"""Entry points every script or module may define for its own runner."""
+
+
+class DuplicateDefinition(RuleMeta):
+    """
+    What it does:
+        Flags a new top-level function or class whose name is already defined at the top
+        level of another module.
+
+    Why is this bad?
+        Two definitions of one name are two truths: callers pick one at random, fixes
+        land in one copy, and the copies drift. Search first, create second.
+
+    Example:
+        # app/billing.py, new
+        def get_env(name: str) -> str:
+            return os.environ[name]
+
+    Use instead:
+        from app.config import get_env
+    """
+
+    id = "SS201"
+    name = "duplicate-definition"
+    principle = Principle.SEARCH_FIRST
+    severity = Severity.ERROR
+
+
+def find(repo: RepoIndex) -> Iterator[Finding]:
+    for module in repo.changed:
+        for definition in module.facts.definitions:
+            if not module.touches(definition.line) or not _may_clash(definition):
+                continue
+            if module.existed_before(definition.name):
+                continue
+            existing = [
+                (path, other) for path, other in repo.definitions.get(definition.name, ())
+                if path != module.path and _same_concept(module.path, definition, path, other)
+            ]
+            if not existing or _is_plugin_convention(module.path, existing):
+                continue
+            ranked = repo.canonical_order(existing)
+            path, canonical = ranked[0]
+            where = f"{path}:{canonical.line}"
+            identical = canonical.fingerprint == definition.fingerprint
+            import_line = f"from {repo.import_name(path)} import {definition.name}"
+            yield repo.finding(
+                DuplicateDefinition,
+                module.path,
+                definition,
+                f"`{definition.name}` already exists at {where}"
+                + (" with the same body" if identical else "")
+                + "; this is a second definition of it",
+                f"import it (`{import_line}`), or rename this one if it means something else",
+                [Related(p, d.line, f"existing {d.kind} `{d.name}`") for p, d in ranked],
+                definition.name,
+            )
+
+
+def _may_clash(definition: Definition) -> bool:
+    name = definition.name
+    return not (
+        definition.stub
+        or definition.wraps
+        or name in CONVENTIONAL_NAMES
+        or (name.startswith("__") and name.endswith("__"))
+    )
+
+
+def _same_concept(new_path: str, new: Definition, path: str, other: Definition) -> bool:
+    """Whether `other` is a definition a reviewer would say `new` should have reused."""
+    if other.stub or other.wraps or other.kind != new.kind:
+        return False
+    if is_peripheral(new_path) and is_peripheral(path):
+        return False  # a test helper shadowing a test helper stays local to its tests
+    identical = other.fingerprint == new.fingerprint
+    if identical:
+        return True
+    if same_role(new_path, path):
+        return False  # parallel modules implement one interface by design
+    if is_peripheral(new_path) or is_peripheral(path):
+        return False  # tests and examples restate names on purpose; verbatim copies aside
+    return not new.name.startswith("_")  # private helpers are local unless copied verbatim
+
+
+def _is_plugin_convention(new_path: str, existing: list[tuple[str, Definition]]) -> bool:
+    """Two or more modules of the same folder already define the name: it is the
+    folder's convention (a command per module, a migration per module)."""
+    folder = new_path.rpartition("/")[0]
+    return sum(1 for path, _ in existing if path.rpartition("/")[0] == folder) >= 2

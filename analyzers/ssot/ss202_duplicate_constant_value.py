@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzers.model import Finding, Principle, Related, Severity
+from analyzers.rule import RuleMeta
+from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role
+
+
+class DuplicateConstantValue(RuleMeta):
+    """
+    What it does:
+        Flags a new module-level constant whose value (a distinctive literal, not `0`,
+        `True` or a short common word) equals a named constant in another module.
+
+    Why is this bad?
+        The value now has two homes. When one changes, the other silently keeps the old
+        value, and nothing ties them together.
+
+    Example:
+        # app/views.py, new
+        AUTH_COOKIE = "sessionid"   # app/config.py already has SESSION_COOKIE_NAME
+
+    Use instead:
+        from app.config import SESSION_COOKIE_NAME
+    """
+
+    id = "SS202"
+    name = "duplicate-constant-value"
+    principle = Principle.SINGLE_SOURCE_OF_TRUTH
+    severity = Severity.ERROR
+
+
+def find(repo: RepoIndex) -> Iterator[Finding]:
+    for module in repo.changed:
+        if is_peripheral(module.path):
+            continue  # tests state expected values on purpose
+        for constant in module.facts.constants:
+            if not constant.value.distinctive or not module.touches(constant.line):
+                continue
+            if module.existed_before(constant.name):
+                continue
+            existing = [
+                (path, other) for path, other in repo.constants_by_value[constant.value.key]
+                if path != module.path and not is_peripheral(path)
+                and not same_role(module.path, path)
+            ]
+            if not existing:
+                continue
+            ranked = repo.canonical_order(existing)
+            path, canonical = ranked[0]
+            import_line = f"from {repo.import_name(path)} import {canonical.name}"
+            yield repo.finding(
+                DuplicateConstantValue,
+                module.path,
+                constant,
+                f"`{constant.name} = {constant.value.shown}` repeats the value of "
+                f"`{canonical.name}` at {path}:{canonical.line}",
+                f"import it (`{import_line}`) instead of restating the value",
+                [Related(p, c.line, f"`{c.name}` has the same value") for p, c in ranked],
+                constant.name,
+            )

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzers.model import Finding, Principle, Related, Severity
+from analyzers.rule import RuleMeta
+from analyzers.ssot.index import Constant
+from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role
+
+MIN_NAME_CHARS = 8
+"""Shorter names without an underscore (`DEBUG`, `NAME`) mean different things in
+different modules; longer, compound names name one thing."""
+
+
+class ConflictingNamedValue(RuleMeta):
+    """
+    What it does:
+        Flags a new module-level constant that has the name of a constant in another
+        module but a different value.
+
+    Why is this bad?
+        Two truths for one name: which `MAX_UPLOAD_BYTES` applies depends on which module
+        a caller happened to import.
+
+    Example:
+        # app/upload.py, new
+        MAX_UPLOAD_BYTES = 5_000_000   # app/config.py says 10_000_000
+
+    Use instead:
+        from app.config import MAX_UPLOAD_BYTES
+    """
+
+    id = "SS203"
+    name = "conflicting-named-value"
+    principle = Principle.SINGLE_SOURCE_OF_TRUTH
+    severity = Severity.ERROR
+
+
+def find(repo: RepoIndex) -> Iterator[Finding]:
+    for module in repo.changed:
+        if is_peripheral(module.path):
+            continue
+        for constant in module.facts.constants:
+            if not _specific(constant) or not module.touches(constant.line):
+                continue
+            if module.existed_before(constant.name):
+                continue
+            existing = [
+                (path, other) for path, other in repo.constants_by_name[constant.name]
+                if path != module.path and other.value.key != constant.value.key
+                and not is_peripheral(path) and not same_role(module.path, path)
+            ]
+            if not existing:
+                continue
+            ranked = repo.canonical_order(existing)
+            path, canonical = ranked[0]
+            import_line = f"from {repo.import_name(path)} import {constant.name}"
+            yield repo.finding(
+                ConflictingNamedValue,
+                module.path,
+                constant,
+                f"`{constant.name}` is {constant.value.shown} here but "
+                f"{canonical.value.shown} at {path}:{canonical.line}",
+                f"keep one definition and import it (`{import_line}`), or give this one "
+                "a name that says how it differs",
+                [Related(p, c.line, f"`{c.name} = {c.value.shown}`") for p, c in ranked],
+                constant.name,
+            )
+
+
+def _specific(constant: Constant) -> bool:
+    name = constant.name
+    return not name.startswith("_") and ("_" in name or len(name) >= MIN_NAME_CHARS)

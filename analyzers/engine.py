@@ -43,6 +43,7 @@ from analyzers.registry import (
 )
 from analyzers.rule import FileRule, Hit, RuleMeta
 from analyzers.source import ParsedFile, ParseFailure, SuppressionComment, parse, walk
+from analyzers.ssot.neighbours import project_neighbours
 
 PYTHON_SUFFIXES = (".py",)
 _RULES_BY_ID: dict[str, type[RuleMeta]] = {rule.id: rule for rule in ALL_RULES}
@@ -100,7 +101,9 @@ def audit(
         findings.extend(analysis.findings)
     facts = {a.path: a.facts for a in analyses}
     facts.update(_context_facts(request, config, facts, map_files, facts_cache))
-    project = Project(request=request, config=config, analyses=tuple(analyses), facts=facts)
+    neighbours = project_neighbours([a.path for a in analyses], facts, config.max_neighbours)
+    project = Project(request=request, config=config, analyses=tuple(analyses), facts=facts,
+                      neighbours=neighbours)
     for check in CROSS_FILE_CHECKS:
         findings.extend(f for f in check(project) if _enabled(f, config))
     findings = _apply_suppressions(findings, analyses, config)

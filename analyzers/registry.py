@@ -12,6 +12,11 @@ from analyzers.notes import NOTES
 from analyzers.rule import FileRule, RuleMeta
 from analyzers.silent_failures import RULES as SILENT_FAILURE_RULES
 from analyzers.source import ParsedFile
+from analyzers.ssot import FILE_RULES as SSOT_FILE_RULES
+from analyzers.ssot.check import CROSS_FILE_RULES as SSOT_CROSS_FILE_RULES
+from analyzers.ssot.check import check_ssot
+from analyzers.ssot.index import FAMILY as SSOT_FAMILY
+from analyzers.ssot.index import module_facts
 
 if TYPE_CHECKING:
     from analyzers.engine import FileAnalysis
@@ -36,9 +41,9 @@ FactExtractor = Callable[[ParsedFile], object]
 """Computes one family's per-file facts from a parsed file. The result must pickle and
 must not depend on the path (it is cached by content hash and shared between copies)."""
 
-FACT_EXTRACTORS: Mapping[str, FactExtractor] = {}
+FACT_EXTRACTORS: Mapping[str, FactExtractor] = {SSOT_FAMILY: module_facts}
 
-FILE_RULES: tuple[type[FileRule], ...] = SILENT_FAILURE_RULES
-CROSS_FILE_RULES: tuple[type[RuleMeta], ...] = ()
-CROSS_FILE_CHECKS: tuple[CrossFileCheck, ...] = ()
+FILE_RULES: tuple[type[FileRule], ...] = (*SILENT_FAILURE_RULES, *SSOT_FILE_RULES)
+CROSS_FILE_RULES: tuple[type[RuleMeta], ...] = SSOT_CROSS_FILE_RULES
+CROSS_FILE_CHECKS: tuple[CrossFileCheck, ...] = (check_ssot,)
 ALL_RULES: tuple[type[RuleMeta], ...] = (*FILE_RULES, *CROSS_FILE_RULES, *NOTES)

@@ -172,6 +172,7 @@ def _suppressions(text: str) -> dict[int, SuppressionComment]:
             found[line] = SuppressionComment(
                 line, ids, match["reason"].strip(), token.start[1] + 1
             )
-    except (tokenize.TokenError, SyntaxError):  # ssot: ignore[SF103] ast accepted it; only comments are lost
-        pass
+    except (tokenize.TokenError, SyntaxError):
+        # ast accepted the file, so a tokenizer disagreement only loses comments.
+        return found
     return found

@@ -20,6 +20,7 @@ from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Mode,
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
 from bot import report
+from bot.facts_store import FactsStore, code_fingerprint
 from bot.git import STAGED, GitError, Repo
 
 EXIT_GO = 0
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Audit what changed between --base and --head; with --all, every "
         "Python file at --head.",
     )
-    audit_cmd.add_argument("--repo", type=Path, default=Path("."), help="repository (default .)")
+    audit_cmd.add_argument("--repo", type=Path, default=Path(), help="repository (default .)")
     audit_cmd.add_argument(
         "--base", help="base ref (default: merge-base of head with the default branch)"
     )
@@ -90,11 +91,15 @@ def _parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--format", choices=FORMATS, default="text")
     audit_cmd.add_argument("--output", type=Path, help="write the report here instead of stdout")
     audit_cmd.add_argument(
+        "--no-cache", action="store_true",
+        help="do not read or write the facts cache in the git directory",
+    )
+    audit_cmd.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1,
         help="processes for parsing (default: all cores)",
     )
     serve_cmd = commands.add_parser("serve", help="run the GitHub App webhook server")
-    serve_cmd.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server's job
+    serve_cmd.add_argument("--host", default="0.0.0.0")
     serve_cmd.add_argument("--port", type=int, default=None,
                            help="port (default: $PORT, else 8080)")
     return parser
@@ -118,7 +123,12 @@ def _audit(args: argparse.Namespace) -> int:
     else:
         base = repo.resolve("HEAD") if args.staged else _base(repo, args.base, head)
         request = _diff_request(repo, base, head, files, config_text, config_path)
-    result = _run(request, args.jobs)
+    store = None if args.no_cache else FactsStore.load(
+        repo.git_dir() / "ssot-bot" / f"facts-{code_fingerprint()}.pickle"
+    )
+    result = _run(request, args.jobs, store)
+    if store is not None:
+        store.save()
     _write(result, args.format, args.output)
     return EXIT_GO if result.verdict is Verdict.GO else EXIT_NO_GO
 
@@ -176,17 +186,18 @@ def _diff_request(repo: Repo, base: str, head: str, files: dict[str, int],
                         config_text=config_text, config_path=config_path)
 
 
-def _run(request: AuditRequest, jobs: int) -> AuditResult:
-    work = len(request.changes) + len(request.context)
+def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditResult:
+    uncached = len(request.context) - (len(store) if store is not None else 0)
+    work = len(request.changes) + max(0, uncached)
     if jobs == 1 or work < PARALLEL_FROM_FILES:
-        return audit(request)
+        return audit(request, facts_cache=store)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         chunk = max(1, work // (jobs * 8))
 
         def pooled_map(function: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
             return pool.map(function, items, chunksize=chunk)
 
-        return audit(request, map_files=pooled_map)
+        return audit(request, map_files=pooled_map, facts_cache=store)
 
 
 def _write(result: AuditResult, output_format: str, output: Path | None) -> None:

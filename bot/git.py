@@ -41,7 +41,8 @@ class Repo:
 
     def resolve(self, ref: str) -> str:
         try:
-            return self.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+            answer = self.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+            return answer.decode().strip()
         except GitError:
             raise GitError(
                 f"unknown ref {ref!r}; check the name with `git log --oneline -1 {ref}`"
@@ -72,11 +73,15 @@ class Repo:
                 f"{first} and {second} share no history; pass --base explicitly"
             ) from None
 
+    def git_dir(self) -> Path:
+        """The directory git keeps its own files in (shared by worktrees)."""
+        common = self.git("rev-parse", "--git-common-dir").decode().strip()
+        return (self.root / common).resolve()
+
     def diff(self, base: str, head: str) -> list[FileDiff]:
         args = ["diff", "-M", "--no-color", "--no-ext-diff", "--no-textconv", "-U0"]
-        if head == STAGED:
-            return parse_git_diff(self.git(*args, "--cached", base, "--").decode("utf-8", "replace"))
-        return parse_git_diff(self.git(*args, base, head, "--").decode("utf-8", "replace"))
+        revisions = ["--cached", base] if head == STAGED else [base, head]
+        return parse_git_diff(self.git(*args, *revisions, "--").decode("utf-8", "replace"))
 
     def python_files(self, ref: str) -> dict[str, int]:
         """Path -> size in bytes of every `.py` blob at `ref` (or in the index)."""
@@ -132,7 +137,7 @@ class Repo:
 
 def _run(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
     try:
-        done = subprocess.run(  # noqa: S603 - fixed git argv, no shell
+        done = subprocess.run(
             args,
             cwd=cwd,
             input=stdin,

@@ -8,15 +8,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from analyzers import paths
 from analyzers.model import ChangeStatus, Finding, Related
-from analyzers.registry import Project
 from analyzers.rule import RuleMeta
 from analyzers.source import ParsedFile, parse
 from analyzers.ssot.index import FAMILY, Constant, Definition, ModuleFacts, module_facts
 from analyzers.ssot.neighbours import ModuleMap
+
+if TYPE_CHECKING:
+    from analyzers.registry import Project
 
 PERIPHERAL_PARTS = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks"})
 """Folders of code that demonstrates or drives the project rather than being it."""

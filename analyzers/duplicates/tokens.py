@@ -1,0 +1,273 @@
+"""Per-file facts for clone detection: a normalised token stream and its fingerprints.
+
+A token is one syntax-tree node in source order (pre-order, decorators before bodies),
+so comments, blank lines, layout and docstrings are gone by construction. Names and
+literals are *parameters*: their token kind is only "a name" / "a string" / "a number",
+and their value is kept aside, so the matcher can tell a consistent renaming (the same
+old name always becomes the same new name) from code that merely has the same shape.
+Attribute names (`.save`), keyword-argument names and operators stay concrete: they
+name the API a block uses, and a renamed copy keeps them.
+
+Trivial code is left out of the stream, because repeating it is not duplicated logic:
+imports, `__all__`, docstrings, `pass`, plain attribute assignments (`self.x = x`) and
+data tables (a literal-only list/tuple/set/dict becomes one `table` token).
+
+Fingerprints are winnowed k-gram hashes (Schleimer et al., "Winnowing", 2003) over the
+tokens encoded as Baker's parameterised strings: a parameter is encoded as the distance
+back to the previous use of the same value (0 for a first use), so consistently renamed
+code gives the same fingerprints and inconsistently renamed code does not.
+
+Invariant: the facts depend on the file's text only (never its path), and hold plain
+arrays and tuples, so they pickle small and can be cached by content hash.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from analyzers.source import ParsedFile
+
+K_GRAM = 12
+"""Tokens per fingerprinted k-gram (a line of code is about eight tokens)."""
+WINDOW = 6
+"""Winnowing window: any shared run of K_GRAM + WINDOW - 1 encoded tokens shares a
+fingerprint."""
+NAME_REACH = 8
+"""A parameter is encoded by the distance back to the previous use of its value when that
+is closer than this; farther uses count as first uses, so a k-gram's encoding depends
+only on a short stretch before it (a clone's fingerprints match from NAME_REACH tokens
+after its start)."""
+
+_TABLE_MIN_ITEMS = 3
+"""A literal-only container with at least this many items is a data table."""
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+_FIELD_ORDER: dict[type[ast.AST], tuple[str, ...]] = {
+    ast.FunctionDef: ("decorator_list", "args", "returns", "body"),
+    ast.AsyncFunctionDef: ("decorator_list", "args", "returns", "body"),
+    ast.ClassDef: ("decorator_list", "bases", "keywords", "body"),
+}
+_LEFT_OUT = (ast.Load, ast.Store, ast.Del, ast.Import, ast.ImportFrom, ast.Pass, ast.alias)
+_LITERAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.UnaryOp,
+                  ast.USub, ast.UAdd, ast.Load)
+_CONCRETE_CONSTANTS = (bool, type(None), type(Ellipsis))
+END = "end"
+"""The kind of the token that closes a statement list (like a DEDENT)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpan:
+    """A function or method: its tokens are `first..last` (inclusive), from the `def`
+    token to the end of its body."""
+
+    name: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloneFacts:
+    kinds: array[int]
+    """Per token: a stable 64-bit hash of what it is (node type, attribute name...)."""
+    params: array[int]
+    """Per token: a stable hash of the name or literal value; 0 for other tokens."""
+    lines: array[int]
+    """Per token: its 1-based line."""
+    columns: array[int]
+    """Per token: its 0-based column (of the nearest node that has one)."""
+    functions: tuple[FunctionSpan, ...]
+    fingerprints: array[int]
+    """Winnowed k-gram hashes, in token order."""
+    positions: array[int]
+    """Per fingerprint: the index of the k-gram's first token."""
+
+
+def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
+    """The fact extractor of the "duplicates" family."""
+    stream = _TokenStream()
+    stream.read(parsed.tree)
+    encoded = encode(stream.kinds, stream.params)
+    fingerprints, positions = winnow(kgram_hashes(encoded))
+    return CloneFacts(
+        kinds=array("q", stream.kinds),
+        params=array("q", stream.params),
+        lines=array("i", stream.lines),
+        columns=array("i", stream.columns),
+        functions=tuple(stream.functions),
+        fingerprints=array("q", fingerprints),
+        positions=array("i", positions),
+    )
+
+
+def encode(kinds: Sequence[int], params: Sequence[int]) -> list[int]:
+    """Baker's parameterised encoding: a parameter becomes its kind plus the distance back
+    to the previous use of its value (within NAME_REACH), so a consistent renaming keeps
+    the encoding."""
+    last_use: dict[int, int] = {}
+    out = list(kinds)
+    for index, value in enumerate(params):
+        if value:
+            previous = last_use.get(value)
+            distance = index - previous if previous is not None else 0
+            out[index] += distance if distance < NAME_REACH else 0
+            last_use[value] = index
+    return out
+
+
+def kgram_hashes(encoded: Sequence[int]) -> list[int]:
+    """Hash of every K_GRAM-token run, by its first token's index. Tuples of ints hash
+    the same in every process (only str and bytes hashing is salted)."""
+    return [hash(tuple(encoded[i:i + K_GRAM])) for i in range(len(encoded) - K_GRAM + 1)]
+
+
+def winnow(hashes: Sequence[int]) -> tuple[list[int], list[int]]:
+    """The minimum hash of each WINDOW-long window (rightmost on ties), each chosen
+    position once."""
+    fingerprints: list[int] = []
+    positions: list[int] = []
+    last_position = -1
+    for start in range(max(len(hashes) - WINDOW + 1, 1 if hashes else 0)):
+        window = hashes[start:start + WINDOW]
+        smallest = min(window)
+        position = start + len(window) - 1 - window[::-1].index(smallest)
+        if position != last_position:
+            fingerprints.append(smallest)
+            positions.append(position)
+            last_position = position
+    return fingerprints, positions
+
+
+def stable_hash(text: str) -> int:
+    """A 63-bit hash that is the same in every process (str hashes are salted)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1 or 1
+
+
+class _TokenStream:
+    """Reads a syntax tree into parallel token arrays, iteratively (trees can be deep)."""
+
+    def __init__(self) -> None:
+        self.kinds: list[int] = []
+        self.params: list[int] = []
+        self.lines: list[int] = []
+        self.columns: list[int] = []
+        self.functions: list[FunctionSpan] = []
+        self._hashes: dict[str, int] = {}
+
+    def _hash(self, text: str) -> int:
+        known = self._hashes.get(text)
+        if known is None:
+            known = self._hashes[text] = stable_hash(text)
+        return known
+
+    def _emit(self, kind: str, param: str | None, node: ast.AST | None) -> None:
+        line = getattr(node, "lineno", None)
+        if line is None:
+            line = self.lines[-1] if self.lines else 1
+            column = self.columns[-1] if self.columns else 0
+        else:
+            column = getattr(node, "col_offset", 0)
+        self.kinds.append(self._hash(kind))
+        self.params.append(self._hash(param) if param is not None else 0)
+        self.lines.append(line)
+        self.columns.append(column)
+
+    def read(self, tree: ast.AST) -> None:
+        stack: list[ast.AST | tuple[str, int, int]] = [tree]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, tuple):
+                marker, first, line = item
+                if not marker:  # an empty name closes a statement list
+                    self.kinds.append(self._hash(END))
+                    self.params.append(0)
+                    self.lines.append(line)
+                    self.columns.append(self.columns[-1] if self.columns else 0)
+                else:
+                    self.functions.append(FunctionSpan(marker, first, len(self.kinds) - 1))
+                continue
+            if isinstance(item, _LEFT_OUT) or _is_trivial_statement(item):
+                continue
+            if isinstance(item, ast.List | ast.Tuple | ast.Set | ast.Dict) and _is_table(item):
+                self._emit("table", None, item)
+                continue
+            kind, param = _describe(item)
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                stack.append((item.name, len(self.kinds), 0))
+            self._emit(kind, param, item)
+            stack.extend(reversed(_children(item)))
+
+
+def _describe(node: ast.AST) -> tuple[str, str | None]:
+    """A node's token: its kind, and the value it stands for when it is a parameter."""
+    if isinstance(node, ast.Name):
+        return "Name", "n:" + node.id
+    if isinstance(node, ast.Attribute):
+        return "." + node.attr, None
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, _CONCRETE_CONSTANTS):
+            return repr(value), None
+        if isinstance(value, str):
+            return "Str", "s:" + value
+        if isinstance(value, bytes):
+            return "Bytes", "b:" + value.hex()
+        return "Num", "d:" + repr(value)
+    if isinstance(node, ast.arg):
+        return "arg", "n:" + node.arg
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return type(node).__name__, "n:" + node.name
+    if isinstance(node, ast.keyword):
+        return "kw:" + (node.arg or "**"), None
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return "except", "n:" + node.name
+    if isinstance(node, ast.Global | ast.Nonlocal):
+        return type(node).__name__ + ":" + ",".join(node.names), None
+    return type(node).__name__, None
+
+
+def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
+    """The node's children in source order, each statement list closed by an END marker."""
+    out: list[ast.AST | tuple[str, int, int]] = []
+    for field in _FIELD_ORDER.get(type(node), node._fields):
+        value = getattr(node, field, None)
+        if isinstance(value, ast.AST):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, ast.AST))
+            if field in _STATEMENT_LISTS and value:
+                out.append(("", 0, getattr(value[-1], "end_lineno", None) or 1))
+    return out
+
+
+def _is_trivial_statement(node: ast.AST) -> bool:
+    """Statements whose repetition is not duplicated logic."""
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+        value: ast.expr | None = node.value
+    elif isinstance(node, ast.AnnAssign):
+        targets, value = [node.target], node.value
+    else:
+        return False
+    if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+        return True
+    return all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+               for t in targets) and _is_plain_value(value)
+
+
+def _is_plain_value(value: ast.expr | None) -> bool:
+    """A name, a constant or `name.attr`: what `self.x = x` in `__init__` assigns."""
+    return (value is None or isinstance(value, ast.Name | ast.Constant)
+            or (isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name)))
+
+
+def _is_table(node: ast.List | ast.Tuple | ast.Set | ast.Dict) -> bool:
+    items = len(node.keys) if isinstance(node, ast.Dict) else len(node.elts)
+    if items < _TABLE_MIN_ITEMS:
+        return False
+    return all(isinstance(n, _LITERAL_NODES) for n in ast.walk(node))

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from analyzers.model import Finding, Principle, Related, Severity
+from analyzers.rule import RuleMeta
+from analyzers.source import ParsedFile
+from analyzers.ssot.index import CONSTANT_NAME, literal
+from analyzers.ssot.repo import ChangedModule, RepoIndex, is_peripheral
+
+
+class MagicValueHasName(RuleMeta):
+    """
+    What it does:
+        Flags a literal in new code that equals the value of an existing named constant
+        (only distinctive values: not `0`, `1`, `""`, round numbers or common words).
+
+    Why is this bad?
+        The literal is a copy of a value that already has one home and a name. When the
+        constant changes, this copy does not, and readers cannot tell the two are the
+        same thing.
+
+    Example:
+        token = request.cookies.get("sessionid")
+
+    Use instead:
+        from app.config import SESSION_COOKIE_NAME
+
+        token = request.cookies.get(SESSION_COOKIE_NAME)
+    """
+
+    id = "SS205"
+    name = "magic-value-has-name"
+    principle = Principle.SEARCH_FIRST
+    severity = Severity.WARNING
+
+
+def find(repo: RepoIndex) -> Iterator[Finding]:
+    for module in repo.changed:
+        if is_peripheral(module.path) or module.parsed is None:
+            continue
+        for node in _code_literals(module.parsed):
+            if not module.touches(node.lineno, node.end_lineno):
+                continue
+            value = literal(node)
+            if value is None or not value.distinctive:
+                continue
+            named = [
+                (path, constant) for path, constant in repo.constants_by_value[value.key]
+                if not is_peripheral(path)
+                and not (path == module.path and constant.line == node.lineno)
+            ]
+            if len({constant.name for _, constant in named}) != 1:
+                continue  # no name for it, or several names: no single one to point at
+            ranked = repo.canonical_order(named)
+            path, canonical = ranked[0]
+            where = "this module" if path == module.path else path
+            yield repo.finding_at(
+                MagicValueHasName, module.path, node.lineno, _column(module, node),
+                node.end_lineno or node.lineno,
+                f"{value.shown} is the value of `{canonical.name}` "
+                f"({path}:{canonical.line})",
+                f"use `{canonical.name}` from {where}",
+                [Related(p, c.line, f"`{c.name}` is defined here") for p, c in ranked],
+                canonical.name,
+            )
+
+
+def _column(module: ChangedModule, node: ast.expr) -> int:
+    return module.parsed.column(node) if module.parsed is not None else 1
+
+
+def _code_literals(parsed: ParsedFile) -> Iterator[ast.Constant]:
+    """String and number literals of the code, leaving out docstrings, f-string pieces,
+    annotations and the module's own constant definitions (SS202's business)."""
+    stack: list[ast.AST] = [s for s in reversed(parsed.tree.body) if not _defines_constant(s)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str | bytes | int | float) and not isinstance(
+                node.value, bool
+            ):
+                yield node
+            continue
+        if isinstance(node, ast.JoinedStr):
+            continue
+        children: list[ast.AST] = []
+        for name, value in ast.iter_fields(node):
+            if name in ("annotation", "returns", "decorator_list"):
+                continue
+            if isinstance(value, list):
+                children.extend(v for v in value if isinstance(v, ast.AST)
+                                and not _is_docstring(v))
+            elif isinstance(value, ast.AST):
+                children.append(value)
+        stack.extend(reversed(children))
+
+
+def _defines_constant(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, ast.AnnAssign):
+        targets = [statement.target]
+    else:
+        return False
+    return any(isinstance(t, ast.Name) and (CONSTANT_NAME.match(t.id) or t.id == "__all__")
+               for t in targets)
+
+
+def _is_docstring(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str))

@@ -1,0 +1,236 @@
+"""Background work behind the webhook: supervised tasks, the audit queue, the process pool.
+
+`JobQueue` and `DeliveryLog` are the seams for scaling out: the in-process versions here
+are the embedded default; a Redis-backed pair (issue 6) implements the same protocols so
+intake and the pipeline do not change.
+
+Invariant: per pull request at most one audit runs at a time, and only the newest head
+sha waits behind it; an older queued job is dropped when a newer head arrives, and a
+running one learns from `is_current` that it must not publish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import cachetools
+
+from bot import sentry
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+PullKey = tuple[str, int]
+"""(repository `owner/name`, pull request number)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditJob:
+    installation: int
+    repo: str
+    number: int
+    head_sha: str
+    delivery_id: str
+    reason: str
+    """What asked for it, e.g. `pull_request.synchronize` or `recheck`."""
+    force: bool = False
+    """An explicit re-run: audit even if this head was audited moments ago."""
+
+    @property
+    def key(self) -> PullKey:
+        return (self.repo, self.number)
+
+    def log_context(self) -> dict[str, object]:
+        return {"delivery_id": self.delivery_id, "repo": self.repo, "pr": self.number,
+                "head_sha": self.head_sha, "reason": self.reason}
+
+
+Runner = Callable[[AuditJob], Awaitable[None]]
+
+
+class JobQueue(Protocol):
+    """Where intake puts audits and where a running audit asks if it is still wanted."""
+
+    async def submit(self, job: AuditJob) -> bool:
+        """Queue `job`; False when it is a duplicate of queued or just-finished work."""
+
+    async def is_current(self, job: AuditJob) -> bool:
+        """False once a newer head sha of the same pull request was submitted."""
+
+    async def start(self, run: Runner) -> None: ...
+
+    async def join(self) -> None:
+        """Wait until nothing is queued or running."""
+
+    async def close(self, grace: float) -> None: ...
+
+
+class DeliveryLog(Protocol):
+    async def first_time(self, delivery_id: str) -> bool:
+        """True the first time a delivery id is seen (within the TTL)."""
+
+
+class MemoryDeliveryLog:
+    def __init__(self, ttl: float, capacity: int = 100_000) -> None:
+        self._seen: cachetools.TTLCache[str, bool] = cachetools.TTLCache(capacity, ttl)
+
+    async def first_time(self, delivery_id: str) -> bool:
+        if delivery_id in self._seen:
+            return False
+        self._seen[delivery_id] = True
+        return True
+
+
+class InProcessQueue:
+    """Audits run by `workers` tasks in this process, newest head sha per PR only."""
+
+    def __init__(self, *, workers: int, recent_ttl: float = 600.0) -> None:
+        self._workers = workers
+        self._ready: asyncio.Queue[PullKey] = asyncio.Queue()
+        self._pending: OrderedDict[PullKey, AuditJob] = OrderedDict()
+        self._running: dict[PullKey, AuditJob] = {}
+        self._latest: cachetools.LRUCache[PullKey, str] = cachetools.LRUCache(100_000)
+        self._finished: cachetools.TTLCache[tuple[PullKey, str], bool] = cachetools.TTLCache(
+            100_000, recent_ttl
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def submit(self, job: AuditJob) -> bool:
+        key = job.key
+        self._latest[key] = job.head_sha
+        running = self._running.get(key)
+        same_as_running = running is not None and running.head_sha == job.head_sha
+        if not job.force and (same_as_running or (key, job.head_sha) in self._finished):
+            logger.info("audit already done or running", extra=job.log_context())
+            return False
+        older = self._pending.get(key)
+        if older is not None:
+            if not job.force and older.head_sha == job.head_sha:
+                return False
+            logger.info("queued audit superseded", extra={
+                **older.log_context(), "superseded_by": job.head_sha})
+        self._pending[key] = job
+        self._idle.clear()
+        if older is None and running is None:
+            self._ready.put_nowait(key)
+        return True
+
+    async def is_current(self, job: AuditJob) -> bool:
+        return self._latest.get(job.key) == job.head_sha
+
+    async def start(self, run: Runner) -> None:
+        self._tasks = [asyncio.create_task(self._work(run), name=f"audit-worker-{n}")
+                       for n in range(self._workers)]
+
+    async def join(self) -> None:
+        await self._idle.wait()
+
+    async def close(self, grace: float) -> None:
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except TimeoutError:
+            logger.error("audits still running at shutdown", extra={
+                "running": len(self._running), "queued": len(self._pending)})
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _work(self, run: Runner) -> None:
+        while True:
+            key = await self._ready.get()
+            job = self._pending.pop(key)
+            self._running[key] = job
+            try:
+                with sentry.tags(**job.log_context()):
+                    await run(job)
+            except Exception:
+                logger.exception("audit job failed", extra=job.log_context())
+            finally:
+                del self._running[key]
+                self._finished[(key, job.head_sha)] = True
+                if key in self._pending:
+                    self._ready.put_nowait(key)
+                elif not self._pending and not self._running:
+                    self._idle.set()
+
+
+class Supervisor:
+    """Fire-and-forget done right: every task is kept, awaited at shutdown, and its
+    failure logged (and so sent to Sentry) with the delivery's context."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None], context: Mapping[str, object]) -> None:
+        task = asyncio.create_task(self._guard(work, context))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guard(self, work: Coroutine[Any, Any, None],
+                     context: Mapping[str, object]) -> None:
+        try:
+            with sentry.tags(**context):
+                await work
+        except Exception:
+            logger.exception("webhook handler failed", extra=dict(context))
+
+    async def join(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    async def close(self, grace: float) -> None:
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(list(self._tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+class AuditCrashedError(Exception):
+    """The audit process died (out of memory, a crash in native code)."""
+
+
+class AuditPool:
+    """A process pool for the CPU-bound audit, recreated when a worker dies."""
+
+    def __init__(self, processes: int) -> None:
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: forking a process that runs an event loop and threads is unsafe.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["bot.audit_process"])
+            self._pool = ProcessPoolExecutor(self._processes, mp_context=context)
+        return self._pool
+
+    async def run(self, function: Callable[[T], R], argument: T) -> R:
+        pool = self._executor()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, function, argument)
+        except BrokenProcessPool:
+            logger.error("audit process died; pool recreated")
+            if self._pool is pool:
+                self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise AuditCrashedError(
+                "the audit process died (out of memory or a crash while parsing)"
+            ) from None
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

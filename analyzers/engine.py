@@ -11,6 +11,7 @@ that file, and the other files are still audited.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import time
 from collections import defaultdict
@@ -37,6 +38,7 @@ from analyzers.model import (
 from analyzers.registry import (
     ALL_RULES,
     CROSS_FILE_CHECKS,
+    CrossFileCheck,
     FACT_EXTRACTORS,
     FILE_RULES,
     Project,
@@ -105,7 +107,7 @@ def audit(
     project = Project(request=request, config=config, analyses=tuple(analyses), facts=facts,
                       neighbours=neighbours)
     for check in CROSS_FILE_CHECKS:
-        findings.extend(f for f in check(project) if _enabled(f, config))
+        findings.extend(_run_check(check, project))
     findings = _apply_suppressions(findings, analyses, config)
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
     has_blocking = any(f.blocks for f in findings)
@@ -126,6 +128,19 @@ def audit(
         ),
         notes=request.notes,
     )
+
+
+def _run_check(check: CrossFileCheck, project: Project) -> list[Finding]:
+    """One check's findings; a bug in it costs an SX008 note, not the audit."""
+    try:
+        return [f for f in check(project) if project.config.enabled(f.rule)]
+    except Exception as exc:  # any bug in one check must not take the audit down
+        where = project.analyses[0].path if project.analyses else project.request.config_path
+        return [_note("SX008", where, 1, f"{check.__name__} raised {_describe(exc)}")]
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def is_python(path: str) -> bool:
@@ -193,10 +208,10 @@ def index_file(job: FileJob) -> FileAnalysis:
 def _extract_facts(parsed: ParsedFile) -> dict[str, object]:
     facts: dict[str, object] = {}
     for family, extract in FACT_EXTRACTORS.items():
-        try:
+        # Too deep for this family: the file simply has no such facts, and the file's
+        # own rules (which walk iteratively) still ran.
+        with contextlib.suppress(RecursionError):
             facts[family] = extract(parsed)
-        except RecursionError:
-            continue  # too deep for this family; the file's own rules still ran
     return facts
 
 
@@ -213,6 +228,9 @@ def analyze_file(job: FileJob) -> FileAnalysis:
         )
     except RecursionError:
         note = _note("SX004", job.path, 1, "too deeply nested to analyse; not audited")
+        return FileAnalysis(job.path, len(parsed.lines), (note,), (), {})
+    except Exception as exc:  # a bug in one rule must not take the audit down
+        note = _note("SX008", job.path, 1, f"a file rule raised {_describe(exc)}")
         return FileAnalysis(job.path, len(parsed.lines), (note,), (), {})
     suppressions = tuple(
         s for s in parsed.suppressions.values()

@@ -137,6 +137,63 @@ class Comment:
     body: str
 
 
+@dataclass(frozen=True, slots=True)
+class CommentEvent:
+    """An `issue_comment` delivery, reduced to what a command needs."""
+
+    repo: str
+    number: int
+    on_pull_request: bool
+    comment_id: int
+    body: str
+    commenter: str
+    commenter_is_bot: bool
+    author: str
+    """Who opened the issue or pull request."""
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> CommentEvent:
+        issue, comment = payload["issue"], payload["comment"]
+        return cls(
+            repo=str(payload["repository"]["full_name"]),
+            number=int(issue["number"]),
+            on_pull_request=bool(issue.get("pull_request")),
+            comment_id=int(comment["id"]),
+            body=str(comment.get("body") or ""),
+            commenter=str(comment["user"]["login"]),
+            commenter_is_bot=comment["user"].get("type") == "Bot",
+            author=str(issue["user"]["login"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckEvent:
+    """A `check_run` or `check_suite` delivery: which head, which PRs it names."""
+
+    repo: str
+    head_sha: str
+    pull_numbers: tuple[int, ...]
+    """Empty for fork PRs: GitHub lists only PRs whose head is in the same repository."""
+    check_name: str | None
+    requested_action: str | None
+
+    @classmethod
+    def from_payload(cls, event: str, payload: Mapping[str, Any]) -> CheckEvent:
+        body = payload[event]
+        repo = str(payload["repository"]["full_name"])
+        return cls(
+            repo=repo,
+            head_sha=str(body["head_sha"]),
+            pull_numbers=tuple(
+                int(p["number"]) for p in body.get("pull_requests") or ()
+                if p.get("base", {}).get("repo", {}).get("url", "").endswith("/" + repo)
+                or not p.get("base")
+            ),
+            check_name=body.get("name"),
+            requested_action=(payload.get("requested_action") or {}).get("identifier"),
+        )
+
+
 def installation_id(payload: Mapping[str, Any]) -> int | None:
     """The installation a webhook delivery belongs to, when it says."""
     installation = payload.get("installation") or {}

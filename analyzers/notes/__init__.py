@@ -7,6 +7,7 @@ from analyzers.notes.sx004_too_complex_to_parse import TooComplexToParse
 from analyzers.notes.sx005_suppression_without_reason import SuppressionWithoutReason
 from analyzers.notes.sx006_unused_suppression import UnusedSuppression
 from analyzers.notes.sx007_invalid_config import InvalidConfig
+from analyzers.notes.sx008_analyzer_crashed import AnalyzerCrashed
 from analyzers.rule import RuleMeta
 
 NOTES: tuple[type[RuleMeta], ...] = (
@@ -17,4 +18,5 @@ NOTES: tuple[type[RuleMeta], ...] = (
     SuppressionWithoutReason,
     UnusedSuppression,
     InvalidConfig,
+    AnalyzerCrashed,
 )

@@ -1,0 +1,114 @@
+"""What runs inside the audit process pool: unpack the base tarball, overlay the pull
+request's files, and audit. Everything crossing the process boundary is plain bytes.
+
+Invariant: this module imports only `analyzers`, the stdlib and cachetools, so a pool
+worker starts fast and holds no sockets, tokens or event loops.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import io
+import tarfile
+from dataclasses import dataclass
+
+import cachetools
+
+from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
+from analyzers.config import load_config
+from analyzers.diff import added_lines
+from analyzers.engine import FactsCache, is_python
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFile:
+    path: str
+    status: ChangeStatus
+    head: bytes | None
+    patch: str | None
+    """GitHub's hunks for this file; None when GitHub left them out (large diffs)."""
+    old_path: str | None = None
+    base: bytes | None = None
+    """Contents at base when known without the tarball."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditWork:
+    files: tuple[ChangedFile, ...]
+    archive: bytes | None
+    """The gzipped tarball of the base commit (GitHub's `tarball` endpoint), if fetched."""
+    config_text: str | None
+    config_path: str
+    notes: tuple[str, ...] = ()
+
+
+def run_audit(work: AuditWork) -> AuditResult:
+    """Top-level so the pool can pickle it."""
+    return audit(build_request(work), facts_cache=_facts_cache())
+
+
+def build_request(work: AuditWork) -> AuditRequest:
+    config, _problems = load_config(work.config_text, work.config_path)
+    base_files = python_files(work.archive, config.index_max_files) if work.archive else {}
+    changes = []
+    touched: set[str] = set()
+    for changed in work.files:
+        touched.update(p for p in (changed.path, changed.old_path) if p)
+        base = changed.base
+        if base is None and changed.status is not ChangeStatus.ADDED:
+            base = base_files.get(changed.old_path or changed.path)
+        changes.append(FileChange(
+            path=changed.path,
+            status=changed.status,
+            head=changed.head,
+            base=base,
+            changed_lines=_changed_lines(changed, base),
+            old_path=changed.old_path,
+        ))
+    context = {path: data for path, data in base_files.items() if path not in touched}
+    return AuditRequest(
+        changes=tuple(changes),
+        context=context,
+        config_text=work.config_text,
+        config_path=work.config_path,
+        notes=work.notes,
+    )
+
+
+def python_files(archive: bytes, limit: int) -> dict[str, bytes]:
+    """Python files of a GitHub tarball (`owner-repo-sha/...`), at most `limit` of them."""
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar:
+            _top, _, path = member.name.partition("/")
+            if not member.isfile() or not is_python(path):
+                continue
+            extracted = tar.extractfile(member)
+            if extracted is not None:
+                files[path] = extracted.read()
+            if len(files) >= limit:
+                break
+    return files
+
+
+def _changed_lines(changed: ChangedFile, base: bytes | None) -> frozenset[int] | None:
+    if changed.patch is not None:
+        return frozenset(added_lines(changed.patch))
+    if changed.head is None or base is None:
+        return None  # a new file, or nothing to compare with: every line counts
+    # GitHub omits the patch of very large diffs; compute the added lines ourselves.
+    matcher = difflib.SequenceMatcher(
+        None, base.splitlines(), changed.head.splitlines(), autojunk=False
+    )
+    return frozenset(
+        line + 1
+        for tag, _i1, _i2, j1, j2 in matcher.get_opcodes() if tag in ("insert", "replace")
+        for line in range(j1, j2)
+    )
+
+
+@functools.cache
+def _facts_cache() -> FactsCache:
+    """Per worker process: context files' facts by content hash, kept across audits."""
+    return cachetools.LRUCache(50_000)

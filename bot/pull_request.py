@@ -1,0 +1,153 @@
+"""One audit job end to end: check run in progress, change set, audit, publish.
+
+Data flow: the PR at its current head -> `SSOT audit` check run `in_progress` -> config at
+the **base** sha (a PR cannot weaken its own gate) -> drafts stop here with `neutral` ->
+PR files (patches give the changed lines), head blobs by sha, base tarball -> audit in
+the process pool -> re-read the head -> sticky comment -> check run completed.
+
+Invariant: a check run this module starts is always completed: `success`/`failure` from
+the verdict, `neutral` for drafts and superseded heads, and `failure` titled
+"SSOT audit could not complete" when anything in between raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from analyzers.config import CONFIG_FILES, load_config
+from analyzers.engine import is_python
+from analyzers.model import ChangeStatus
+from bot import report
+from bot.audit_process import AuditWork, ChangedFile, run_audit
+from bot.github import MAX_PULL_FILES, GitHubApp, Installation, PullFile, PullRequest
+from bot.jobs import AuditJob, AuditPool, JobQueue
+from bot.report import CheckRunOutput
+from bot.sentry import scrub_text
+
+logger = logging.getLogger(__name__)
+
+COULD_NOT_COMPLETE = "SSOT audit could not complete"
+DEFAULT_CONFIG_PATH = CONFIG_FILES[-1]
+
+
+class Pipeline:
+    """Runs `AuditJob`s; given to the queue as its runner."""
+
+    def __init__(self, github: GitHubApp, pool: AuditPool, queue: JobQueue) -> None:
+        self.github = github
+        self.pool = pool
+        self.queue = queue
+
+    async def __call__(self, job: AuditJob) -> None:
+        gh = self.github.installation(job.installation)
+        pull = await gh.pull(job.repo, job.number)
+        if pull.head_sha != job.head_sha or pull.state != "open":
+            logger.info("audit skipped: pull request moved on", extra={
+                **job.log_context(), "current_head": pull.head_sha, "state": pull.state})
+            return
+        check_run = await gh.start_check_run(job.repo, job.head_sha)
+        try:
+            await self._audit(gh, job, pull, check_run)
+        except Exception as exc:
+            await _conclude_crashed(gh, job, check_run, exc)
+            raise
+
+    async def _audit(self, gh: Installation, job: AuditJob, pull: PullRequest,
+                     check_run: int) -> None:
+        found = await gh.first_file_at(job.repo, CONFIG_FILES, pull.base_sha)
+        config_path, config_text = (
+            (found[0], found[1].decode("utf-8", "replace")) if found
+            else (DEFAULT_CONFIG_PATH, None)
+        )
+        config, _problems = load_config(config_text, config_path)
+        if pull.draft and not config.audit_drafts:
+            await gh.complete_check_run(job.repo, check_run, "neutral", CheckRunOutput(
+                title="Draft: the SSOT audit runs when the pull request is ready for review",
+                summary="Drafts are not audited. Mark the pull request ready for review, or "
+                        "set `audit-drafts = true` under `[tool.ssot]` on the base branch.",
+                text="", annotations=[],
+            ))
+            logger.info("draft not audited", extra=job.log_context())
+            return
+        work = await gather_work(gh, pull, config_text, config_path)
+        result = await self.pool.run(run_audit, work)
+        current = await gh.pull(job.repo, job.number)
+        if current.head_sha != job.head_sha or not await self.queue.is_current(job):
+            await gh.complete_check_run(job.repo, check_run, "neutral", CheckRunOutput(
+                title=f"Superseded by {current.head_sha[:7]}",
+                summary="The pull request's head moved on while this commit was audited; "
+                        "the newer head is audited instead.",
+                text="", annotations=[],
+            ))
+            logger.info("stale result dropped", extra={
+                **job.log_context(), "current_head": current.head_sha})
+            return
+        links = gh.blob_url(job.repo, job.head_sha)
+        comment = report.render_comment(result, head_sha=job.head_sha, blob_url=links)
+        await gh.upsert_comment(job.repo, job.number, comment, report.MARKER)
+        await gh.complete_check_run(
+            job.repo, check_run, report.verdict_conclusion(result),
+            report.check_run_output(result, blob_url=links),
+        )
+        logger.info("audit published", extra={
+            **job.log_context(), "verdict": str(result.verdict),
+            "findings": result.stats.findings, "seconds": result.stats.seconds})
+
+
+async def gather_work(gh: Installation, pull: PullRequest, config_text: str | None,
+                      config_path: str) -> AuditWork:
+    """The change set: changed Python files at head (blobs by sha), the base tarball as
+    context, and what could not be fetched as notes for the report."""
+    files = await gh.pull_files(pull.repo, pull.number)
+    notes: list[str] = []
+    if pull.changed_files > len(files):
+        notes.append(
+            f"GitHub lists at most {MAX_PULL_FILES:,} files of a pull request; "
+            f"{pull.changed_files - len(files):,} changed files were not audited."
+        )
+    python = [f for f in files if is_python(f.path) or (f.old_path and is_python(f.old_path))]
+    heads, archive = await asyncio.gather(
+        asyncio.gather(*(_head(gh, pull.repo, f) for f in python)),
+        gh.archive(pull.repo, pull.base_sha),
+    )
+    bases: list[bytes | None] = [None] * len(python)
+    if archive is None:
+        notes.append("The repository is too large to fetch as one archive; it was audited "
+                     "without the rest of the repository as context.")
+        bases = list(await asyncio.gather(*(_base(gh, pull, f) for f in python)))
+    changed = tuple(
+        ChangedFile(path=f.path, status=f.status, head=head, patch=f.patch,
+                    old_path=f.old_path, base=base)
+        for f, head, base in zip(python, heads, bases, strict=True)
+    )
+    return AuditWork(changed, archive, config_text, config_path, tuple(notes))
+
+
+async def _head(gh: Installation, repo: str, changed: PullFile) -> bytes | None:
+    if changed.blob_sha is None:
+        return None
+    return await gh.blob(repo, changed.blob_sha)
+
+
+async def _base(gh: Installation, pull: PullRequest, changed: PullFile) -> bytes | None:
+    if changed.status is ChangeStatus.ADDED:
+        return None
+    return await gh.file_at(pull.repo, changed.old_path or changed.path, pull.base_sha)
+
+
+async def _conclude_crashed(gh: Installation, job: AuditJob, check_run: int,
+                            exc: Exception) -> None:
+    """Never leave the check in progress: conclude `failure` with the reason."""
+    reason = scrub_text(f"{type(exc).__name__}: {exc}")[:1000]
+    try:
+        await gh.complete_check_run(job.repo, check_run, "failure", CheckRunOutput(
+            title=COULD_NOT_COMPLETE,
+            summary=f"The audit of `{job.head_sha[:12]}` failed before it reached a "
+                    f"verdict, so this check cannot pass.\n\nReason: `{reason}`\n\n"
+                    "Use **Re-run** to try again, or comment `/ssot recheck`.",
+            text="", annotations=[],
+        ))
+    except Exception:
+        logger.exception("could not conclude a crashed check run", extra={
+            **job.log_context(), "check_run": check_run})

@@ -38,9 +38,9 @@ from analyzers.model import (
 from analyzers.registry import (
     ALL_RULES,
     CROSS_FILE_CHECKS,
-    CrossFileCheck,
     FACT_EXTRACTORS,
     FILE_RULES,
+    CrossFileCheck,
     Project,
 )
 from analyzers.rule import FileRule, Hit, RuleMeta
@@ -134,7 +134,7 @@ def _run_check(check: CrossFileCheck, project: Project) -> list[Finding]:
     """One check's findings; a bug in it costs an SX008 note, not the audit."""
     try:
         return [f for f in check(project) if project.config.enabled(f.rule)]
-    except Exception as exc:  # any bug in one check must not take the audit down
+    except Exception as exc:  # noqa: BLE001 - a bug in one check must not sink the audit
         where = project.analyses[0].path if project.analyses else project.request.config_path
         return [_note("SX008", where, 1, f"{check.__name__} raised {_describe(exc)}")]
 
@@ -229,7 +229,7 @@ def analyze_file(job: FileJob) -> FileAnalysis:
     except RecursionError:
         note = _note("SX004", job.path, 1, "too deeply nested to analyse; not audited")
         return FileAnalysis(job.path, len(parsed.lines), (note,), (), {})
-    except Exception as exc:  # a bug in one rule must not take the audit down
+    except Exception as exc:  # noqa: BLE001 - a bug in one rule must not sink the audit
         note = _note("SX008", job.path, 1, f"a file rule raised {_describe(exc)}")
         return FileAnalysis(job.path, len(parsed.lines), (note,), (), {})
     suppressions = tuple(

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from analyzers.config import AuditConfig
+from analyzers.duplicates import RULES as DUPLICATE_RULES
+from analyzers.duplicates.check import check_duplicates
+from analyzers.duplicates.tokens import FAMILY as DUPLICATES_FAMILY
+from analyzers.duplicates.tokens import extract_clone_facts
 from analyzers.model import AuditRequest, Finding
 from analyzers.notes import NOTES
 from analyzers.rule import FileRule, RuleMeta
@@ -41,9 +45,12 @@ FactExtractor = Callable[[ParsedFile], object]
 """Computes one family's per-file facts from a parsed file. The result must pickle and
 must not depend on the path (it is cached by content hash and shared between copies)."""
 
-FACT_EXTRACTORS: Mapping[str, FactExtractor] = {SSOT_FAMILY: module_facts}
+FACT_EXTRACTORS: Mapping[str, FactExtractor] = {
+    SSOT_FAMILY: module_facts,
+    DUPLICATES_FAMILY: extract_clone_facts,
+}
 
 FILE_RULES: tuple[type[FileRule], ...] = (*SILENT_FAILURE_RULES, *SSOT_FILE_RULES)
-CROSS_FILE_RULES: tuple[type[RuleMeta], ...] = SSOT_CROSS_FILE_RULES
-CROSS_FILE_CHECKS: tuple[CrossFileCheck, ...] = (check_ssot,)
+CROSS_FILE_RULES: tuple[type[RuleMeta], ...] = (*SSOT_CROSS_FILE_RULES, *DUPLICATE_RULES)
+CROSS_FILE_CHECKS: tuple[CrossFileCheck, ...] = (check_ssot, check_duplicates)
 ALL_RULES: tuple[type[RuleMeta], ...] = (*FILE_RULES, *CROSS_FILE_RULES, *NOTES)

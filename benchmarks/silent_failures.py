@@ -30,7 +30,7 @@ from analyzers import AuditRequest, ChangeStatus, FileChange, Mode, audit
 from analyzers.config import AuditConfig
 from analyzers.engine import FileAnalysis, FileJob
 from analyzers.silent_failures.handling import assess, is_broad
-from analyzers.source import ParsedFile, parse
+from analyzers.source import ParsedFile, parse, walk
 
 DEFAULT_CORPUS = Path("/work/corpus/Django-5.2")
 RUFF_RULES = "E722,BLE001,S110,S112,SIM105"
@@ -150,62 +150,82 @@ def print_speed_table(ours: ToolRun, ruff: ToolRun, pylint: ToolRun, workers: in
           f"ours / ruff = {count(ours) / max(1, count(ruff)):.2f}\n")
 
 
-def print_agreement(corpus: Path, ours: ToolRun, ruff: ToolRun, pylint: ToolRun) -> None:
-    parsed: dict[str, ParsedFile | None] = {}
+class Handlers:
+    """Finds the `except` clause a tool's finding points into: ruff and pylint report
+    the caught type's line, we report the `except` line; they differ on multi-line
+    headers."""
 
-    def handler_at(place: Place) -> tuple[ParsedFile, ast.ExceptHandler] | None:
+    def __init__(self, corpus: Path) -> None:
+        self.corpus = corpus
+        self.parsed: dict[str, tuple[ParsedFile, list[ast.ExceptHandler]] | None] = {}
+
+    def at(self, place: Place) -> tuple[ParsedFile, ast.ExceptHandler] | None:
         path, line = place
-        if path not in parsed:
-            result = parse(path, (corpus / path).read_bytes())
-            parsed[path] = result if isinstance(result, ParsedFile) else None
-        file = parsed[path]
-        if file is None:
+        if path not in self.parsed:
+            result = parse(path, (self.corpus / path).read_bytes())
+            self.parsed[path] = (
+                (result, [n for n in walk(result.tree) if isinstance(n, ast.ExceptHandler)])
+                if isinstance(result, ParsedFile) else None
+            )
+        entry = self.parsed[path]
+        if entry is None:
             return None
-        for node in ast.walk(file.tree):
-            if isinstance(node, ast.ExceptHandler):
-                header_end = node.type.end_lineno if node.type is not None else node.lineno
-                if node.lineno <= line <= (header_end or node.lineno):
-                    return file, node
+        file, handlers = entry
+        for handler in handlers:
+            header_end = handler.type.end_lineno if handler.type is not None else None
+            if handler.lineno <= line <= (header_end or handler.lineno):
+                return file, handler
         return None
 
-    def normalise(places: Iterable[Place]) -> set[Place]:
+    def normalise(self, places: Iterable[Place]) -> set[Place]:
         out = set()
         for place in places:
-            found = handler_at(place)
+            found = self.at(place)
             out.add((place[0], found[1].lineno) if found else place)
         return out
 
-    ruff_handlers = normalise(p for rule in RUFF_AGREEMENT for p in ruff.places.get(rule, ()))
-    pylint_broad = normalise(pylint.places.get("broad-exception-caught", ()))
+    def why_not_flagged(self, place: Place) -> str:
+        found = self.at(place)
+        if found is None:
+            return "is not an except clause we could parse"
+        file, handler = found
+        if handler.type is None:
+            return "is a bare except that re-raises"
+        if not is_broad(handler, file):
+            return "catches no builtin Exception/BaseException by qualified name"
+        return assess(handler, file, AuditConfig().loud_functions).act.value
+
+
+def print_agreement(corpus: Path, ours: ToolRun, ruff: ToolRun, pylint: ToolRun) -> None:
+    handlers = Handlers(corpus)
     ours_places = {p for rule, places in ours.places.items() if rule.startswith("SF")
                    for p in places}
-    agreed = ruff_handlers & pylint_broad
-    missed = sorted(agreed - ours_places)
-    print(f"agreement: ruff {'/'.join(sorted(RUFF_AGREEMENT))} and pylint "
-          f"broad-exception-caught agree on {len(agreed):,} handlers; "
-          f"ours flags {len(agreed) - len(missed):,} of them")
-    reasons: dict[str, list[Place]] = defaultdict(list)
-    config = AuditConfig()
-    for place in missed:
-        found = handler_at(place)
-        if found is None:
-            reasons["not an except handler (file not parsed)"].append(place)
+    checks = (
+        (RUFF_AGREEMENT, "broad-exception-caught"),
+        (frozenset({"E722"}), "bare-except"),
+    )
+    for ruff_codes, pylint_symbol in checks:
+        by_ruff = handlers.normalise(p for code in ruff_codes for p in ruff.places.get(code, ()))
+        by_pylint = handlers.normalise(pylint.places.get(pylint_symbol, ()))
+        agreed = by_ruff & by_pylint
+        missed = sorted(agreed - ours_places)
+        print(f"agreement: ruff {'/'.join(sorted(ruff_codes))} and pylint {pylint_symbol} "
+              f"agree on {len(agreed):,} handlers; ours flags {len(agreed) - len(missed):,}")
+        if not missed:
             continue
-        file, handler = found
-        if not is_broad(handler, file):
-            reasons["not broad by qualified name (Exception is shadowed)"].append(place)
-        else:
-            reasons[assess(handler, file, config.loud_functions).act.value].append(place)
-    if missed:
-        print(f"\n{'not flagged by ours, because the handler...':<60} {'count':>6}  example")
+        reasons: dict[str, list[Place]] = defaultdict(list)
+        for place in missed:
+            reasons[handlers.why_not_flagged(place)].append(place)
+        print(f"  {'not flagged by ours, because the handler...':<62} {'count':>5}  example")
         for reason, places in sorted(reasons.items(), key=lambda item: -len(item[1])):
             path, line = places[0]
-            print(f"{reason:<60} {len(places):>6}  {path}:{line}")
-    extra = Counter(
-        rule for rule, places in ours.places.items() for p in places
-        if p not in ruff_handlers and p not in pylint_broad and rule.startswith("SF")
+            print(f"  {reason:<62} {len(places):>5}  {path}:{line}")
+    theirs = handlers.normalise(
+        p for run in (ruff, pylint) for places in run.places.values() for p in places
     )
-    print("\nours only (neither ruff's handler rules nor pylint flag the line): "
+    extra = Counter(rule for rule, places in ours.places.items() if rule.startswith("SF")
+                    for p in places if p not in theirs)
+    print("\nours only (no ruff or pylint finding on the line): "
           + ", ".join(f"{rule} {n}" for rule, n in sorted(extra.items())))
 
 

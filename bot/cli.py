@@ -59,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.server import serve
 
         return serve(args.host, args.port)
+    if args.command == "worker":
+        from bot.worker import worker_command
+
+        return worker_command()
     parser.print_help()
     return EXIT_ERROR
 
@@ -102,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="0.0.0.0")
     serve_cmd.add_argument("--port", type=int, default=None,
                            help="port (default: $PORT, else 8080)")
+    commands.add_parser("worker", help="run the deliveries and audits queued in Redis "
+                        "(SSOT_REDIS_URL)")
     return parser
 
 

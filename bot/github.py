@@ -24,7 +24,7 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import aiohttp
 import cachetools
@@ -180,17 +180,38 @@ class CheckEvent:
     @classmethod
     def from_payload(cls, event: str, payload: Mapping[str, Any]) -> CheckEvent:
         body = payload[event]
-        repo = str(payload["repository"]["full_name"])
         return cls(
-            repo=repo,
+            repo=str(payload["repository"]["full_name"]),
             head_sha=str(body["head_sha"]),
-            pull_numbers=tuple(
-                int(p["number"]) for p in body.get("pull_requests") or ()
-                if p.get("base", {}).get("repo", {}).get("url", "").endswith("/" + repo)
-                or not p.get("base")
-            ),
+            pull_numbers=tuple(int(p["number"]) for p in body.get("pull_requests") or ()),
             check_name=body.get("name"),
             requested_action=(payload.get("requested_action") or {}).get("identifier"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InstallationChange:
+    """An `installation` or `installation_repositories` delivery."""
+
+    action: str
+    account: str | None
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    @classmethod
+    def from_payload(cls, event: str, payload: Mapping[str, Any]) -> InstallationChange:
+        account = (payload.get("installation") or {}).get("account") or {}
+        if event == "installation":
+            added = payload.get("repositories") or () if payload.get("action") == "created" else ()
+            removed: Any = ()
+        else:
+            added = payload.get("repositories_added") or ()
+            removed = payload.get("repositories_removed") or ()
+        return cls(
+            action=str(payload.get("action")),
+            account=account.get("login"),
+            added=tuple(str(r["full_name"]) for r in added),
+            removed=tuple(str(r["full_name"]) for r in removed),
         )
 
 
@@ -389,12 +410,30 @@ class _Token:
     """Seconds since the epoch."""
 
 
+class SharedCache(Protocol):
+    """Caches several processes share (Redis mode: `bot.redis_cache`). Misses and
+    failures both answer None: sharing saves GitHub calls, it is never required."""
+
+    async def token(self, installation: int) -> tuple[str, float] | None:
+        """(token, expiry in epoch seconds) another process minted."""
+
+    async def keep_token(self, installation: int, token: str, expires_at: float) -> None: ...
+
+    async def object(self, key: tuple[str, ...]) -> bytes | None: ...
+
+    async def keep_object(self, key: tuple[str, ...], data: bytes) -> None: ...
+
+
 class GitHubApp:
     """One per process: credentials, caches and a client per installation."""
 
-    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
+    def __init__(self, session: aiohttp.ClientSession, settings: Settings,
+                 shared: SharedCache | None = None) -> None:
         self.settings = settings
         self._session = session
+        self._shared = shared
+        self._refused: dict[int, str] = {}
+        """Per installation, the last token GitHub refused: not taken from `shared` again."""
         self._tokens: dict[int, _Token] = {}
         self._token_locks: cachetools.LRUCache[int, asyncio.Lock] = cachetools.LRUCache(4096)
         self._installations: cachetools.LRUCache[int, Installation] = cachetools.LRUCache(4096)
@@ -442,11 +481,18 @@ class GitHubApp:
             cached = self._tokens.get(installation)
             if cached is not None and cached.expires_at - TOKEN_MARGIN > time.time():
                 return cached.value
+            shared = await self._shared.token(installation) if self._shared else None
+            if shared is not None and shared[1] - TOKEN_MARGIN > time.time() and (
+                    shared[0] != self._refused.get(installation)):
+                self._tokens[installation] = _Token(*shared)
+                return shared[0]
             data = await self._app_client.post(
                 f"/app/installations/{installation}/access_tokens", data={}
             )
             expires = datetime.datetime.fromisoformat(str(data["expires_at"])).timestamp()
             self._tokens[installation] = _Token(str(data["token"]), expires)
+            if self._shared is not None:
+                await self._shared.keep_token(installation, str(data["token"]), expires)
             logger.info("installation token minted", extra={
                 "installation_id": installation, "expires_in": round(expires - time.time()),
             })
@@ -454,7 +500,25 @@ class GitHubApp:
 
     def forget_token(self, installation: int) -> bool:
         """Drop a token GitHub refused; True if there was one (worth one retry)."""
-        return self._tokens.pop(installation, None) is not None
+        refused = self._tokens.pop(installation, None)
+        if refused is None:
+            return False
+        self._refused[installation] = refused.value
+        return True
+
+    async def cached_object(self, key: tuple[str, ...]) -> bytes | None:
+        """An immutable object from this process's cache, else from the shared one."""
+        found = self.objects.get(key)
+        if found is None and self._shared is not None:
+            found = await self._shared.object(key)
+            if found is not None:
+                self.objects[key] = found
+        return found
+
+    async def keep_object(self, key: tuple[str, ...], data: bytes) -> None:
+        self.objects[key] = data
+        if self._shared is not None:
+            await self._shared.keep_object(key, data)
 
     def installation(self, installation: int) -> Installation:
         found = self._installations.get(installation)
@@ -512,17 +576,17 @@ class Installation:
 
     async def blob(self, repo: str, sha: str) -> bytes:
         key = ("blob", repo, sha)
-        found = self.app.objects.get(key)
+        found = await self.app.cached_object(key)
         if found is None:
             data = await self._raw.getitem(f"/repos/{repo}/git/blobs/{sha}")
             found = base64.b64decode(data["content"]) if data.get("content") else b""
-            self.app.objects[key] = found
+            await self.app.keep_object(key, found)
         return found
 
     async def file_at(self, repo: str, path: str, sha: str) -> bytes | None:
         """A file's bytes at a commit, None if there is no such file."""
         key = ("file", repo, sha, path)
-        found = self.app.objects.get(key)
+        found = await self.app.cached_object(key)
         if found is not None:
             return found or None
         url = f"/repos/{repo}/contents/{urllib.parse.quote(path)}?ref={sha}"
@@ -534,7 +598,7 @@ class Installation:
             data = {}
         found = base64.b64decode(data["content"]) if isinstance(data, dict) and data.get(
             "type") == "file" and data.get("content") else b""
-        self.app.objects[key] = found  # b"" remembers "absent": the commit never changes
+        await self.app.keep_object(key, found)  # b"" remembers "absent": commits never change
         return found or None
 
     async def first_file_at(self, repo: str, paths: Sequence[str], sha: str
@@ -548,7 +612,7 @@ class Installation:
     async def archive(self, repo: str, sha: str) -> bytes | None:
         """The gzipped tarball of the repository at `sha`; None when over the size cap."""
         key = ("tarball", repo, sha)
-        found = self.app.objects.get(key)
+        found = await self.app.cached_object(key)
         if found is None:
             try:
                 found = await self._raw.get_bytes(
@@ -558,7 +622,7 @@ class Installation:
             except ArchiveTooLargeError as exc:
                 logger.warning("tarball too large", extra={"repo": repo, "reason": str(exc)})
                 return None
-            self.app.objects[key] = found
+            await self.app.keep_object(key, found)
         return found
 
     # permissions and reactions
@@ -581,7 +645,18 @@ class Installation:
 
     # check runs
 
-    async def start_check_run(self, repo: str, head_sha: str) -> int:
+    async def start_check_run(self, repo: str, head_sha: str, *, resume: bool = False) -> int:
+        """Our check run on `head_sha`, created `in_progress`. With `resume` (a job taken
+        over from a dead worker), the newest one this App already has there is reused, so
+        a retried audit still ends with one check run."""
+        if resume:
+            found = await self._raw.getitem(
+                f"/repos/{repo}/commits/{head_sha}/check-runs?filter=latest"
+                f"&check_name={urllib.parse.quote(CHECK_NAME)}&app_id={self.app.settings.app_id}"
+            )
+            for run in found.get("check_runs") or ():
+                if run.get("name") == CHECK_NAME and run.get("head_sha") == head_sha:
+                    return int(run["id"])
         data = await self._raw.post(f"/repos/{repo}/check-runs", data={
             "name": CHECK_NAME,
             "head_sha": head_sha,

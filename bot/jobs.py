@@ -44,6 +44,9 @@ class AuditJob:
     """What asked for it, e.g. `pull_request.synchronize` or `recheck`."""
     force: bool = False
     """An explicit re-run: audit even if this head was audited moments ago."""
+    attempt: int = 1
+    """Above 1 when a worker died running this job and another took it over (Redis
+    mode): what the first attempt published must be reused, not duplicated."""
 
     @property
     def key(self) -> PullKey:
@@ -184,6 +187,10 @@ class Supervisor:
                 await work
         except Exception:
             logger.exception("webhook handler failed", extra=dict(context))
+
+    @property
+    def idle(self) -> bool:
+        return not self._tasks
 
     async def join(self) -> None:
         while self._tasks:

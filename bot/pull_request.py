@@ -46,7 +46,7 @@ class Pipeline:
             logger.info("audit skipped: pull request moved on", extra={
                 **job.log_context(), "current_head": pull.head_sha, "state": pull.state})
             return
-        check_run = await gh.start_check_run(job.repo, job.head_sha)
+        check_run = await gh.start_check_run(job.repo, job.head_sha, resume=job.attempt > 1)
         try:
             await self._audit(gh, job, pull, check_run)
         except Exception as exc:

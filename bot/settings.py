@@ -60,6 +60,12 @@ class Settings:
     """Multiplies every retry and rate-limit wait; tests and benchmarks shrink it."""
     shutdown_grace: float = 20.0
     """Seconds running audits get to finish when the server stops."""
+    redis_url: str | None = field(default=None, repr=False)
+    """`SSOT_REDIS_URL`: set, `serve` only verifies and enqueues and `worker`s audit."""
+    redis_lease: float = 30.0
+    """`SSOT_REDIS_LEASE`: seconds before a silent worker's job is taken over."""
+    max_job_attempts: int = 3
+    """Times a job is taken over from dead workers before it is dropped as poison."""
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +81,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
         api_url=_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL),
         sentry_dsn=env.get("SENTRY_DSN") or None,
         port=_port(env.get("PORT")),
+        redis_url=_redis_url(env.get("SSOT_REDIS_URL")),
+        redis_lease=_seconds(env, "SSOT_REDIS_LEASE", 30.0),
     )
 
 
@@ -121,3 +129,24 @@ def _port(value: str | None) -> int:
     if not value.strip().isdigit() or not 0 < int(value) < 65536:
         raise SettingsError("PORT must be a number from 1 to 65535")
     return int(value)
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not value.strip().startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("SSOT_REDIS_URL must start with redis://, rediss:// or unix://")
+    return value.strip()
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds") from None
+    if not 0 < seconds < 86400:
+        raise SettingsError(f"{name} must be between 0 and 86400 seconds")
+    return seconds

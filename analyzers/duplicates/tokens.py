@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from analyzers.source import ParsedFile
 
+FAMILY = "duplicates"
+"""The fact family name these facts are registered under."""
 K_GRAM = 12
 """Tokens per fingerprinted k-gram (a line of code is about eight tokens)."""
 WINDOW = 6
@@ -50,12 +52,30 @@ _FIELD_ORDER: dict[type[ast.AST], tuple[str, ...]] = {
     ast.AsyncFunctionDef: ("decorator_list", "args", "returns", "body"),
     ast.ClassDef: ("decorator_list", "bases", "keywords", "body"),
 }
-_LEFT_OUT = (ast.Load, ast.Store, ast.Del, ast.Import, ast.ImportFrom, ast.Pass, ast.alias)
+_LEFT_OUT = frozenset({ast.Load, ast.Store, ast.Del, ast.Import, ast.ImportFrom, ast.Pass,
+                       ast.alias})
+_CONTAINERS = frozenset({ast.List, ast.Tuple, ast.Set, ast.Dict})
+_ASSIGNMENTS = frozenset({ast.Expr, ast.Assign, ast.AnnAssign})
+_FUNCTIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
 _LITERAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.UnaryOp,
                   ast.USub, ast.UAdd, ast.Load)
 _CONCRETE_CONSTANTS = (bool, type(None), type(Ellipsis))
 END = "end"
 """The kind of the token that closes a statement list (like a DEDENT)."""
+_WEIGHTS: dict[type[ast.AST], int] = {
+    **dict.fromkeys((ast.Attribute, ast.Call, ast.Subscript, ast.keyword, ast.List, ast.Tuple,
+                     ast.Set, ast.Dict, ast.Assign, ast.Return, ast.Raise, ast.Assert,
+                     ast.Delete, ast.Lambda, ast.IfExp, ast.comprehension, ast.ListComp,
+                     ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Break, ast.Continue,
+                     ast.Global, ast.Nonlocal, ast.Await, ast.Yield, ast.YieldFrom), 2),
+    **dict.fromkeys((ast.If, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.ExceptHandler,
+                     ast.AnnAssign, ast.NamedExpr), 3),
+    **dict.fromkeys((ast.For, ast.AsyncFor, ast.ClassDef), 4),
+    **dict.fromkeys((ast.FunctionDef, ast.AsyncFunctionDef), 6),
+}
+"""About how many lexical tokens a node stands for beyond its children (`x.y` is two:
+`.` and `y`; `for` loops four: `for`, `in`, `:` and the newline), so sizes compare with
+`min-tokens` as users count tokens. Other nodes count one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +98,8 @@ class CloneFacts:
     """Per token: its 1-based line."""
     columns: array[int]
     """Per token: its 0-based column (of the nearest node that has one)."""
+    weights: array[int]
+    """Per token: about how many lexical tokens it stands for (see _WEIGHTS)."""
     functions: tuple[FunctionSpan, ...]
     fingerprints: array[int]
     """Winnowed k-gram hashes, in token order."""
@@ -96,6 +118,7 @@ def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
         params=array("q", stream.params),
         lines=array("i", stream.lines),
         columns=array("i", stream.columns),
+        weights=array("b", stream.weights),
         functions=tuple(stream.functions),
         fingerprints=array("q", fingerprints),
         positions=array("i", positions),
@@ -124,19 +147,18 @@ def kgram_hashes(encoded: Sequence[int]) -> list[int]:
 
 
 def winnow(hashes: Sequence[int]) -> tuple[list[int], list[int]]:
-    """The minimum hash of each WINDOW-long window (rightmost on ties), each chosen
-    position once."""
+    """The minimum hash of each WINDOW-long window (its first position on ties), each
+    chosen position once."""
+    count = max(len(hashes) - WINDOW + 1, 1 if hashes else 0)
+    minima = [min(hashes[start:start + WINDOW]) for start in range(count)]
     fingerprints: list[int] = []
     positions: list[int] = []
-    last_position = -1
-    for start in range(max(len(hashes) - WINDOW + 1, 1 if hashes else 0)):
-        window = hashes[start:start + WINDOW]
-        smallest = min(window)
-        position = start + len(window) - 1 - window[::-1].index(smallest)
-        if position != last_position:
+    chosen = -1
+    for start, smallest in enumerate(minima):
+        if chosen < start or hashes[chosen] != smallest:
+            chosen = hashes.index(smallest, start, start + WINDOW)
             fingerprints.append(smallest)
-            positions.append(position)
-            last_position = position
+            positions.append(chosen)
     return fingerprints, positions
 
 
@@ -154,51 +176,46 @@ class _TokenStream:
         self.params: list[int] = []
         self.lines: list[int] = []
         self.columns: list[int] = []
+        self.weights: list[int] = []
         self.functions: list[FunctionSpan] = []
-        self._hashes: dict[str, int] = {}
 
-    def _hash(self, text: str) -> int:
-        known = self._hashes.get(text)
-        if known is None:
-            known = self._hashes[text] = stable_hash(text)
-        return known
-
-    def _emit(self, kind: str, param: str | None, node: ast.AST | None) -> None:
-        line = getattr(node, "lineno", None)
-        if line is None:
-            line = self.lines[-1] if self.lines else 1
-            column = self.columns[-1] if self.columns else 0
-        else:
-            column = getattr(node, "col_offset", 0)
-        self.kinds.append(self._hash(kind))
-        self.params.append(self._hash(param) if param is not None else 0)
-        self.lines.append(line)
-        self.columns.append(column)
-
-    def read(self, tree: ast.AST) -> None:
-        stack: list[ast.AST | tuple[str, int, int]] = [tree]
+    def read(self, tree: ast.Module) -> None:
+        kinds, params, lines, columns = self.kinds, self.params, self.lines, self.columns
+        weights = self.weights
+        hashes: dict[str | None, int] = {None: 0}
+        line, column = 1, 0
+        stack: list[ast.AST | tuple[str, int, int]] = list(reversed(tree.body))
         while stack:
             item = stack.pop()
             if isinstance(item, tuple):
-                marker, first, line = item
-                if not marker:  # an empty name closes a statement list
-                    self.kinds.append(self._hash(END))
-                    self.params.append(0)
-                    self.lines.append(line)
-                    self.columns.append(self.columns[-1] if self.columns else 0)
+                marker, first, end_line = item
+                if marker:
+                    self.functions.append(FunctionSpan(marker, first, len(kinds) - 1))
+                    continue
+                kind, param = END, None  # an empty name closes a statement list
+                line = end_line
+                weight = 1
+            elif _is_trivial_statement(item):
+                continue
+            else:
+                line = getattr(item, "lineno", line)
+                column = getattr(item, "col_offset", column)
+                weight = _WEIGHTS.get(type(item), 1)
+                if type(item) in _CONTAINERS and _is_table(item):  # type: ignore[arg-type]
+                    kind, param, weight = "table", None, 1
                 else:
-                    self.functions.append(FunctionSpan(marker, first, len(self.kinds) - 1))
-                continue
-            if isinstance(item, _LEFT_OUT) or _is_trivial_statement(item):
-                continue
-            if isinstance(item, ast.List | ast.Tuple | ast.Set | ast.Dict) and _is_table(item):
-                self._emit("table", None, item)
-                continue
-            kind, param = _describe(item)
-            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                stack.append((item.name, len(self.kinds), 0))
-            self._emit(kind, param, item)
-            stack.extend(reversed(_children(item)))
+                    kind, param = _describe(item)
+                    if type(item) in _FUNCTIONS:
+                        stack.append((item.name, len(kinds), 0))  # type: ignore[attr-defined]
+                    stack.extend(reversed(_children(item)))
+            for text in (kind, param):
+                if text not in hashes:
+                    hashes[text] = stable_hash(text)  # type: ignore[arg-type]
+            kinds.append(hashes[kind])
+            params.append(hashes[param])
+            lines.append(line)
+            columns.append(column)
+            weights.append(weight)
 
 
 def _describe(node: ast.AST) -> tuple[str, str | None]:
@@ -235,9 +252,10 @@ def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
     for field in _FIELD_ORDER.get(type(node), node._fields):
         value = getattr(node, field, None)
         if isinstance(value, ast.AST):
-            out.append(value)
+            if type(value) not in _LEFT_OUT:
+                out.append(value)
         elif isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST))
+            out.extend(v for v in value if isinstance(v, ast.AST) and type(v) not in _LEFT_OUT)
             if field in _STATEMENT_LISTS and value:
                 out.append(("", 0, getattr(value[-1], "end_lineno", None) or 1))
     return out
@@ -245,6 +263,8 @@ def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
 
 def _is_trivial_statement(node: ast.AST) -> bool:
     """Statements whose repetition is not duplicated logic."""
+    if type(node) not in _ASSIGNMENTS:
+        return False
     if isinstance(node, ast.Expr):
         return isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
     if isinstance(node, ast.Assign):
@@ -267,6 +287,7 @@ def _is_plain_value(value: ast.expr | None) -> bool:
 
 
 def _is_table(node: ast.List | ast.Tuple | ast.Set | ast.Dict) -> bool:
+    """A literal-only container of at least _TABLE_MIN_ITEMS items."""
     items = len(node.keys) if isinstance(node, ast.Dict) else len(node.elts)
     if items < _TABLE_MIN_ITEMS:
         return False

@@ -86,19 +86,23 @@ _REPORT_CALLS = frozenset({
     "sys.excepthook",
     "logging.lastResort.handle",
 })
-_REPORT_METHODS = frozenset({"handleError"})
-"""`logging.Handler.handleError(record)` prints the traceback to stderr; it is how a
-logging handler must report its own failures."""
+_REPORT_METHODS = frozenset({"handleError", "handle_error"})
+"""`logging.Handler.handleError(record)` and `socketserver.BaseServer.handle_error(...)`
+print the traceback to stderr: it is how those classes report their own failures."""
 _STDERR_WRITES = frozenset({"write", "writelines"})
 _ECHO_CALLS = frozenset({"click.echo", "click.secho", "typer.echo", "typer.secho"})
 _CARRIER_CALLS = frozenset({
     "sys.exc_info", "sys.exception", "traceback.format_exc", "traceback.format_exception",
     "traceback.format_exception_only", "traceback.TracebackException.from_exception",
+    "inspect.trace",
 })
 """Calls that return the caught exception or its traceback: using their result is
 using the exception."""
 
-_LOUD_LEVELS = frozenset({"warning", "warn", "error", "exception", "critical", "fatal"})
+_LOUD_LEVELS = frozenset({"warning", "warn", "error", "critical", "fatal"})
+_TRACEBACK_METHODS = frozenset({"exception", "err", "failure"})
+"""`logger.exception`; Twisted's `log.err(...)` and `log.failure(...)` log the current
+failure with its traceback."""
 _ERROR_LEVELS = frozenset({"error", "critical", "fatal"})
 _QUIET_LEVELS = frozenset({"debug", "info", "trace", "msg", "success"})
 _NUMERIC_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40,
@@ -184,7 +188,10 @@ def _call_act(call: ast.Call, file: ParsedFile, loud_functions: tuple[str, ...])
         if name in _ECHO_CALLS and _keyword_is(call, "err", _is_true):
             return Act.REPORTS
     if not isinstance(func, ast.Attribute):
-        return None
+        module, _, method = (name or "").rpartition(".")
+        if module in _LOGGER_MODULES:  # from logging import warning
+            return _log_act(call, method, file)
+        return _logging_helper_act(call, name, file)
     receiver = func.value
     if func.attr in _STDERR_WRITES and _is_stderr(receiver, file):
         return Act.REPORTS
@@ -197,7 +204,18 @@ def _call_act(call: ast.Call, file: ParsedFile, loud_functions: tuple[str, ...])
             return Act.EXITS
     if _is_logger(receiver, file):
         return _log_act(call, func.attr, file)
-    return None
+    return _logging_helper_act(call, name, file)
+
+
+def _logging_helper_act(call: ast.Call, name: str | None, file: ParsedFile) -> Act | None:
+    """A call with `exc_info=` is a logging call whatever its receiver: an alias such as
+    celery's `warn = logger.warning`, or a project's own logging helper."""
+    if not any(keyword.arg == "exc_info" for keyword in call.keywords):
+        return None
+    act = _log_act(call, (name or "").rsplit(".", 1)[-1], file)
+    if act is None and _has_traceback(call, file):
+        return Act.LOGS_TRACEBACK
+    return act
 
 
 def _log_act(call: ast.Call, method: str, file: ParsedFile) -> Act | None:
@@ -209,10 +227,10 @@ def _log_act(call: ast.Call, method: str, file: ParsedFile) -> Act | None:
         method = "error" if level >= 40 else "warning" if level >= 30 else "info"
     if method in _QUIET_LEVELS:
         return Act.LOGS_QUIETLY
+    if method in _TRACEBACK_METHODS or (method in _LOUD_LEVELS and _has_traceback(call, file)):
+        return Act.LOGS_TRACEBACK
     if method not in _LOUD_LEVELS:
         return None
-    if method == "exception" or _has_traceback(call, file):
-        return Act.LOGS_TRACEBACK
     return Act.LOGS_ERROR if method in _ERROR_LEVELS else Act.LOGS_WARNING
 
 

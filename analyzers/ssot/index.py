@@ -136,6 +136,9 @@ _ROUND_NUMBERS = frozenset(
 """Numbers that recur for unrelated reasons (units, sizes, powers)."""
 
 MIN_DISTINCTIVE_STRING = 6
+MIN_DISTINCTIVE_ITEMS = 3
+"""A sequence of three different common values (`("GET", "HEAD", "OPTIONS")`) is already
+a specific choice, though each item alone is not."""
 
 
 def literal(node: ast.expr) -> Literal | None:
@@ -186,7 +189,11 @@ def _distinctive(node: ast.expr) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
         return _distinctive_scalar(node.operand.value)
     if isinstance(node, ast.Tuple | ast.List | ast.Set):
-        return len(node.elts) >= 2 and sum(_distinctive(e) for e in node.elts) >= 2
+        if sum(_distinctive(e) for e in node.elts) >= 2:
+            return True
+        keys = {_key(e) for e in node.elts}
+        return len(node.elts) >= MIN_DISTINCTIVE_ITEMS and len(keys) >= MIN_DISTINCTIVE_ITEMS \
+            and sum(len(k or "") for k in keys) >= MIN_DISTINCTIVE_STRING * 2
     if isinstance(node, ast.Dict):
         return len(node.keys) >= 2 and any(_distinctive(v) for v in node.values)
     return False

@@ -47,8 +47,11 @@ def same_role(left: str, right: str) -> bool:
     return bool(left_dir) and left_dir.rpartition("/")[2] == right_dir.rpartition("/")[2]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ChangedModule:
+    """A module of the change. Not slotted: its base facts and head tree are computed on
+    first use (`cached_property`), since most rules never need them."""
+
     path: str
     facts: ModuleFacts
     changed_lines: frozenset[int] | None

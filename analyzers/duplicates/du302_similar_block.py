@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from analyzers.model import Principle, Severity
+from analyzers.rule import RuleMeta
+
+
+class SimilarBlock(RuleMeta):
+    """
+    What it does:
+        Flags a changed block that is a near-miss copy of code elsewhere (type-3 clone):
+        one to a few statements added, removed or changed, at least `min-similarity`
+        (default 0.8) of its tokens aligned with the copy. The similarity and every copy
+        are shown; severity follows the Rule of Two as for DU301.
+
+    Why is this bad?
+        A copy that was tweaked is still a copy: the shared part will drift, and the
+        tweak hides which differences are intended.
+
+    Example:
+        def active_users(users):
+            result = []
+            for user in users:
+                if user.active and not user.banned:
+                    result.append(user.email.lower())
+            return result
+
+    Use instead:
+        extract the shared part into one function and pass the differences as parameters
+    """
+
+    id = "DU302"
+    name = "similar-block"
+    principle = Principle.NO_DUPLICATE_LOGIC
+    severity = Severity.ERROR

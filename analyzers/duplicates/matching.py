@@ -1,0 +1,261 @@
+"""From shared fingerprints to maximal clone regions.
+
+For one audited file: every k-gram that touches a changed token is looked up among the
+fingerprints of every other file (and of the file itself); the hits are chained into
+candidate regions (a chain tolerates gaps and shifts, which is what a near-miss clone
+looks like), and each candidate is aligned token by token (`difflib`'s longest-matching-
+blocks alignment, on token kinds) to find where the copy really starts and ends, whether
+names were renamed consistently, and how similar the two regions are.
+
+Cost: one set look-up per fingerprint of the repository, then work proportional to the
+hits of the changed tokens; never a pairwise comparison of files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from analyzers.duplicates.tokens import K_GRAM, NAME_REACH, WINDOW, CloneFacts, encode, kgram_hashes
+
+GAP = 40
+"""Tokens a near-miss clone may skip in one place (about three statements)."""
+MARGIN = K_GRAM + WINDOW + NAME_REACH
+"""Tokens around a chain of hits that alignment also looks at: a copy's first and last
+tokens may not be covered by a shared fingerprint."""
+MAX_PLACES_PER_KGRAM = 16
+"""A k-gram of the change that occurs more often than this in the change is boilerplate
+of the file itself; only its first occurrences seed matches."""
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    min_tokens: int
+    min_lines: int
+    min_similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class Clone:
+    """A region of the audited file (tokens `first..last`) and its copy in `other_path`."""
+
+    first: int
+    last: int
+    other_path: str
+    other_first: int
+    other_last: int
+    clone_type: int
+    """1: identical; 2: identical up to a consistent renaming of names and literals;
+    3: near-miss (statements added, removed or changed)."""
+    similarity: float
+
+
+def changed_tokens(facts: CloneFacts, changed_lines: frozenset[int] | None) -> list[bool]:
+    if changed_lines is None:
+        return [True] * len(facts.lines)
+    return [line in changed_lines for line in facts.lines]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A changed file: its facts and which of its tokens are on changed lines."""
+
+    path: str
+    facts: CloneFacts
+    changed: Sequence[bool]
+
+
+def find_clones(
+    queries: Sequence[Query],
+    others: Iterable[tuple[str, CloneFacts]],
+    thresholds: Thresholds,
+) -> list[list[Clone]]:
+    """Every maximal clone between the changed tokens of each query and `others` (which
+    may include the query's own file: then a region is never matched with itself), one
+    list per query. Each file of `others` is scanned once for all queries."""
+    wanted = [_changed_kgrams(q.facts, q.changed) for q in queries]
+    asked: dict[int, list[int]] = {}
+    for number, kgrams in enumerate(wanted):
+        for value in kgrams:
+            asked.setdefault(value, []).append(number)
+    clones: list[list[Clone]] = [[] for _ in queries]
+    if not asked:
+        return clones
+    for other_path, other in others:
+        if asked.keys().isdisjoint(other.fingerprints):
+            continue
+        seeds: dict[int, list[tuple[int, int]]] = {}
+        for fingerprint, theirs in zip(other.fingerprints, other.positions, strict=True):
+            for number in asked.get(fingerprint, ()):
+                same_file = queries[number].path == other_path
+                seeds.setdefault(number, []).extend(
+                    (mine, theirs) for mine in wanted[number][fingerprint]
+                    if not same_file or abs(mine - theirs) >= K_GRAM
+                )
+        for number, found_seeds in seeds.items():
+            query = queries[number]
+            found = [
+                clone
+                for chain in _chains(found_seeds)
+                if (clone := _align(query.facts, other, other_path, chain,
+                                    query.path == other_path, thresholds))
+            ]
+            clones[number].extend(_largest(found))
+    return clones
+
+
+def _changed_kgrams(facts: CloneFacts, changed: Sequence[bool]) -> dict[int, list[int]]:
+    """k-gram hash -> where it starts, for the k-grams that hold a changed token."""
+    hashes = kgram_hashes(encode(facts.kinds, facts.params))
+    changed_before = [0, *accumulate(changed)]
+    wanted: dict[int, list[int]] = {}
+    for start, value in enumerate(hashes):
+        if changed_before[start + K_GRAM] == changed_before[start]:
+            continue
+        places = wanted.setdefault(value, [])
+        if len(places) < MAX_PLACES_PER_KGRAM:
+            places.append(start)
+    return wanted
+
+
+def _chains(seeds: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Group hits that could be one clone: each next hit is at most GAP tokens further on
+    both sides, on a diagonal at most GAP tokens away."""
+    seeds.sort()
+    open_chains: list[list[tuple[int, int]]] = []
+    done: list[list[tuple[int, int]]] = []
+    for mine, theirs in seeds:
+        best: list[tuple[int, int]] | None = None
+        best_shift = GAP + 1
+        still_open = []
+        for chain in open_chains:
+            last_mine, last_theirs = chain[-1]
+            if mine - last_mine > GAP + K_GRAM:
+                done.append(chain)
+                continue
+            still_open.append(chain)
+            shift = abs((theirs - mine) - (last_theirs - last_mine))
+            if 0 <= theirs - last_theirs <= GAP + K_GRAM and shift < best_shift:
+                best, best_shift = chain, shift
+        open_chains = still_open
+        if best is None:
+            open_chains.append([(mine, theirs)])
+        else:
+            best.append((mine, theirs))
+    return done + open_chains
+
+
+def _covered(starts: Iterable[int]) -> int:
+    """How many tokens the k-grams starting at `starts` (sorted) cover."""
+    covered = 0
+    end = -1
+    for start in starts:
+        covered += K_GRAM - max(0, end - start)
+        end = start + K_GRAM
+    return covered
+
+
+def _align(
+    facts: CloneFacts,
+    other: CloneFacts,
+    other_path: str,
+    chain: list[tuple[int, int]],
+    same_file: bool,
+    thresholds: Thresholds,
+) -> Clone | None:
+    if _covered(mine for mine, _ in chain) < thresholds.min_tokens // 4:
+        return None
+    mine_from = max(0, chain[0][0] - MARGIN)
+    mine_to = min(len(facts.kinds), chain[-1][0] + K_GRAM + MARGIN)
+    theirs_from = max(0, min(t for _, t in chain) - MARGIN)
+    theirs_to = min(len(other.kinds), max(t for _, t in chain) + K_GRAM + MARGIN)
+    matcher = difflib.SequenceMatcher(
+        None, facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to],
+        autojunk=False,
+    )
+    blocks = [(a + mine_from, b + theirs_from, size)
+              for a, b, size in matcher.get_matching_blocks() if size]
+    run = _densest_run(blocks)
+    if not run:
+        return None
+    first, other_first = run[0][0], run[0][1]
+    last, other_last = run[-1][0] + run[-1][2] - 1, run[-1][1] + run[-1][2] - 1
+    if same_file and first <= other_last and other_first <= last:
+        return None
+    length = last - first + 1
+    if (sum(facts.weights[first:last + 1]) < thresholds.min_tokens
+            or _line_count(facts, first, last) < thresholds.min_lines):
+        return None
+    matched, renamed = _consistent_pairs(facts, other, run)
+    similarity = 2 * matched / (length + other_last - other_first + 1)
+    if matched == length == other_last - other_first + 1:
+        clone_type = 2 if renamed else 1
+    elif similarity >= thresholds.min_similarity:
+        clone_type = 3
+    else:
+        return None
+    return Clone(first, last, other_path, other_first, other_last, clone_type, similarity)
+
+
+def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The run of matching blocks, no two more than GAP tokens apart on either side, that
+    matches the most tokens, without blocks shorter than a k-gram at its ends: those are
+    coincidences next to the clone (a `return` on both sides), not part of it."""
+    runs: list[list[tuple[int, int, int]]] = []
+    for block in blocks:
+        if runs:
+            a, b, size = runs[-1][-1]
+            if block[0] - (a + size) <= GAP and block[1] - (b + size) <= GAP:
+                runs[-1].append(block)
+                continue
+        runs.append([block])
+    if not runs:
+        return []
+    run = max(runs, key=lambda r: sum(size for _, _, size in r))
+    while run and run[0][2] < K_GRAM:
+        run = run[1:]
+    while run and run[-1][2] < K_GRAM:
+        run = run[:-1]
+    return run
+
+
+def _consistent_pairs(facts: CloneFacts, other: CloneFacts,
+                      run: list[tuple[int, int, int]]) -> tuple[int, bool]:
+    """How many aligned token pairs agree, counting a name or literal pair only when it
+    follows one consistent renaming (each value always maps to the same value, both
+    ways); and whether any value was renamed."""
+    forward: dict[int, int] = {}
+    backward: dict[int, int] = {}
+    params, other_params = facts.params, other.params
+    matched = 0
+    renamed = False
+    for a, b, size in run:
+        for offset in range(size):
+            mine, theirs = params[a + offset], other_params[b + offset]
+            if not mine:
+                matched += 1
+            elif forward.setdefault(mine, theirs) == theirs and \
+                    backward.setdefault(theirs, mine) == mine:
+                matched += 1
+                renamed = renamed or mine != theirs
+    return matched, renamed
+
+
+def _line_count(facts: CloneFacts, first: int, last: int) -> int:
+    return len(set(facts.lines[first:last + 1]))
+
+
+def _largest(clones: list[Clone]) -> list[Clone]:
+    """Drop clones that overlap a larger one on both sides (found from two chains)."""
+    kept: list[Clone] = []
+    for clone in sorted(clones, key=lambda c: c.last - c.first, reverse=True):
+        if not any(_overlaps(clone, k) for k in kept):
+            kept.append(clone)
+    return kept
+
+
+def _overlaps(one: Clone, other: Clone) -> bool:
+    return (one.first <= other.last and other.first <= one.last
+            and one.other_first <= other.other_last and other.other_first <= one.other_last)

@@ -1,0 +1,361 @@
+"""Quality of the duplicate-code rules (DU301-DU303): recall on injected clones, precision
+on real commits, and a check against pylint's duplicate-code checker.
+
+Recall: real functions of a code base nobody here wrote (Django 5.2 by default) are
+copied into new files of one synthetic change, as
+  type 1  the function's source, verbatim;
+  type 2  every parameter and local name renamed, every string and integer literal
+          changed (consistently: the same old value always gets the same new one);
+  type 3  the verbatim source with one to three statements added, removed or changed.
+The whole code base is the context. A clone counts as found when a DU finding in its
+file overlaps its lines. Only functions of at least 10 code lines are sampled, so a type-3
+edit cannot shrink one below min-lines.
+
+pylint: for each (original file, clone file) pair, pylint's Symilar (min-similarity-lines
+6, comments, docstrings and imports ignored) runs in-process; every similarity it reports
+in a clone file must overlap a DU finding.
+
+Precision: the last commits of a real repository (Flask by default) are audited as they
+are, with the whole tree at each commit as context. Each finding is checked independently
+of the analyzer: the flagged lines and each listed copy are tokenized with `tokenize`,
+names and literals are replaced by the index of their first occurrence (a consistent
+renaming maps to the same sequence), and the two sequences must be at least 70% alike
+(difflib ratio). Every finding is printed so a reviewer can judge it too.
+
+    .venv/bin/python benchmarks/duplicates_quality.py [--corpus DIR] [--history GIT_DIR]
+        [--samples N] [--commits N] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import io
+import keyword
+import random
+import re
+import sys
+import textwrap
+import tokenize
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pylint.checkers.symilar import Symilar
+
+from analyzers import AuditRequest, ChangeStatus, FileChange, Finding, audit
+from analyzers.engine import FactsCache
+from bot.cli import _diff_request
+from bot.git import GitError, Repo
+
+CORPUS = Path("/work/corpus/Django-5.2")
+HISTORY = Path("/work/corpus/flask")
+MIN_CODE_LINES = 10
+MIN_TEXT_SIMILARITY = 0.7
+TARGETS = {1: 1.0, 2: 0.95, 3: 0.8}
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    path: str
+    name: str
+    source: str
+    """The function's text, dedented to the top level."""
+
+
+@dataclass(frozen=True, slots=True)
+class Injected:
+    original: Original
+    path: str
+    first_line: int
+    last_line: int
+    text: str
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--history", type=Path, default=HISTORY)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--commits", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    for place in (args.corpus, args.history):
+        if not place.is_dir():
+            print(f"{place} not found: pass its location (see --help)", file=sys.stderr)
+            return 2
+    corpus = {p.relative_to(args.corpus).as_posix(): p.read_bytes()
+              for p in sorted(args.corpus.rglob("*.py"))}
+    originals = _sample(corpus, args.samples, random.Random(args.seed))
+    print(f"corpus {args.corpus}: {len(corpus)} files; {len(originals)} functions sampled "
+          f"(>= {MIN_CODE_LINES} code lines, seed {args.seed})")
+    cache: FactsCache = {}
+    pylint_found = pylint_missed = 0
+    rng = random.Random(args.seed)
+    for clone_type in (1, 2, 3):
+        injected = [_inject(o, i, clone_type, rng) for i, o in enumerate(originals)]
+        findings = _audit_injected(injected, corpus, cache)
+        found = sum(1 for clone in injected if _found(clone, findings))
+        rate = found / len(injected)
+        mark = "ok" if rate >= TARGETS[clone_type] else "BELOW TARGET"
+        print(f"type-{clone_type} recall: {found}/{len(injected)} = {rate:.1%} "
+              f"(target {TARGETS[clone_type]:.0%}) {mark}")
+        for clone in injected:
+            if not _found(clone, findings):
+                print(f"  missed: {clone.path} from {clone.original.path}::"
+                      f"{clone.original.name}")
+        for clone in injected:
+            for first, last in _pylint_similarities(clone, corpus):
+                if any(f.line <= last and first <= f.end_line for f in findings[clone.path]):
+                    pylint_found += 1
+                else:
+                    pylint_missed += 1
+                    print(f"  pylint-only: {clone.path}:{first}-{last} "
+                          f"(from {clone.original.path}::{clone.original.name})")
+    print(f"pylint duplicate-code similarities on the same pairs: "
+          f"{pylint_found + pylint_missed}, also found by DU: {pylint_found}, "
+          f"missed: {pylint_missed}")
+    _precision(Repo.open(args.history), args.commits)
+    return 0
+
+
+def _sample(corpus: dict[str, bytes], count: int, rng: random.Random) -> list[Original]:
+    candidates: list[Original] = []
+    for path, data in corpus.items():
+        try:
+            text = data.decode("utf-8")
+            tree = ast.parse(text)
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        if not text.isascii():
+            continue  # ast columns are bytes; the renaming below edits by column
+        lines = text.splitlines()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.end_lineno:
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                source = textwrap.dedent("\n".join(lines[start - 1:node.end_lineno]))
+                if _reparses(source) and _code_lines(source) >= MIN_CODE_LINES:
+                    candidates.append(Original(path, node.name, source + "\n"))
+    return rng.sample(candidates, min(count, len(candidates)))
+
+
+def _code_lines(source: str) -> int:
+    """Lines with code: no blank, comment or docstring lines."""
+    tree = ast.parse(source)
+    docstrings: set[int] = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str) and node.end_lineno):
+            docstrings.update(range(node.lineno, node.end_lineno + 1))
+    return sum(1 for number, line in enumerate(source.splitlines(), 1)
+               if line.strip() and not line.strip().startswith("#")
+               and number not in docstrings)
+
+
+def _reparses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _inject(original: Original, index: int, clone_type: int, rng: random.Random) -> Injected:
+    if clone_type == 1:
+        body = original.source
+    elif clone_type == 2:
+        body = _renamed(original.source)
+    else:
+        body = _edited(original.source, rng)
+    header = (f'"""Synthetic change {index}: a type-{clone_type} clone."""\n\n\n'
+              f"def unrelated_{index}(value):\n    return value\n\n\n")
+    first = header.count("\n") + 1
+    return Injected(original, f"synthetic/clone_{index}.py", first,
+                    first + body.count("\n") - 1, header + body)
+
+
+def _renamed(source: str) -> str:
+    """Rename parameters, local names and the function; change string and integer
+    literals; each consistently. Edits by position so the layout stays as it was."""
+    tree = ast.parse(source)
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    local = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    local |= {n.id for n in ast.walk(function)
+              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    local.discard("self")
+    local.discard("cls")
+    names: dict[str, str] = {}
+    values: dict[object, str] = {}
+    in_fstring = {id(c) for j in ast.walk(function) if isinstance(j, ast.JoinedStr)
+                  for c in ast.walk(j)}
+    edits: list[tuple[int, int, int, int, str]] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id in local:
+            new = names.setdefault(node.id, f"renamed_{len(names)}")
+            edits.append((node.lineno, node.col_offset, node.lineno,
+                          node.col_offset + len(node.id), new))
+        elif isinstance(node, ast.arg) and node.arg in local:
+            new = names.setdefault(node.arg, f"renamed_{len(names)}")
+            edits.append((node.lineno, node.col_offset, node.lineno,
+                          node.col_offset + len(node.arg), new))
+        elif (isinstance(node, ast.Constant) and id(node) not in in_fstring
+              and node.end_lineno == node.lineno and node.end_col_offset is not None
+              and type(node.value) in (str, int)):
+            new = values.setdefault((type(node.value), node.value), repr(
+                f"changed_{len(values)}" if isinstance(node.value, str) else 7000 + len(values)))
+            edits.append((node.lineno, node.col_offset, node.end_lineno,
+                          node.end_col_offset, new))
+    lines = source.splitlines()
+    for line, start, _, end, new in sorted(edits, reverse=True):
+        text = lines[line - 1]
+        lines[line - 1] = text[:start] + new + text[end:]
+    header = lines[function.lineno - 1]
+    lines[function.lineno - 1] = header.replace(f"def {function.name}(",
+                                                f"def {function.name}_renamed(", 1)
+    return "\n".join(lines) + "\n"
+
+
+def _edited(source: str, rng: random.Random) -> str:
+    """Add, remove or change one to three simple one-line statements of the body (drawn
+    again until the result parses)."""
+    for _ in range(20):
+        edited = _edit_once(source, rng)
+        if _reparses(edited):
+            return edited
+    raise ValueError("no valid edit found")
+
+
+def _edit_once(source: str, rng: random.Random) -> str:
+    function = ast.parse(source).body[0]
+    lines = source.splitlines()
+    simple = [node for node in ast.walk(function)
+              if isinstance(node, ast.Assign | ast.AugAssign | ast.Expr | ast.Return)
+              and node.lineno == node.end_lineno and node.lineno > function.lineno
+              and lines[node.lineno - 1][:node.col_offset].isspace()
+              and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    if not simple:
+        simple = [function.body[-1]]
+    chosen = rng.sample(simple, min(len(simple), rng.randint(1, 3)))
+    for node in sorted(chosen, key=lambda n: n.lineno, reverse=True):
+        indent = " " * node.col_offset
+        edit = rng.choice(("add", "remove", "change"))
+        siblings = _siblings(function, node)
+        if edit == "remove" and len(siblings) > 1:
+            del lines[node.lineno - 1]
+        elif edit == "change":
+            lines[node.lineno - 1] = f"{indent}audit_log.append(({node.lineno}, 'changed'))"
+        else:
+            lines.insert(node.lineno, f"{indent}audit_log.append(({node.lineno}, 'added'))")
+    return "\n".join(lines) + "\n"
+
+
+def _siblings(function: ast.AST, node: ast.AST) -> list[ast.stmt]:
+    for parent in ast.walk(function):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and node in block:
+                return block
+    return []
+
+
+def _audit_injected(injected: list[Injected], corpus: dict[str, bytes],
+                    cache: FactsCache) -> dict[str, list[Finding]]:
+    changes = tuple(FileChange(c.path, ChangeStatus.ADDED, c.text.encode()) for c in injected)
+    result = audit(AuditRequest(changes=changes, context=corpus), facts_cache=cache)
+    findings: dict[str, list[Finding]] = {c.path: [] for c in injected}
+    for finding in result.findings:
+        if finding.rule.startswith("DU") and finding.path in findings:
+            findings[finding.path].append(finding)
+    return findings
+
+
+def _found(clone: Injected, findings: dict[str, list[Finding]]) -> bool:
+    return any(f.line <= clone.last_line and clone.first_line <= f.end_line
+               for f in findings[clone.path])
+
+
+def _pylint_similarities(clone: Injected, corpus: dict[str, bytes]) -> list[tuple[int, int]]:
+    """Line ranges (1-based) of the clone file that pylint's checker pairs with the
+    original file."""
+    symilar = Symilar(min_lines=6, ignore_comments=True, ignore_docstrings=True,
+                      ignore_imports=True)
+    original = corpus[clone.original.path].decode("utf-8")
+    symilar.append_stream(clone.original.path, io.StringIO(original))
+    symilar.append_stream(clone.path, io.StringIO(clone.text))
+    ranges = []
+    for common in symilar._iter_sims():  # the checker's own pairing, before reporting
+        for lineset, start, end in ((common.fst_lset, common.fst_file_start,
+                                     common.fst_file_end),
+                                    (common.snd_lset, common.snd_file_start,
+                                     common.snd_file_end)):
+            if lineset.name == clone.path:
+                ranges.append((int(start) + 1, int(end)))
+    return ranges
+
+
+def _precision(repo: Repo, commits: int) -> None:
+    log = repo.git("log", "--no-merges", f"-{commits}", "--format=%H", "--", "*.py")
+    hashes = log.decode().split()
+    cache: FactsCache = {}
+    verified = total = 0
+    for commit in hashes:
+        try:
+            parent = repo.resolve(f"{commit}^")
+        except GitError:
+            continue
+        files = repo.python_files(commit)
+        request = _diff_request(repo, parent, commit, files, None, "pyproject.toml")
+        result = audit(request, facts_cache=cache)
+        texts = {c.path: (c.head or b"").decode("utf-8", "replace") for c in request.changes}
+        texts.update({p: d.decode("utf-8", "replace") for p, d in request.context.items()})
+        for finding in result.findings:
+            if not finding.rule.startswith("DU"):
+                continue
+            total += 1
+            ratio = min(_text_similarity(texts, finding.path, finding.line, finding.end_line,
+                                         r.path, r.message) for r in finding.related)
+            ok = ratio >= MIN_TEXT_SIMILARITY
+            verified += ok
+            print(f"  {commit[:10]} {finding.rule} {finding.path}:{finding.line} "
+                  f"{'clone' if ok else 'NOT A CLONE'} ({ratio:.0%} alike): {finding.message}")
+    precision = verified / total if total else 1.0
+    print(f"real commits: {len(hashes)} of {repo.root.name}; {total} findings, {verified} "
+          f"verified clones; precision {precision:.1%} (target 95%)")
+
+
+def _text_similarity(texts: dict[str, str], path: str, first: int, last: int,
+                     other_path: str, related_message: str) -> float:
+    match = re.search(r"lines (\d+)-(\d+)", related_message)
+    if match is None or other_path not in texts:
+        return 0.0
+    mine = _canonical(texts[path], first, last)
+    theirs = _canonical(texts[other_path], int(match[1]), int(match[2]))
+    return difflib.SequenceMatcher(None, mine, theirs, autojunk=False).ratio()
+
+
+def _canonical(text: str, first: int, last: int) -> list[str]:
+    """The lexical tokens of lines first..last, comments and layout dropped, each name or
+    literal replaced by the index of its first occurrence."""
+    region = textwrap.dedent("\n".join(text.splitlines()[first - 1:last])) + "\n"
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for token in _tokens(region):
+        if token.type in (tokenize.NAME, tokenize.STRING, tokenize.NUMBER) and not (
+                token.type == tokenize.NAME and keyword.iskeyword(token.string)):
+            out.append(f"p{seen.setdefault(token.string, len(seen))}")
+        elif token.type == tokenize.OP or token.type == tokenize.NAME:
+            out.append(token.string)
+    return out
+
+
+def _tokens(source: str) -> Iterable[tokenize.TokenInfo]:
+    try:
+        yield from tokenize.generate_tokens(io.StringIO(source).readline)
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return  # a region cut mid-statement; the tokens read so far are compared
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Speed and memory of an incremental audit (all rule families, duplicates included)
+against growing context, compared with full-repository duplicate detectors run on the
+same files on the same machine.
+
+The change: 20 files of the code base, each with 40 of its lines marked changed. The
+context: the first 100, 200 (the default neighbour budget), 1,000 and all other files.
+Each scenario runs in its own process so its peak memory (ru_maxrss) is its own:
+  cold  the facts cache starts empty: every context file is parsed and fingerprinted;
+  warm  the cache was filled by an earlier audit (not timed): only the change is read.
+Peers: pylint's duplicate-code checker (min-similarity-lines 6) over every file, and
+jscpd 4 when `npx` can run it.
+
+    .venv/bin/python benchmarks/duplicates_speed.py [--corpus DIR] [--no-peers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from analyzers import AuditRequest, ChangeStatus, FileChange, audit
+from analyzers.engine import FactsCache
+
+CORPUS = Path("/work/corpus/Django-5.2")
+CHANGED_FILES = 20
+CHANGED_LINES = 40
+CONTEXT_SIZES = (100, 200, 1000, None)
+"""None: every other file of the code base."""
+SEED = 7
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--no-peers", action="store_true", help="skip pylint and jscpd")
+    parser.add_argument("--scenario", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(_measure(args.measure)))
+        return 0
+    if not args.corpus.is_dir():
+        print(f"{args.corpus} not found: pass --corpus DIR (a tree of .py files)",
+              file=sys.stderr)
+        return 2
+    if args.scenario:
+        print(json.dumps(_scenario(args.corpus, args.scenario)))
+        return 0
+    files = sorted(args.corpus.rglob("*.py"))
+    print(f"corpus {args.corpus}: {len(files)} files; change: {CHANGED_FILES} files x "
+          f"{CHANGED_LINES} changed lines")
+    print(f"{'scenario':<28}{'seconds':>10}{'peak MiB':>10}")
+    fastest_warm_full = 0.0
+    for size in CONTEXT_SIZES:
+        for state in ("cold", "warm"):
+            name = f"{state}:{size or 'all'}"
+            figures = _in_subprocess(args.corpus, name)
+            label = f"{state}, {figures['context']} context files"
+            print(f"{label:<28}{figures['seconds']:>10.3f}{figures['peak_mib']:>10.0f}")
+            if size is None and state == "warm":
+                fastest_warm_full = figures["seconds"]
+    if args.no_peers:
+        return 0
+    peers = [_pylint(files)]
+    jscpd = _jscpd(args.corpus)
+    if jscpd is not None:
+        peers.append(jscpd)
+    for peer, seconds, peak in peers:
+        print(f"{peer:<28}{seconds:>10.3f}{peak:>10.0f}")
+    fastest_name, fastest, _ = min(peers, key=lambda p: p[1])
+    print(f"fastest full-repository peer: {fastest_name}; ratio peer / warm incremental audit "
+          f"against all files = {fastest / fastest_warm_full:.1f}x (target > 1)")
+    return 0
+
+
+def _change_and_context(corpus: Path, size: int | None) -> tuple[AuditRequest, int]:
+    files = sorted(corpus.rglob("*.py"))
+    rng = random.Random(SEED)
+    sizeable = [f for f in files if f.stat().st_size > 4000]
+    changed = rng.sample(sizeable, CHANGED_FILES)
+    others = [f for f in files if f not in changed]
+    rng.shuffle(others)
+    context_files = others if size is None else others[:size]
+    changes = []
+    for file in changed:
+        data = file.read_bytes()
+        lines = data.count(b"\n")
+        start = rng.randint(1, max(1, lines - CHANGED_LINES))
+        changes.append(FileChange(
+            file.relative_to(corpus).as_posix(), ChangeStatus.MODIFIED, data, data,
+            frozenset(range(start, start + CHANGED_LINES)),
+        ))
+    context = {f.relative_to(corpus).as_posix(): f.read_bytes() for f in context_files}
+    return AuditRequest(changes=tuple(changes), context=context), len(context)
+
+
+def _scenario(corpus: Path, name: str) -> dict[str, float]:
+    state, _, size_text = name.partition(":")
+    size = None if size_text == "all" else int(size_text)
+    request, context = _change_and_context(corpus, size)
+    cache: FactsCache = {}
+    if state == "warm":
+        audit(request, facts_cache=cache)
+    started = time.perf_counter()
+    audit(request, facts_cache=cache)
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": seconds, "peak_mib": peak_kib / 1024, "context": context}
+
+
+def _in_subprocess(corpus: Path, name: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--corpus", str(corpus), "--scenario", name],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return figures
+
+
+def _pylint(files: list[Path]) -> tuple[str, float, float]:
+    command = [sys.executable, "-m", "pylint", "--disable=all", "--enable=duplicate-code",
+               "--min-similarity-lines=6", "--jobs=1", "--score=n", *map(str, files)]
+    seconds, peak = _timed(command)
+    return "pylint duplicate-code", seconds, peak
+
+
+def _jscpd(corpus: Path) -> tuple[str, float, float] | None:
+    """jscpd 4 through npx (fetched from the npm registry on first use), if it runs."""
+    npx = shutil.which("npx")
+    if npx is None:
+        return None
+    probe = subprocess.run([npx, "--yes", "jscpd@4", "--version"], capture_output=True,
+                           text=True, check=False)
+    if probe.returncode != 0:
+        print(f"jscpd not run: {probe.stderr.strip()[:200]}")
+        return None
+    with tempfile.TemporaryDirectory() as output:
+        command = [npx, "--yes", "jscpd@4", "--format", "python", "--min-lines", "6",
+                   "--silent", "--reporters", "json", "--output", output, str(corpus)]
+        seconds, peak = _timed(command)
+    return "jscpd 4 (npx)", seconds, peak
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Wall time and peak RSS (MiB) of a command, measured from a fresh process so the
+    peak is the command's own (ru_maxrss of children is the largest child ever waited)."""
+    out = subprocess.run([sys.executable, __file__, "--measure", *command],
+                         check=True, capture_output=True, text=True).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    return figures["seconds"], figures["peak_mib"]
+
+
+def _measure(command: list[str]) -> dict[str, float]:
+    started = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=False)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds,
+            "peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,376 @@
+"""Webhook intake under load, and GitHub requests per audit.
+
+Runs `ssot-bot serve` as a real process against the fake GitHub (tests/fake_github.py)
+serving a git repository built from a corpus (default: three Django packages), then:
+
+1. Burst: 200 signed deliveries at once on loopback (synchronize events over 20 pull
+   requests of 20 changed files, 10% redeliveries) while the audits they cause run;
+   acknowledgement latency p50/p99/max. Peer: a bare aiohttp server that only checks
+   the HMAC and answers 202, the floor for any intake, hit with the same burst.
+2. Requests: GitHub requests for one audit of a 20-file pull request in a fresh process
+   (cold), then for `/ssot recheck` of the same head (warm).
+
+    .venv/bin/python benchmarks/intake_latency.py [--corpus DIR] [--deliveries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_github import FakeGitHub, spec_dir  # noqa: E402 - needs ROOT on the path
+from tests.gitrepo import GitRepo  # noqa: E402
+
+DEFAULT_CORPUS = Path("/work/corpus/Django-5.2")
+PACKAGES = ("django/utils", "django/http", "django/core")
+SECRET = "benchmark-secret"
+APP_ID = "777"
+FILES_PER_PR = 20
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help=f"a source tree with {', '.join(PACKAGES)} (default {DEFAULT_CORPUS})")
+    parser.add_argument("--deliveries", type=int, default=200)
+    parser.add_argument("--pulls", type=int, default=20)
+    parser.add_argument("--peer-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peer_server is not None:
+        web.run_app(peer_app(), host="127.0.0.1", port=args.peer_server, print=None,
+                    access_log=None)
+        return 0
+    missing = [p for p in PACKAGES if not (args.corpus / p).is_dir()]
+    if missing:
+        print(f"error: {args.corpus} lacks {', '.join(missing)}; pass --corpus "
+              "pointing at an unpacked Django 5.2 source tree", file=sys.stderr)
+        return 2
+    if spec_dir() is None:
+        print("error: set SSOT_GITHUB_SPEC_DIR to the shared/github folder (GitHub's "
+              "examples shape the fake GitHub's answers)", file=sys.stderr)
+        return 2
+    return asyncio.run(run(args))
+
+
+# --- the peer: the least an intake can do ---------------------------------------------
+
+
+def peer_app() -> web.Application:
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.headers.get("X-Hub-Signature-256", "")):
+            return web.Response(status=401)
+        json.loads(body)
+        return web.Response(status=202)
+
+    app = web.Application(client_max_size=25 * 1024 * 1024)
+    app.router.add_post("/webhook", receive)
+    app.router.add_get("/healthz", lambda _request: _ok())
+    return app
+
+
+async def _ok() -> web.Response:
+    return web.Response(text="ok")
+
+
+# --- setup ------------------------------------------------------------------------------
+
+
+def build_repo(root: Path, corpus: Path, pulls: int) -> tuple[GitRepo, list[str]]:
+    """`main` holds the corpus packages; branch `pr-N` changes 20 files of them."""
+    repo = GitRepo(root)
+    for package in PACKAGES:
+        shutil.copytree(corpus / package, root / package)
+    (root / "pyproject.toml").write_text('[project]\nname = "bench"\n\n[tool.ssot]\n')
+    repo.commit("base")
+    python = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                    if p.stat().st_size > 2000)
+    branches = []
+    for number in range(1, pulls + 1):
+        chosen = python[(number * 7) % len(python):][:FILES_PER_PR]
+        chosen += python[: FILES_PER_PR - len(chosen)]
+        repo.git("checkout", "-q", "-b", f"pr-{number}", "main")
+        for index, path in enumerate(chosen):
+            with (root / path).open("a", encoding="utf-8") as handle:
+                handle.write(f"\n\ndef added_{number}_{index}(value):\n"
+                             "    try:\n        return int(value)\n"
+                             "    except Exception:\n        return None\n")
+        repo.commit(f"pr {number}")
+        branches.append(f"pr-{number}")
+    repo.git("checkout", "-q", "main")
+    return repo, branches
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise SystemExit(f"server exited with {process.returncode}")
+            try:
+                async with session.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def start_bot(fake: FakeGitHub, private_key: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "GITHUB_APP_ID": APP_ID, "GITHUB_PRIVATE_KEY": private_key,
+           "GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_API_URL": fake.url, "PORT": str(port)}
+    env.pop("SENTRY_DSN", None)
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=sink, stderr=sink)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def signed(event: str, payload: Any, delivery: str) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-GitHub-Event": event,
+                  "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": f"sha256={digest}"}
+
+
+async def burst(url: str, deliveries: list[tuple[bytes, dict[str, str]]]) -> list[float]:
+    """Send every delivery at once; seconds from send to acknowledgement, each."""
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one(body: bytes, headers: dict[str, str]) -> float:
+            started = time.perf_counter()
+            async with session.post(f"{url}/webhook", data=body, headers=headers) as response:
+                await response.read()
+                if response.status not in (200, 202):
+                    raise SystemExit(f"delivery answered {response.status}")
+            return time.perf_counter() - started
+
+        return list(await asyncio.gather(*(one(b, h) for b, h in deliveries)))
+
+
+async def wait_for_audits(fake: FakeGitHub, expected_heads: set[str], limit: float) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        done = {run.head_sha for run in fake.check_runs.values() if run.status == "completed"}
+        running = [run for run in fake.check_runs.values() if run.status != "completed"]
+        if expected_heads <= done and not running:
+            return time.perf_counter() - started
+        await asyncio.sleep(0.2)
+    raise SystemExit(f"audits not finished after {limit:.0f} s")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def describe(name: str, latencies: list[float]) -> str:
+    ms = [v * 1000 for v in latencies]
+    return (f"{name:<28} p50 {percentile(ms, 0.50):7.1f} ms   p99 {percentile(ms, 0.99):7.1f} ms"
+            f"   max {max(ms):7.1f} ms   mean {statistics.fmean(ms):6.1f} ms")
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace) -> int:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    spec = spec_dir()
+    assert spec is not None
+    with tempfile.TemporaryDirectory(prefix="ssot-intake-") as scratch:
+        work = Path(scratch)
+        setup_started = time.perf_counter()
+        repo, branches = build_repo(work / "repo", args.corpus, args.pulls)
+        fake = FakeGitHub(repo, app_id=APP_ID, public_key=public, spec=spec)
+        for number, branch in enumerate(branches, 1):
+            fake.open_pull(number, branch)
+        server = FakeServer(fake)
+        python_files = sum(1 for _ in (work / "repo").rglob("*.py"))
+        print(f"repository: {python_files} Python files from {args.corpus} "
+              f"({', '.join(PACKAGES)}); {args.pulls} PRs of {FILES_PER_PR} changed files; "
+              f"setup {time.perf_counter() - setup_started:.1f} s; {os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        try:
+            await requests_per_audit(fake, private, work)
+            await intake_burst(fake, private, work, args)
+        finally:
+            server.stop()
+    return 0
+
+
+class FakeServer:
+    """The fake GitHub on its own thread and event loop, so its git subprocesses never
+    delay the benchmark's clock."""
+
+    def __init__(self, fake: FakeGitHub) -> None:
+        port = free_port()
+        fake.url = f"http://127.0.0.1:{port}"
+        self._loop = asyncio.new_event_loop()
+        self._runner = web.AppRunner(fake.app(), access_log=None)
+        started = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.run_until_complete(self._runner.setup())
+            self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", port).start())
+            started.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        started.wait()
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+
+
+async def requests_per_audit(fake: FakeGitHub, private: str, work: Path) -> None:
+    process, url = start_bot(fake, private, work / "bot-requests.log")
+    try:
+        await wait_healthy(url, process)
+        fake.requests.clear()
+        head = fake.sha("pr-1")
+        body, headers = signed("pull_request", fake.pull_request_payload(1, "opened"),
+                               str(uuid.uuid4()))
+        started = time.perf_counter()
+        await burst(url, [(body, headers)])
+        await wait_for_audits(fake, {head}, 600)
+        cold_seconds = time.perf_counter() - started
+        cold = list(fake.requests)
+        fake.requests.clear()
+        payload = fake.comment_payload(1, "/ssot recheck", fake.pulls[1].author)
+        body, headers = signed("issue_comment", payload, str(uuid.uuid4()))
+        started = time.perf_counter()
+        await burst(url, [(body, headers)])
+        while len([r for r in fake.runs_for(head) if r.status == "completed"]) < 2:
+            await asyncio.sleep(0.1)
+        warm_seconds = time.perf_counter() - started
+        warm = list(fake.requests)
+    finally:
+        stop(process)
+    print(f"\nGitHub requests per audit of a {FILES_PER_PR}-file PR "
+          f"(fresh process, then `/ssot recheck` of the same head):")
+    for name, requests, seconds in (("cold", cold, cold_seconds), ("warm", warm, warm_seconds)):
+        conditional = sum(1 for r in requests if r.status == 304)
+        print(f"  {name}: {len(requests):3d} requests ({conditional} answered 304 Not Modified, "
+              f"free of rate limit), {seconds:.1f} s end to end")
+        kinds: dict[str, int] = {}
+        for request in requests:
+            kind = request.method + " " + _kind(request.path)
+            kinds[kind] = kinds.get(kind, 0) + 1
+        print("        " + ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items())))
+
+
+def _kind(path: str) -> str:
+    for marker in ("/access_tokens", "/check-runs", "/git/blobs/", "/contents/", "/tarball/",
+                   "/_codeload/", "/files", "/comments", "/reactions", "/permission"):
+        if marker in path:
+            return marker.strip("/")
+    return "pulls" if "/pulls/" in path else path
+
+
+async def intake_burst(fake: FakeGitHub, private: str, work: Path,
+                       args: argparse.Namespace) -> None:
+    deliveries: list[tuple[bytes, dict[str, str]]] = []
+    unique = args.deliveries - args.deliveries // 10
+    for index in range(unique):
+        number = index % args.pulls + 1
+        deliveries.append(signed("pull_request", fake.pull_request_payload(number, "synchronize"),
+                                 str(uuid.uuid4())))
+    deliveries += deliveries[: args.deliveries - unique]  # redeliveries: same delivery ids
+    heads = {fake.sha(f"pr-{n}") for n in range(1, args.pulls + 1)}
+
+    fake.check_runs.clear()
+    fake.requests.clear()
+    process, url = start_bot(fake, private, work / "bot-burst.log")
+    try:
+        await wait_healthy(url, process)
+        warmup = signed("pull_request", fake.pull_request_payload(1, "synchronize"), "warmup")
+        await burst(url, [warmup])
+        latencies = await burst(url, deliveries)
+        # Acknowledgements while the audits of the burst are running.
+        during = []
+        for index in range(20):
+            body, headers = signed("pull_request", fake.pull_request_payload(
+                index % args.pulls + 1, "synchronize"), str(uuid.uuid4()))
+            during += await burst(url, [(body, headers)])
+            await asyncio.sleep(0.05)
+        busy = sum(1 for run in fake.check_runs.values() if run.status != "completed")
+        drained = await wait_for_audits(fake, heads, 1800)
+    finally:
+        stop(process)
+
+    peer_port = free_port()
+    peer = subprocess.Popen([sys.executable, __file__, "--peer-server", str(peer_port)],
+                            cwd=ROOT)
+    try:
+        peer_url = f"http://127.0.0.1:{peer_port}"
+        await wait_healthy(peer_url, peer)
+        await burst(peer_url, [warmup])
+        peer_latencies = await burst(peer_url, deliveries)
+    finally:
+        stop(peer)
+
+    audits = len(fake.check_runs)
+    print(f"\nBurst of {len(deliveries)} signed deliveries ({len(deliveries) - unique} "
+          f"redeliveries) over {args.pulls} PRs, all sent at once on loopback:")
+    print("  " + describe("ssot-bot serve", latencies))
+    print("  " + describe("peer: bare HMAC + 202", peer_latencies))
+    print(f"  ratio p99 ssot-bot / peer: "
+          f"{percentile(latencies, 0.99) / percentile(peer_latencies, 0.99):.2f}x")
+    print("  " + describe(f"ssot-bot, {busy} audits running", during)
+          + "  (20 single deliveries after the burst)")
+    print(f"  audits run: {audits} check runs for {len(heads)} unique heads "
+          f"(redeliveries and repeated heads deduplicated); queue drained "
+          f"{drained:.1f} s after the burst")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""The webhook server: verify, deduplicate, acknowledge, then work in the background.
+
+`create_app(settings)` is the aiohttp app factory; one `ClientSession`, process pool and
+queue per process live in `cleanup_ctx`. `serve` is what `ssot-bot serve` runs.
+
+Invariant: `POST /webhook` answers without waiting for GitHub or the audit: after the
+signature check it only parses, deduplicates and spawns a supervised task (202).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from gidgethub import BadRequest, ValidationFailure, sansio
+from gidgethub.routing import Router
+
+from bot import logs, sentry
+from bot.cli import package_version
+from bot.github import USER_AGENT, GitHubApp, installation_id, repository_name
+from bot.jobs import AuditPool, DeliveryLog, InProcessQueue, JobQueue, MemoryDeliveryLog, Supervisor
+from bot.pull_request import Pipeline
+from bot.redis_queue import DeliveryInbox, RedisUnavailableError
+from bot.redis_queue import connect as redis_connect
+from bot.settings import Settings, SettingsError, from_environment
+from bot.webhooks import router as webhook_router
+
+logger = logging.getLogger(__name__)
+
+MAX_PAYLOAD = 25 * 1024 * 1024
+"""GitHub caps webhook payloads at 25 MB."""
+EXIT_BAD_SETTINGS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Bot:
+    """Everything a delivery needs, one per process."""
+
+    settings: Settings
+    github: GitHubApp
+    queue: JobQueue
+    deliveries: DeliveryLog
+    supervisor: Supervisor
+    router: Router
+
+    async def drain(self) -> None:
+        """Wait until every handler and every audit it queued has finished."""
+        while True:
+            await self.supervisor.join()
+            await self.queue.join()
+            if self.supervisor.idle:
+                return
+
+
+SETTINGS = web.AppKey("settings", Settings)
+BOT = web.AppKey("bot", Bot)
+INBOX = web.AppKey("inbox", DeliveryInbox)
+"""Redis mode only: where verified deliveries go; workers dispatch them."""
+REDIS_RETRY_AFTER = 30
+"""Seconds a 503 asks the sender to wait while Redis is unreachable."""
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=MAX_PAYLOAD)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_redis_intake if settings.redis_url else _running_bot)
+    app.router.add_post("/webhook", receive_webhook)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def _running_bot(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
+    async with aiohttp.ClientSession(timeout=timeout, headers={"user-agent": USER_AGENT}
+                                     ) as session:
+        github = GitHubApp(session, settings)
+        pool = AuditPool(settings.audit_processes)
+        queue = InProcessQueue(workers=settings.concurrent_audits)
+        await queue.start(Pipeline(github, pool, queue))
+        supervisor = Supervisor()
+        app[BOT] = Bot(settings, github, queue, MemoryDeliveryLog(settings.delivery_ttl),
+                       supervisor, webhook_router)
+        yield
+        await supervisor.close(settings.shutdown_grace)
+        await queue.close(settings.shutdown_grace)
+        await pool.close()
+
+
+async def _redis_intake(app: web.Application) -> AsyncIterator[None]:
+    """Redis mode: no GitHub client, no pool, no queue here; `ssot-bot worker` does that."""
+    settings = app[SETTINGS]
+    assert settings.redis_url, "create_app picks this context only with a Redis URL"
+    client = redis_connect(settings.redis_url, socket_timeout=2.0)
+    app[INBOX] = DeliveryInbox(client, ttl=settings.delivery_ttl)
+    yield
+    await client.aclose()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "version": package_version()})
+
+
+async def receive_webhook(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    delivery = request.headers.get("X-GitHub-Delivery")
+    if (request.content_length or 0) > MAX_PAYLOAD:
+        return _answer(413, "payload over 25 MB")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _answer(413, "payload over 25 MB")
+    try:
+        event = sansio.Event.from_http(request.headers, body,
+                                       secret=settings.webhook_secret)
+    except ValidationFailure:
+        logger.warning("webhook signature rejected", extra={"delivery_id": delivery})
+        return _answer(401, "bad signature")
+    except (BadRequest, KeyError, ValueError):
+        return _answer(400, "not a GitHub webhook delivery")
+    if not isinstance(event.data, dict):
+        return _answer(400, "payload is not a JSON object")
+    if event.event == "ping":
+        return _answer(200, "pong")
+    facts = {"delivery_id": event.delivery_id, "event": event.event,
+             "action": event.data.get("action"), "repo": repository_name(event.data)}
+    if not webhook_router.fetch(event):
+        return _answer(202, "event ignored")
+    installation = installation_id(event.data)
+    if installation is None:
+        logger.warning("delivery without installation ignored", extra=facts)
+        return _answer(202, "no installation in payload")
+    if INBOX in request.app:
+        return await _enqueue(request.app[INBOX], event, facts)
+    bot = request.app[BOT]
+    if not await bot.deliveries.first_time(event.delivery_id):
+        logger.info("redelivery ignored", extra=facts)
+        return _answer(202, "duplicate delivery")
+    gh = bot.github.installation(installation)
+    bot.supervisor.spawn(bot.router.dispatch(event, gh, jobs=bot.queue), facts)
+    return _answer(202, "accepted")
+
+
+async def _enqueue(inbox: DeliveryInbox, event: sansio.Event,
+                   facts: dict[str, object]) -> web.Response:
+    """Redis mode: 202 only once the delivery is stored in Redis. Redis down: 503 with
+    Retry-After and nothing kept in memory, so an acknowledged delivery is never lost
+    with this process; GitHub lists the failed delivery for redelivery."""
+    try:
+        queued = await inbox.put(event)
+    except RedisUnavailableError as exc:
+        logger.error("delivery refused: redis unavailable", extra={**facts, "reason": str(exc)})
+        return web.json_response({"message": "queue unavailable, retry later"}, status=503,
+                                 headers={"Retry-After": str(REDIS_RETRY_AFTER)})
+    if not queued:
+        logger.info("redelivery ignored", extra=facts)
+        return _answer(202, "duplicate delivery")
+    return _answer(202, "accepted")
+
+
+def _answer(status: int, message: str) -> web.Response:
+    return web.json_response({"message": message}, status=status)
+
+
+def serve(host: str, port: int | None) -> int:
+    """`ssot-bot serve`: settings from the environment, then run until stopped."""
+    try:
+        settings = from_environment()
+    except SettingsError as exc:
+        print(f"ssot-bot: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    logs.configure()
+    sentry.init(settings.sentry_dsn, release=package_version())
+    web.run_app(create_app(settings), host=host, port=port or settings.port,
+                print=None, access_log=None)
+    return 0

@@ -1,0 +1,153 @@
+"""`ssot-bot worker`: run the deliveries and audits that intake queued in Redis.
+
+Any number of workers, on any machines, share the work: each reads the `deliveries`
+stream (dispatching to the same webhook handlers as the embedded mode) and the `audits`
+stream (running the same `Pipeline`). Redis going away is waited out, at startup and
+while running; SIGTERM lets the jobs in hand finish within `shutdown_grace` and leaves
+the rest pending for the other workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import aiohttp
+from redis.exceptions import RedisError
+
+from bot import logs, sentry
+from bot.github import USER_AGENT, GitHubApp, installation_id
+from bot.jobs import AuditPool
+from bot.pull_request import Pipeline
+from bot.redis_cache import RedisSharedCache
+from bot.redis_queue import (
+    DELIVERIES,
+    RedisJobQueue,
+    StreamConsumer,
+    back_off,
+    connect,
+    delivered_event,
+)
+from bot.settings import Settings, SettingsError, from_environment
+from bot.webhooks import router as webhook_router
+
+logger = logging.getLogger(__name__)
+
+EXIT_BAD_SETTINGS = 2
+
+
+def worker_command() -> int:
+    """`ssot-bot worker`: settings from the environment, then `run_worker`."""
+    try:
+        settings = from_environment()
+    except SettingsError as exc:
+        print(f"ssot-bot: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    return run_worker(settings)
+
+
+def run_worker(settings: Settings) -> int:
+    """Run until SIGTERM or SIGINT; 2 when Redis mode is not configured."""
+    if not settings.redis_url:
+        print("ssot-bot: error: SSOT_REDIS_URL is not set (workers need Redis)",
+              file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    logs.configure()
+    sentry.init(settings.sentry_dsn, release=_release())
+    asyncio.run(work(settings))
+    return 0
+
+
+def _release() -> str:
+    from bot.cli import package_version
+
+    return package_version()
+
+
+async def work(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """The worker's life: connect, consume both streams until `stop` (or a signal)."""
+    assert settings.redis_url, "run_worker checks the setting"
+    stop = stop or _stop_on_signals()
+    client = connect(settings.redis_url)
+    timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout, headers={"user-agent": USER_AGENT}
+                                         ) as session:
+            github = GitHubApp(session, settings, shared=RedisSharedCache(client, settings))
+            pool = AuditPool(settings.audit_processes)
+            queue = RedisJobQueue(client, concurrency=settings.concurrent_audits,
+                                  lease=settings.redis_lease,
+                                  max_attempts=settings.max_job_attempts)
+            deliveries = StreamConsumer(
+                client, DELIVERIES, DeliveryDispatcher(github, queue, settings),
+                consumer=queue.consumer, concurrency=settings.concurrent_audits,
+                lease=settings.redis_lease)
+            if not await _started(queue, Pipeline(github, pool, queue), deliveries, stop):
+                return
+            logger.info("worker started", extra={"consumer": queue.consumer})
+            await stop.wait()
+            logger.info("worker stopping", extra={"consumer": queue.consumer})
+            await asyncio.gather(deliveries.close(settings.shutdown_grace),
+                                 queue.close(settings.shutdown_grace))
+            await pool.close()
+    finally:
+        await client.aclose()
+
+
+async def _started(queue: RedisJobQueue, pipeline: Pipeline, deliveries: StreamConsumer,
+                   stop: asyncio.Event) -> bool:
+    """Start both consumers once Redis answers; False if stopped before that."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await deliveries.start()
+            await queue.start(pipeline)
+            return True
+        except RedisError as exc:
+            if failures == 0:
+                logger.warning("redis unavailable at startup; retrying",
+                               extra={"reason": type(exc).__name__})
+            await back_off(failures, stop)
+            failures += 1
+    return False
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop.set)
+    return stop
+
+
+class DeliveryDispatcher:
+    """One queued delivery -> the webhook handlers, which submit audits to the queue."""
+
+    def __init__(self, github: GitHubApp, queue: RedisJobQueue, settings: Settings) -> None:
+        self._github = github
+        self._queue = queue
+        self._max_attempts = settings.max_job_attempts
+
+    async def __call__(self, entry_id: str, fields: dict[bytes, bytes], count: int) -> bool:
+        event = delivered_event(fields)
+        facts = {"delivery_id": event.delivery_id, "event": event.event,
+                 "action": event.data.get("action"), "attempt": count}
+        if count > self._max_attempts:
+            logger.error("delivery dropped: its workers died every time", extra=facts)
+            return True
+        installation = installation_id(event.data)
+        if installation is None:  # intake only queues deliveries that name one
+            logger.error("queued delivery without installation dropped", extra=facts)
+            return True
+        gh = self._github.installation(installation)
+        try:
+            with sentry.tags(**facts):
+                await webhook_router.dispatch(event, gh, jobs=self._queue)
+        except RedisError:
+            raise  # left pending: dispatched again once Redis is back
+        except Exception:
+            logger.exception("webhook handler failed", extra=facts)
+        return True
+

@@ -1,0 +1,138 @@
+"""The one shared fixture for the GitHub App's tests: a fake GitHub on a real git
+repository, and the bot's app talking to it over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pytest_aiohttp import AiohttpClient
+
+from bot.server import BOT, Bot, create_app
+from bot.settings import Settings
+from tests.fake_github import FakeGitHub, spec_dir
+from tests.gitrepo import GitRepo
+
+APP_ID = "12345"
+WEBHOOK_SECRET = "It's a Secret to Everybody"
+BASE_FILES = {
+    "pyproject.toml": '[project]\nname = "octo"\n\n[tool.ssot]\n',
+    "app/__init__.py": "",
+    "app/util.py": "def total(items):\n    return sum(items)\n",
+}
+SWALLOWING = (
+    "\n\ndef load(path):\n"
+    "    try:\n"
+    "        with open(path) as handle:\n"
+    "            return handle.read()\n"
+    "    except Exception:\n"
+    "        return None\n"
+)
+
+
+@pytest.fixture(scope="session")
+def app_key() -> tuple[str, str]:
+    """(private PEM, public PEM) of the test App."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+@pytest_asyncio.fixture
+async def github(tmp_path: Path, app_key: tuple[str, str]) -> AsyncIterator[FakeGitHub]:
+    """A fake GitHub serving a real repository: `main` with a small package, and PR #1
+    from `feature`, which adds a swallowed exception (a NO-GO)."""
+    spec = spec_dir()
+    if spec is None:
+        pytest.skip("GitHub's examples are needed for the fake GitHub: set "
+                    "SSOT_GITHUB_SPEC_DIR to the shared/github folder")
+    repo = GitRepo(tmp_path / "repo")
+    base_files: dict[str, str | bytes] = dict(BASE_FILES)
+    repo.commit("base", base_files)
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("add load", {"app/util.py": BASE_FILES["app/util.py"] + SWALLOWING})
+    repo.git("checkout", "-q", "main")
+    fake = FakeGitHub(repo, app_id=APP_ID, public_key=app_key[1], spec=spec)
+    fake.open_pull(1, "feature")
+    server = TestServer(fake.app())
+    await server.start_server()
+    fake.url = str(server.make_url("")).rstrip("/")
+    yield fake
+    await server.close()
+
+
+def settings_for(github: FakeGitHub, private_key: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "app_id": APP_ID, "private_key": private_key, "webhook_secret": WEBHOOK_SECRET,
+        "api_url": github.url, "request_timeout": 10.0, "max_attempts": 4,
+        "backoff_base": 0.5, "time_scale": 0.001, "audit_processes": 1,
+        "concurrent_audits": 2, "shutdown_grace": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class BotClient:
+    """The bot's app under test, plus how GitHub would talk to it."""
+
+    def __init__(self, client: TestClient[web.Request, web.Application],
+                 github: FakeGitHub) -> None:
+        self.client = client
+        self.github = github
+
+    @property
+    def bot(self) -> Bot:
+        return self.client.app[BOT]
+
+    async def deliver(self, event: str, payload: Any, *, delivery: str | None = None,
+                      secret: str = WEBHOOK_SECRET, signature: str | None = None,
+                      body: bytes | None = None) -> int:
+        data = json.dumps(payload).encode() if body is None else body
+        digest = hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+            "User-Agent": "GitHub-Hookshot/test",
+        }
+        if signature != "":
+            headers["X-Hub-Signature-256"] = signature or f"sha256={digest}"
+        response = await self.client.post("/webhook", data=io.BytesIO(data), headers=headers)
+        await response.read()
+        return response.status
+
+    async def settle(self) -> None:
+        """Wait for every background handler and audit to finish."""
+        await self.bot.drain()
+
+
+MakeBot = Callable[..., Awaitable[BotClient]]
+
+
+@pytest_asyncio.fixture
+async def make_bot(github: FakeGitHub, app_key: tuple[str, str],
+                   aiohttp_client: AiohttpClient) -> MakeBot:
+    async def make(**overrides: Any) -> BotClient:
+        app = create_app(settings_for(github, app_key[0], **overrides))
+        return BotClient(await aiohttp_client(app), github)
+    return make
+
+
+@pytest_asyncio.fixture
+async def bot(make_bot: MakeBot) -> BotClient:
+    return await make_bot()

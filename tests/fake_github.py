@@ -1,0 +1,617 @@
+"""A local GitHub for the App's tests and benchmarks: real HTTP, a real git repository.
+
+`FakeGitHub` serves the REST operations the bot calls from a temporary git repository
+(created with the git CLI), shaped like GitHub's own examples in the REST OpenAPI
+description (`rest-api-subset.json`): each response is GitHub's example with the fields
+that matter replaced by the repository's real data. It enforces what GitHub enforces
+(App JWT rules, token expiry, 50 annotations per request, output and comment sizes),
+answers conditional GETs with 304, paginates with `Link`, and records every request.
+Tests script faults (`fail`) and pauses (`hold`) instead of patching the bot.
+
+It also builds webhook payloads from GitHub's example payloads (`webhook-examples/`),
+which the contract test validates against GitHub's schemas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import hashlib
+import json
+import os
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from aiohttp import web
+
+from tests.gitrepo import GitRepo
+
+SPEC_DIR_VARIABLE = "SSOT_GITHUB_SPEC_DIR"
+DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "github"
+OWNER, NAME = "octo-org", "octo-repo"
+REPO = f"{OWNER}/{NAME}"
+FORK = "contributor/octo-repo"
+INSTALLATION_ID = 4242
+
+
+def spec_dir() -> Path | None:
+    """Where GitHub's examples, schemas and OpenAPI subset are, if present."""
+    configured = os.environ.get(SPEC_DIR_VARIABLE)
+    path = Path(configured) if configured else DEFAULT_SPEC_DIR
+    return path if (path / "rest-api-subset.json").is_file() else None
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    status: int = 0
+
+    @property
+    def operation(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    times: int
+
+
+@dataclass
+class Hold:
+    method: str
+    path: re.Pattern[str]
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class Pull:
+    number: int
+    head_ref: str
+    base_ref: str
+    author: str
+    draft: bool = False
+    state: str = "open"
+    head_repo: str = REPO
+
+
+@dataclass
+class CheckRun:
+    id: int
+    head_sha: str
+    name: str
+    status: str
+    conclusion: str | None = None
+    output: dict[str, Any] = field(default_factory=dict)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    updates: int = 0
+
+
+@dataclass
+class IssueComment:
+    id: int
+    number: int
+    body: str
+    user: str
+
+
+class FakeGitHub:
+    def __init__(self, repo: GitRepo, *, app_id: str, public_key: str, spec: Path) -> None:
+        self.repo = repo
+        self.app_id = app_id
+        self.public_key = public_key
+        rest = json.loads((spec / "rest-api-subset.json").read_text())
+        self.examples: dict[str, Any] = {
+            name: value["value"] for name, value in rest["components"]["examples"].items()
+        }
+        self.webhook_examples = spec / "webhook-examples"
+        self.url = ""
+        self.requests: list[RecordedRequest] = []
+        self.pulls: dict[int, Pull] = {}
+        self.check_runs: dict[int, CheckRun] = {}
+        self.comments: dict[int, IssueComment] = {}
+        self.reactions: list[tuple[int, str]] = []
+        self.roles: dict[str, str] = {}
+        self.token_lifetime = 3600.0
+        self.tokens: dict[str, float] = {}
+        self.tokens_minted = 0
+        self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
+        self._ids = iter(range(1000, 10**9))
+
+    # --- scripting ---------------------------------------------------------------
+
+    def open_pull(self, number: int, head_ref: str, *, base_ref: str = "main",
+                  author: str = "octocat", draft: bool = False, fork: bool = False) -> Pull:
+        pull = Pull(number, head_ref, base_ref, author, draft,
+                    head_repo=FORK if fork else REPO)
+        self.pulls[number] = pull
+        return pull
+
+    def fail(self, method: str, path: str, status: int, *, times: int = 1,
+             headers: Mapping[str, str] | None = None, message: str = "Server Error") -> None:
+        """Answer the next `times` requests matching `method` and the `path` regex with
+        `status` (GitHub's error body shape)."""
+        self.faults.append(Fault(method, re.compile(path), status, dict(headers or {}),
+                                 {"message": message,
+                                  "documentation_url": "https://docs.github.com/rest"}, times))
+
+    def hold(self, method: str, path: str) -> Hold:
+        """Requests matching wait until the hold is released."""
+        hold = Hold(method, re.compile(path))
+        self.holds.append(hold)
+        return hold
+
+    def revoke_tokens(self) -> None:
+        self.tokens.clear()
+
+    def add_comment(self, number: int, body: str, user: str = "someone") -> IssueComment:
+        comment = IssueComment(next(self._ids), number, body, user)
+        self.comments[comment.id] = comment
+        return comment
+
+    def push(self, branch: str, files: Mapping[str, str | bytes], *, start: str = "main"
+             ) -> str:
+        """Commit `files` on `branch` (created from `start` if new); the new head sha."""
+        exists = self.repo.git("branch", "--list", branch)
+        self.repo.git("checkout", "-q", *((branch,) if exists else ("-b", branch, start)))
+        try:
+            return self.repo.commit(f"update {branch}", dict(files))
+        finally:
+            self.repo.git("checkout", "-q", "main")
+
+    def sha(self, ref: str) -> str:
+        return self.repo.git("rev-parse", ref)
+
+    def writes(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method != "GET"]
+
+    def runs_for(self, sha: str) -> list[CheckRun]:
+        return [run for run in self.check_runs.values() if run.head_sha == sha]
+
+    def comments_on(self, number: int) -> list[IssueComment]:
+        return [c for c in self.comments.values() if c.number == number]
+
+    # --- webhook payloads (GitHub's examples, with this repository's facts) --------
+
+    def example_payload(self, event: str, name: str) -> dict[str, Any]:
+        payload: dict[str, Any] = json.loads((self.webhook_examples / event / name).read_text())
+        if "repository" in payload:
+            payload["repository"]["full_name"] = REPO
+            payload["repository"]["name"] = NAME
+            payload["repository"]["owner"]["login"] = OWNER
+        if "installation" in payload:
+            payload["installation"]["id"] = INSTALLATION_ID
+        else:
+            payload["installation"] = {"id": INSTALLATION_ID,
+                                       "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg=="}
+        return payload
+
+    def pull_request_payload(self, number: int, action: str) -> dict[str, Any]:
+        name = {"opened": "opened.payload.json", "reopened": "reopened.payload.json",
+                "synchronize": "synchronize.payload.json",
+                "ready_for_review": "ready_for_review.with-installation.payload.json",
+                "closed": "closed.payload.json"}[action]
+        payload = self.example_payload("pull_request", name)
+        pull, data = self.pulls[number], payload["pull_request"]
+        payload["number"] = data["number"] = number
+        data["state"] = "closed" if action == "closed" else pull.state
+        data["draft"] = pull.draft
+        data["user"]["login"] = pull.author
+        data["head"]["ref"], data["head"]["sha"] = pull.head_ref, self.sha(pull.head_ref)
+        data["base"]["ref"], data["base"]["sha"] = pull.base_ref, self.sha(pull.base_ref)
+        data["base"]["repo"]["full_name"] = REPO
+        data["head"]["repo"]["full_name"] = pull.head_repo
+        return payload
+
+    def comment_payload(self, number: int, body: str, user: str,
+                        *, user_type: str = "User") -> dict[str, Any]:
+        payload = self.example_payload("issue_comment", "created.with-installation.payload.json")
+        issue, comment = payload["issue"], payload["comment"]
+        issue["number"] = number
+        issue["user"]["login"] = self.pulls[number].author
+        issue["pull_request"] = {
+            "url": f"https://api.github.com/repos/{REPO}/pulls/{number}",
+            "html_url": f"https://github.com/{REPO}/pull/{number}",
+            "diff_url": f"https://github.com/{REPO}/pull/{number}.diff",
+            "patch_url": f"https://github.com/{REPO}/pull/{number}.patch",
+            "merged_at": None,
+        }
+        comment["id"] = self.add_comment(number, body, user).id
+        comment["body"] = body
+        comment["user"]["login"] = user
+        comment["user"]["type"] = user_type
+        return payload
+
+    def check_run_payload(self, action: str, head_sha: str, numbers: list[int],
+                          *, name: str = "SSOT audit", identifier: str = "rerun"
+                          ) -> dict[str, Any]:
+        file = {"rerequested": "rerequested.payload.json",
+                "requested_action": "requested_action.payload.json"}[action]
+        payload = self.example_payload("check_run", file)
+        run = payload["check_run"]
+        run["name"] = name
+        run["head_sha"] = run["check_suite"]["head_sha"] = head_sha
+        run["pull_requests"] = [self._check_pull(n, head_sha) for n in numbers]
+        if action == "requested_action":
+            payload["requested_action"] = {"identifier": identifier}
+        return payload
+
+    def check_suite_payload(self, action: str, head_sha: str, numbers: list[int]
+                            ) -> dict[str, Any]:
+        payload = self.example_payload("check_suite", f"{action}.payload.json")
+        suite = payload["check_suite"]
+        suite["head_sha"] = suite["after"] = head_sha
+        suite["pull_requests"] = [self._check_pull(n, head_sha) for n in numbers]
+        return payload
+
+    def _check_pull(self, number: int, head_sha: str) -> dict[str, Any]:
+        pull = self.pulls[number]
+        repo = {"id": 1, "url": f"https://api.github.com/repos/{REPO}", "name": NAME}
+        return {
+            "url": f"https://api.github.com/repos/{REPO}/pulls/{number}", "id": number,
+            "number": number,
+            "head": {"ref": pull.head_ref, "sha": head_sha, "repo": repo},
+            "base": {"ref": pull.base_ref, "sha": self.sha(pull.base_ref), "repo": repo},
+        }
+
+    # --- the server --------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        body: Any = json.loads(raw) if raw and request.content_type == "application/json" else None
+        record = RecordedRequest(request.method, request.path, dict(request.query),
+                                 {k.lower(): v for k, v in request.headers.items()}, body)
+        self.requests.append(record)
+        for hold in self.holds:
+            if hold.method == request.method and hold.path.search(request.path):
+                hold.reached.set()
+                await hold.released.wait()
+        response = self._fault(request) or self._authorize(request) or self._route(
+            request, body)
+        record.status = response.status
+        return response
+
+    def _fault(self, request: web.Request) -> web.Response | None:
+        for fault in self.faults:
+            if fault.times and fault.method == request.method and fault.path.search(request.path):
+                fault.times -= 1
+                return web.json_response(fault.body, status=fault.status, headers=fault.headers)
+        return None
+
+    def _authorize(self, request: web.Request) -> web.Response | None:
+        header = request.headers.get("Authorization", "")
+        if request.path.startswith("/app/"):
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not self._valid_jwt(token):
+                return _error(401, "A JSON web token could not be decoded")
+            return None
+        if request.path.startswith("/_codeload/"):
+            return None  # the redirect target carries its own short-lived token
+        scheme, _, token = header.partition(" ")
+        expires = self.tokens.get(token)
+        if scheme.lower() != "token" or expires is None or expires < time.time():
+            return _error(401, "Bad credentials")
+        return None
+
+    def _valid_jwt(self, token: str) -> bool:
+        try:
+            claims = jwt.decode(token, self.public_key, algorithms=["RS256"],
+                                options={"require": ["iat", "exp", "iss"]})
+        except jwt.PyJWTError:
+            return False
+        now = time.time()
+        # GitHub's rules: issued in the past, expiring at most 10 minutes ahead.
+        return (str(claims["iss"]) == self.app_id and claims["iat"] <= now
+                and claims["exp"] - now <= 600)
+
+    def _route(self, request: web.Request, body: Any) -> web.Response:
+        path, method = request.path, request.method
+        prefix = f"/repos/{REPO}"
+        routes: list[tuple[str, str, Any]] = [
+            ("POST", r"^/app/installations/(\d+)/access_tokens$", self._access_token),
+            ("GET", rf"^{prefix}/pulls$", self._list_pulls),
+            ("GET", rf"^{prefix}/pulls/(\d+)$", self._get_pull),
+            ("GET", rf"^{prefix}/pulls/(\d+)/files$", self._list_files),
+            ("GET", rf"^{prefix}/git/blobs/([0-9a-f]+)$", self._get_blob),
+            ("GET", rf"^{prefix}/contents/(.+)$", self._get_content),
+            ("GET", rf"^{prefix}/tarball/(.+)$", self._tarball_redirect),
+            ("GET", r"^/_codeload/([0-9a-f]+)$", self._tarball),
+            ("POST", rf"^{prefix}/check-runs$", self._create_check_run),
+            ("PATCH", rf"^{prefix}/check-runs/(\d+)$", self._update_check_run),
+            ("GET", rf"^{prefix}/commits/([0-9a-f]+)/check-runs$", self._list_check_runs),
+            ("GET", rf"^{prefix}/issues/(\d+)/comments$", self._list_comments),
+            ("POST", rf"^{prefix}/issues/(\d+)/comments$", self._create_comment),
+            ("PATCH", rf"^{prefix}/issues/comments/(\d+)$", self._update_comment),
+            ("POST", rf"^{prefix}/issues/comments/(\d+)/reactions$", self._react),
+            ("GET", rf"^{prefix}/collaborators/([^/]+)/permission$", self._permission),
+        ]
+        for route_method, pattern, handler in routes:
+            match = re.match(pattern, path)
+            if match and route_method == method:
+                response: web.Response = handler(request, body, *match.groups())
+                return response
+        return _error(404, "Not Found")
+
+    # --- operations ----------------------------------------------------------------
+
+    def _access_token(self, _request: web.Request, _body: Any, installation: str
+                      ) -> web.Response:
+        if int(installation) != INSTALLATION_ID:
+            return _error(404, "Not Found")
+        token = f"ghs_{uuid.uuid4().hex}"
+        expires = time.time() + self.token_lifetime
+        self.tokens[token] = expires
+        self.tokens_minted += 1
+        data = self._example("installation-token")
+        data["token"] = token
+        data["expires_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
+        return web.json_response(data, status=201)
+
+    def _example(self, name: str) -> Any:
+        """A fresh copy of one of GitHub's example responses."""
+        return copy.deepcopy(self.examples[name])
+
+    def _pull_json(self, pull: Pull) -> dict[str, Any]:
+        data: dict[str, Any] = self._example("pull-request")
+        head_sha, base_sha = self.sha(pull.head_ref), self.sha(pull.base_ref)
+        data.update(number=pull.number, state=pull.state, draft=pull.draft,
+                    html_url=f"https://github.com/{REPO}/pull/{pull.number}",
+                    url=f"{self.url}/repos/{REPO}/pulls/{pull.number}",
+                    changed_files=len(self._diff(base_sha, head_sha)))
+        data["user"]["login"] = pull.author
+        data["head"].update(ref=pull.head_ref, sha=head_sha, label=f"{pull.author}:{pull.head_ref}")
+        data["head"]["repo"]["full_name"] = pull.head_repo
+        data["base"].update(ref=pull.base_ref, sha=base_sha)
+        data["base"]["repo"]["full_name"] = REPO
+        return data
+
+    def _get_pull(self, request: web.Request, _body: Any, number: str) -> web.Response:
+        pull = self.pulls.get(int(number))
+        if pull is None:
+            return _error(404, "Not Found")
+        return self._json(request, self._pull_json(pull))
+
+    def _list_pulls(self, request: web.Request, _body: Any) -> web.Response:
+        pulls = [self._pull_json(p) for p in self.pulls.values() if p.state == "open"]
+        return self._page(request, pulls)
+
+    def _diff(self, base: str, head: str) -> list[tuple[str, str, str | None]]:
+        """(status letter, path, old path) of `base...head`, renames detected."""
+        out = self.repo.git("diff", "--name-status", "-M", f"{base}...{head}")
+        entries: list[tuple[str, str, str | None]] = []
+        for line in out.splitlines():
+            parts = line.split("\t")
+            if parts[0].startswith("R"):
+                entries.append(("R", parts[2], parts[1]))
+            else:
+                entries.append((parts[0][0], parts[1], None))
+        return entries
+
+    def _list_files(self, request: web.Request, _body: Any, number: str) -> web.Response:
+        pull = self.pulls[int(number)]
+        base, head = self.sha(pull.base_ref), self.sha(pull.head_ref)
+        statuses = {"A": "added", "M": "modified", "D": "removed", "R": "renamed"}
+        files = []
+        for letter, path, old in self._diff(base, head)[:3000]:
+            entry = self._example("diff-entry-items")[0]
+            patch = self.repo.git("diff", "-M", f"{base}...{head}", "--", *(
+                [old, path] if old else [path]))
+            hunks = patch[patch.find("@@"):] if "@@" in patch else ""
+            added = sum(1 for x in hunks.splitlines() if x.startswith("+"))
+            removed = sum(1 for x in hunks.splitlines() if x.startswith("-"))
+            entry.update(
+                filename=path, status=statuses[letter], additions=added, deletions=removed,
+                changes=added + removed, patch=hunks,
+                sha=self.repo.git("rev-parse", f"{head}:{path}") if letter != "D"
+                else self.repo.git("rev-parse", f"{base}:{path}"),
+                blob_url=f"https://github.com/{REPO}/blob/{head}/{path}",
+                raw_url=f"https://github.com/{REPO}/raw/{head}/{path}",
+                contents_url=f"{self.url}/repos/{REPO}/contents/{path}?ref={head}",
+            )
+            if old:
+                entry["previous_filename"] = old
+            files.append(entry)
+        return self._page(request, files)
+
+    def _get_blob(self, request: web.Request, _body: Any, sha: str) -> web.Response:
+        try:
+            content = _git_bytes(self.repo, "cat-file", "blob", sha)
+        except subprocess.CalledProcessError:
+            return _error(404, "Not Found")
+        data = self._example("blob")
+        data.update(content=base64.b64encode(content).decode(), encoding="base64", sha=sha,
+                    size=len(content), url=f"{self.url}/repos/{REPO}/git/blobs/{sha}")
+        return self._json(request, data)
+
+    def _get_content(self, request: web.Request, _body: Any, path: str) -> web.Response:
+        ref = request.query.get("ref", "main")
+        try:
+            content = _git_bytes(self.repo, "show", f"{ref}:{path}")
+        except subprocess.CalledProcessError:
+            return _error(404, "Not Found")
+        data = self._example("content-file-response-if-content-is-a-file")
+        data.update(type="file", encoding="base64", size=len(content), name=path.rsplit("/")[-1],
+                    path=path, content=base64.b64encode(content).decode(),
+                    sha=self.repo.git("rev-parse", f"{ref}:{path}"))
+        return self._json(request, data)
+
+    def _tarball_redirect(self, _request: web.Request, _body: Any, ref: str) -> web.Response:
+        # Like GitHub: a redirect to a short-lived download URL on another path.
+        return web.Response(status=302,
+                            headers={"Location": f"{self.url}/_codeload/{self.sha(ref)}"})
+
+    def _tarball(self, _request: web.Request, _body: Any, sha: str) -> web.Response:
+        archive = _git_bytes(self.repo, "archive", "--format=tar.gz",
+                             f"--prefix={OWNER}-{NAME}-{sha[:7]}/", sha)
+        return web.Response(body=archive, content_type="application/x-gzip")
+
+    def _create_check_run(self, _request: web.Request, body: Any) -> web.Response:
+        problem = _check_output_problem(body)
+        if problem:
+            return _error(422, problem)
+        run = CheckRun(next(self._ids), body["head_sha"], body["name"],
+                       body.get("status", "queued"), body.get("conclusion"))
+        self.check_runs[run.id] = run
+        self._apply(run, body)
+        return web.json_response(self._check_run_json(run), status=201)
+
+    def _update_check_run(self, _request: web.Request, body: Any, run_id: str) -> web.Response:
+        run = self.check_runs.get(int(run_id))
+        if run is None:
+            return _error(404, "Not Found")
+        problem = _check_output_problem(body)
+        if problem:
+            return _error(422, problem)
+        if body.get("status") == "completed" and not body.get("conclusion"):
+            return _error(422, "conclusion is required when status is completed")
+        run.updates += 1
+        self._apply(run, body)
+        return web.json_response(self._check_run_json(run))
+
+    def _list_check_runs(self, request: web.Request, _body: Any, sha: str) -> web.Response:
+        """Newest first; `filter=latest` keeps the newest per name, as GitHub does."""
+        runs = sorted(self.runs_for(sha), key=lambda run: run.id, reverse=True)
+        name = request.query.get("check_name")
+        runs = [run for run in runs if name is None or run.name == name]
+        if request.query.get("filter", "latest") == "latest":
+            runs = [run for n, run in enumerate(runs)
+                    if run.name not in {r.name for r in runs[:n]}]
+        return self._json(request, {"total_count": len(runs),
+                                    "check_runs": [self._check_run_json(r) for r in runs]})
+
+    def _apply(self, run: CheckRun, body: Mapping[str, Any]) -> None:
+        if "status" in body:
+            run.status = body["status"]
+        if body.get("conclusion"):
+            run.conclusion, run.status = body["conclusion"], "completed"
+        output = dict(body.get("output") or {})
+        run.annotations.extend(output.pop("annotations", []))
+        run.output.update(output)
+        if "actions" in body:
+            run.actions = list(body["actions"])
+
+    def _check_run_json(self, run: CheckRun) -> dict[str, Any]:
+        data: dict[str, Any] = self._example("check-run")
+        data.update(id=run.id, head_sha=run.head_sha, name=run.name, status=run.status,
+                    conclusion=run.conclusion,
+                    url=f"{self.url}/repos/{REPO}/check-runs/{run.id}")
+        data["output"].update(title=run.output.get("title"), summary=run.output.get("summary"),
+                              text=run.output.get("text"),
+                              annotations_count=len(run.annotations))
+        return data
+
+    def _list_comments(self, request: web.Request, _body: Any, number: str) -> web.Response:
+        return self._page(request, [self._comment_json(c) for c in self.comments_on(int(number))])
+
+    def _create_comment(self, _request: web.Request, body: Any, number: str) -> web.Response:
+        if len(body.get("body", "")) > 65536:
+            return _error(422, "Body is too long (maximum is 65536 characters)")
+        comment = self.add_comment(int(number), body["body"], "ssot-bot[bot]")
+        return web.json_response(self._comment_json(comment), status=201)
+
+    def _update_comment(self, _request: web.Request, body: Any, comment_id: str) -> web.Response:
+        comment = self.comments.get(int(comment_id))
+        if comment is None:
+            return _error(404, "Not Found")
+        if len(body.get("body", "")) > 65536:
+            return _error(422, "Body is too long (maximum is 65536 characters)")
+        comment.body = body["body"]
+        return web.json_response(self._comment_json(comment))
+
+    def _comment_json(self, comment: IssueComment) -> dict[str, Any]:
+        data: dict[str, Any] = self._example("issue-comment")
+        data.update(id=comment.id, body=comment.body,
+                    url=f"{self.url}/repos/{REPO}/issues/comments/{comment.id}")
+        data["user"]["login"] = comment.user
+        return data
+
+    def _react(self, _request: web.Request, body: Any, comment_id: str) -> web.Response:
+        self.reactions.append((int(comment_id), body["content"]))
+        data = self._example("reaction")
+        data["content"] = body["content"]
+        return web.json_response(data, status=201)
+
+    def _permission(self, request: web.Request, _body: Any, user: str) -> web.Response:
+        role = self.roles.get(user)
+        if role is None:
+            return _error(404, "Not Found")
+        data = self._example(
+            "repository-collaborator-permission-response-if-user-has-admin-permissions")
+        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+        data.update(permission=legacy, role_name=role)
+        data["user"]["login"] = user
+        return self._json(request, data)
+
+    # --- HTTP manners --------------------------------------------------------------
+
+    def _json(self, request: web.Request, data: Any, headers: Mapping[str, str] | None = None
+              ) -> web.Response:
+        text = json.dumps(data)
+        etag = f'W/"{hashlib.sha1(text.encode()).hexdigest()}"'
+        all_headers = {"ETag": etag, **(headers or {})}
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers=all_headers)
+        return web.Response(text=text, content_type="application/json", headers=all_headers)
+
+    def _page(self, request: web.Request, items: list[Any]) -> web.Response:
+        per_page = min(int(request.query.get("per_page", "30")), 100)
+        page = int(request.query.get("page", "1"))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(items):
+            query = dict(request.query, page=str(page + 1), per_page=str(per_page))
+            url = request.url.with_query(query)
+            headers["Link"] = f'<{self.url}{url.path_qs}>; rel="next"'
+        return self._json(request, chunk, headers)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response(
+        {"message": message, "documentation_url": "https://docs.github.com/rest"}, status=status
+    )
+
+
+def _check_output_problem(body: Mapping[str, Any]) -> str | None:
+    """What GitHub's Checks API would reject in a create/update body."""
+    output = body.get("output") or {}
+    if len(output.get("annotations") or []) > 50:
+        return "annotations: at most 50 per request"
+    for key in ("summary", "text"):
+        if len(output.get(key) or "") > 65535:
+            return f"output.{key} is too long (maximum is 65535 characters)"
+    for note in output.get("annotations") or []:
+        if len(note.get("title") or "") > 255 or len(
+                (note.get("message") or "").encode()) > 64 * 1024:
+            return "annotation title or message is too long"
+    if output and not output.get("title"):
+        return "output.title is required"
+    return None
+
+
+def _git_bytes(repo: GitRepo, *args: str) -> bytes:
+    return subprocess.run(["git", *args], cwd=repo.root, capture_output=True,
+                          check=True).stdout

@@ -1,0 +1,226 @@
+"""A pull request audited end to end: the check run, the sticky comment, supersede,
+drafts, forks, crashes and GitHub's size limits, all through the fake GitHub."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.report import MARKER
+from tests.conftest import BASE_FILES, BotClient, MakeBot
+from tests.fake_github import FakeGitHub
+
+pytestmark = pytest.mark.asyncio
+
+CLEAN_CHANGE = {"app/util.py": BASE_FILES["app/util.py"] + "\n\ndef mean(items):\n"
+                "    return sum(items) / len(items)\n"}
+
+
+async def test_failing_pull_request_gets_a_no_go_check_with_annotations(
+        bot: BotClient, github: FakeGitHub) -> None:
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(github.sha("feature"))
+    created = next(r for r in github.requests if r.operation.endswith("/check-runs"))
+    assert created.body["status"] == "in_progress"
+    assert run.name == "SSOT audit"
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert run.output["title"].startswith("❌ NO-GO")
+    assert [(a["path"], a["start_line"]) for a in run.annotations] == [("app/util.py", 9)]
+    assert [a["identifier"] for a in run.actions] == ["rerun"]
+
+
+async def test_clean_pull_request_gets_a_go_check(bot: BotClient, github: FakeGitHub) -> None:
+    github.push("tidy", CLEAN_CHANGE)
+    github.open_pull(2, "tidy")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(github.sha("tidy"))
+    assert run.conclusion == "success"
+    assert run.annotations == []
+
+
+async def test_sticky_comment_names_the_audited_head(bot: BotClient, github: FakeGitHub) -> None:
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [comment] = github.comments_on(1)
+    assert comment.body.startswith(MARKER)
+    assert github.sha("feature")[:12] in comment.body
+
+
+async def test_comment_is_edited_in_place_on_a_new_push(bot: BotClient, github: FakeGitHub) -> None:
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    new_head = github.push("feature", CLEAN_CHANGE)
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    await bot.settle()
+    [comment] = github.comments_on(1)
+    assert new_head[:12] in comment.body
+    assert github.runs_for(new_head)[0].conclusion == "success"
+    created = [r for r in github.requests if r.operation.endswith("/issues/1/comments")
+               and r.method == "POST"]
+    assert len(created) == 1
+
+
+async def test_sticky_comment_is_found_on_a_later_page_by_its_marker(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    for number in range(130):
+        github.add_comment(1, f"comment {number}")
+    ours = github.add_comment(1, f"{MARKER}\nan older report", user="ssot-bot[bot]")
+    github.add_comment(1, f"> {MARKER}\nsomeone quoting the report")
+    bot = await make_bot()  # a fresh process knows no comment ids
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    pages = [r.query.get("page", "1") for r in github.requests
+             if r.operation.endswith("/issues/1/comments") and r.method == "GET"]
+    assert pages == ["1", "2"]
+    assert github.comments[ours.id].body.startswith(MARKER + "\n## ❌ NO-GO")
+    assert len(github.comments_on(1)) == 132
+
+
+async def test_draft_pull_request_gets_a_neutral_check_and_no_comment(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.pulls[1].draft = True
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(github.sha("feature"))
+    assert run.conclusion == "neutral"
+    assert "ready for review" in run.output["title"]
+    assert github.comments_on(1) == []
+
+
+async def test_drafts_are_audited_when_the_base_config_says_so(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.repo.commit("audit drafts", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + "audit-drafts = true\n"})
+    github.pulls[1].draft = True
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    assert github.runs_for(github.sha("feature"))[0].conclusion == "failure"
+
+
+async def test_a_pull_request_cannot_change_its_own_gate(
+        bot: BotClient, github: FakeGitHub) -> None:
+    head = github.push("feature", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + "audit-drafts = true\n"
+        'ignore = ["SF"]\n'})
+    github.pulls[1].draft = True
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    assert github.runs_for(head)[0].conclusion == "neutral"
+    config_reads = [r.query["ref"] for r in github.requests if "/contents/" in r.path]
+    assert set(config_reads) == {github.sha("main")}
+
+
+async def test_ready_for_review_audits_the_draft(bot: BotClient, github: FakeGitHub) -> None:
+    await bot.deliver("pull_request", github.pull_request_payload(1, "ready_for_review"))
+    await bot.settle()
+    assert github.runs_for(github.sha("feature"))[0].conclusion == "failure"
+
+
+async def test_newer_head_supersedes_a_running_audit(bot: BotClient, github: FakeGitHub) -> None:
+    old_head = github.sha("feature")
+    hold = github.hold("GET", r"/_codeload/")
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await hold.reached.wait()
+    new_head = github.push("feature", CLEAN_CHANGE)
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    hold.released.set()
+    await bot.settle()
+    [old_run] = github.runs_for(old_head)
+    [new_run] = github.runs_for(new_head)
+    assert (old_run.conclusion, old_run.annotations) == ("neutral", [])
+    assert old_run.output["title"].startswith("Superseded")
+    assert new_run.conclusion == "success"
+    [comment] = github.comments_on(1)
+    assert new_head[:12] in comment.body
+    assert old_head[:12] not in comment.body
+
+
+async def test_queued_older_heads_are_dropped_for_the_newest(
+        bot: BotClient, github: FakeGitHub) -> None:
+    first = github.sha("feature")
+    hold = github.hold("GET", r"/_codeload/")
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await hold.reached.wait()
+    second = github.push("feature", {"app/extra.py": "X = 1\n"})
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    third = github.push("feature", {"app/extra.py": "X = 2\n"})
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    hold.released.set()
+    await bot.settle()
+    assert len(github.runs_for(first)) == 1
+    assert github.runs_for(second) == []
+    assert len(github.runs_for(third)) == 1
+
+
+async def test_check_is_concluded_when_the_audit_cannot_complete(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.fail("GET", r"/pulls/1/files$", 500, times=10)
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert run.output["title"] == "SSOT audit could not complete"
+    assert "GitHubBroken" in run.output["summary"]
+    assert [a["identifier"] for a in run.actions] == ["rerun"]
+    assert github.comments_on(1) == []
+
+
+async def test_annotations_go_in_batches_of_50_and_reports_fit_githubs_limits(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    bot = await make_bot(max_annotations=120)
+    swallow = ("\n\ndef load_{n}(path):\n    try:\n        return int(path)\n"
+               "    except Exception:\n        return None\n")
+    deep_path = "app/" + "a_rather_long_package_name/" * 8 + "many.py"
+    head = github.push("many", {deep_path: "".join(swallow.format(n=n) for n in range(130))})
+    github.open_pull(2, "many")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    updates = [r.body for r in github.requests if r.method == "PATCH" and "/check-runs/" in r.path]
+    assert run.conclusion == "failure"
+    assert [len(u["output"].get("annotations", [])) for u in updates] == [50, 50, 20]
+    assert len(run.annotations) == 120
+    assert [u.get("status") for u in updates] == [None, None, "completed"]
+    [comment] = github.comments_on(2)
+    assert 60_000 < len(comment.body) <= 65536
+    assert len(run.output["text"]) <= 65535
+
+
+async def test_fork_pull_request_is_found_by_head_sha_on_rerun(
+        bot: BotClient, github: FakeGitHub) -> None:
+    head = github.push("contributor-branch", CLEAN_CHANGE)
+    github.open_pull(2, "contributor-branch", fork=True)
+    payload = github.check_run_payload("rerequested", head, [])  # forks: no pull_requests
+    await bot.deliver("check_run", payload)
+    await bot.settle()
+    assert any(r.path.endswith("/pulls") for r in github.requests)
+    assert github.runs_for(head)[0].conclusion == "success"
+    assert len(github.comments_on(2)) == 1
+
+
+async def test_rerun_button_audits_the_head_again(bot: BotClient, github: FakeGitHub) -> None:
+    head = github.sha("feature")
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    await bot.deliver("check_run", github.check_run_payload("requested_action", head, [1]))
+    await bot.settle()
+    assert [run.conclusion for run in github.runs_for(head)] == ["failure", "failure"]
+    assert len(github.comments_on(1)) == 1
+
+
+async def test_other_apps_check_runs_are_not_rerun(bot: BotClient, github: FakeGitHub) -> None:
+    head = github.sha("feature")
+    await bot.deliver("check_run", github.check_run_payload("rerequested", head, [1],
+                                                            name="lint"))
+    await bot.settle()
+    assert github.check_runs == {}
+
+
+async def test_check_suite_and_push_of_the_same_head_audit_once(
+        bot: BotClient, github: FakeGitHub) -> None:
+    head = github.sha("feature")
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    await bot.deliver("check_suite", github.check_suite_payload("requested", head, [1]))
+    await bot.settle()
+    assert len(github.runs_for(head)) == 1

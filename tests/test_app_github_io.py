@@ -1,0 +1,187 @@
+"""How the bot treats GitHub: retries, rate limits, credentials, caches; and how it
+treats its own failures: a dead audit process, bad settings, secrets in reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+
+from bot.github import retry_wait
+from bot.jobs import AuditCrashedError, AuditPool
+from bot.sentry import FILTERED, scrub
+from bot.settings import Settings, SettingsError, from_environment
+from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient
+from tests.fake_github import FakeGitHub
+
+
+async def audit_pull_1(bot: BotClient, github: FakeGitHub) -> None:
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+
+
+@pytest.mark.asyncio
+async def test_bad_gateway_is_retried(bot: BotClient, github: FakeGitHub) -> None:
+    github.fail("GET", r"/pulls/1/files$", 502, times=2)
+    await audit_pull_1(bot, github)
+    files = [r.status for r in github.requests if r.path.endswith("/pulls/1/files")]
+    assert files == [502, 502, 200]
+    assert github.runs_for(github.sha("feature"))[0].conclusion == "failure"
+    assert github.runs_for(github.sha("feature"))[0].output["title"].startswith("❌ NO-GO")
+
+
+@pytest.mark.asyncio
+async def test_secondary_rate_limit_is_waited_out_with_retry_after(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.fail("POST", r"/check-runs$", 403, headers={"Retry-After": "3"},
+                message="You have exceeded a secondary rate limit. Please wait a few minutes.")
+    await audit_pull_1(bot, github)
+    posts = [r.status for r in github.requests if r.path.endswith("/check-runs")]
+    assert posts == [403, 201]
+    assert len(github.runs_for(github.sha("feature"))) == 1
+
+
+@pytest.mark.asyncio
+async def test_forbidden_without_rate_limit_is_not_retried(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.fail("POST", r"/check-runs$", 403, message="Resource not accessible by integration")
+    await audit_pull_1(bot, github)
+    posts = [r.status for r in github.requests if r.path.endswith("/check-runs")]
+    assert posts == [403]
+
+
+def test_retry_waits_follow_githubs_headers() -> None:
+    settings = Settings(app_id="1", private_key="k", webhook_secret="s", max_wait=120)
+    now = 1_000_000.0
+    assert retry_wait(403, {"retry-after": "30"}, "", 1, settings, now) == 30
+    assert retry_wait(429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(now + 9)},
+                      "", 1, settings, now) == 10
+    assert retry_wait(403, {}, "secondary rate limit", 1, settings, now) == 60
+    assert retry_wait(403, {"retry-after": "600"}, "", 1, settings, now) is None
+    assert retry_wait(403, {}, "Resource not accessible", 1, settings, now) is None
+    assert retry_wait(404, {}, "", 1, settings, now) is None
+    backoff = retry_wait(502, {}, "", 2, settings, now)
+    assert backoff is not None and 0.5 <= backoff <= 1.0
+    assert retry_wait(502, {}, "", settings.max_attempts, settings, now) is None
+
+
+@pytest.mark.asyncio
+async def test_installation_token_is_reused_while_fresh(bot: BotClient, github: FakeGitHub) -> None:
+    await audit_pull_1(bot, github)
+    await bot.deliver("issue_comment", github.comment_payload(1, "/ssot recheck", "octocat"))
+    await bot.settle()
+    assert github.tokens_minted == 1
+
+
+@pytest.mark.asyncio
+async def test_installation_token_is_renewed_five_minutes_before_expiry(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.token_lifetime = 4 * 60
+    await audit_pull_1(bot, github)
+    assert github.tokens_minted > 1
+    assert all(r.status != 401 for r in github.requests)
+
+
+@pytest.mark.asyncio
+async def test_refused_token_is_replaced_and_the_request_retried(
+        bot: BotClient, github: FakeGitHub) -> None:
+    await audit_pull_1(bot, github)
+    github.revoke_tokens()
+    await bot.deliver("issue_comment", github.comment_payload(1, "/ssot recheck", "octocat"))
+    await bot.settle()
+    assert github.tokens_minted == 2
+    assert [r.status for r in github.requests].count(401) == 1
+    assert len(github.runs_for(github.sha("feature"))) == 2
+
+
+@pytest.mark.asyncio
+async def test_app_jwt_is_rs256_backdated_and_short_lived(
+        bot: BotClient, github: FakeGitHub, app_key: tuple[str, str]) -> None:
+    await audit_pull_1(bot, github)
+    [mint] = [r for r in github.requests if r.path.endswith("/access_tokens")]
+    token = mint.headers["authorization"].split(" ", 1)[1]
+    claims = jwt.decode(token, app_key[1], algorithms=["RS256"])
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    assert claims["iss"] == APP_ID
+    assert claims["iat"] <= time.time() - 59
+    assert claims["exp"] - time.time() <= 600
+
+
+@pytest.mark.asyncio
+async def test_second_audit_of_the_same_head_costs_few_requests(
+        bot: BotClient, github: FakeGitHub) -> None:
+    await audit_pull_1(bot, github)
+    before = len(github.requests)
+    await bot.deliver("issue_comment", github.comment_payload(1, "/ssot recheck", "octocat"))
+    await bot.settle()
+    warm = github.requests[before:]
+    assert not any("/git/blobs/" in r.path or "codeload" in r.path or "/contents/" in r.path
+                   for r in warm)
+    assert [r.status for r in warm if r.path.endswith("/pulls/1")] == [304, 304, 304]
+
+
+
+@pytest.mark.asyncio
+async def test_dead_audit_process_is_reported_and_the_pool_recreated() -> None:
+    pool = AuditPool(1)
+    try:
+        with pytest.raises(AuditCrashedError):
+            await pool.run(os._exit, 1)
+        assert await pool.run(abs, -7) == 7
+    finally:
+        await pool.close()
+
+
+def test_missing_setting_is_named() -> None:
+    with pytest.raises(SettingsError, match="GITHUB_APP_ID is not set"):
+        from_environment({})
+
+
+def test_malformed_private_key_is_named_without_its_value(app_key: tuple[str, str]) -> None:
+    env = {"GITHUB_APP_ID": "1", "GITHUB_WEBHOOK_SECRET": "s",
+           "GITHUB_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----\nnot a key\n"}
+    with pytest.raises(SettingsError) as raised:
+        from_environment(env)
+    assert str(raised.value) == "GITHUB_PRIVATE_KEY is not a PEM private key"
+
+
+def test_settings_are_read_from_the_environment(app_key: tuple[str, str], tmp_path: Path) -> None:
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(app_key[0])
+    settings = from_environment({
+        "GITHUB_APP_ID": APP_ID, "GITHUB_PRIVATE_KEY_PATH": str(key_file),
+        "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET, "PORT": "9000",
+        "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+    })
+    assert (settings.port, settings.api_url) == (9000, "https://ghe.example.com/api/v3")
+    assert settings.private_key.strip() == app_key[0].strip()
+    assert "PRIVATE" not in repr(settings) and WEBHOOK_SECRET not in repr(settings)
+
+
+def test_serve_exits_2_with_one_line_naming_the_missing_setting() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
+                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["ssot-bot: error: GITHUB_APP_ID is not set"]
+
+
+def test_secrets_are_scrubbed_from_error_reports(app_key: tuple[str, str]) -> None:
+    event = {
+        "request": {"headers": [["X-Hub-Signature-256", "sha256=" + "a" * 64],
+                                ["Content-Type", "application/json"]]},
+        "extra": {"token": "ghs_abc123", "note": "used token ghs_16C7e42F292c6912E7710c838"},
+        "exception": {"values": [{"value": f"key was {app_key[0]}"}]},
+        "breadcrumbs": [{"message": "Authorization: Bearer eyJhbGci.eyJpc3Mi.c2lnbmF0dXJl"}],
+    }
+    cleaned = scrub(event)
+    text = repr(cleaned)
+    assert "ghs_" not in text and "PRIVATE KEY" not in text and "eyJ" not in text
+    assert "a" * 64 not in text
+    assert cleaned["request"]["headers"][0] == ["X-Hub-Signature-256", FILTERED]
+    assert cleaned["request"]["headers"][1] == ["Content-Type", "application/json"]

@@ -1,0 +1,119 @@
+"""DU3xx rules on small multi-file repositories.
+
+Each folder under tests/fixtures/duplicates is a repository, laid out as for the SS2xx
+fixtures: a file whose first line is `# changed` is new in the change, a file `X.py`
+beside an `X.py.base` was modified (its changed lines are the difference), every other
+file is context, and a `pyproject.toml` is the audited repo's config. A line of a
+changed file that ends with `# DUnnn warning`, `# DUnnn error` or `# DUnnn accepted`
+(matched by an `acceptable-duplicates` entry) is where exactly that finding must start;
+no other DU finding may be reported.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+
+from analyzers import AuditRequest, AuditResult, audit
+from analyzers.duplicates import RULES
+from analyzers.duplicates.tokens import FAMILY, extract_clone_facts
+from analyzers.engine import FactsCache
+from analyzers.source import ParsedFile, parse
+from tests.test_ssot_rules import request_for
+
+FIXTURES = Path(__file__).parent / "fixtures" / "duplicates"
+CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+EXPECTATION = re.compile(r"#\s*(DU\d{3})\s+(error|warning|accepted)\s*$")
+
+
+def expected(request: AuditRequest) -> set[tuple[str, int, str, str]]:
+    marks = set()
+    for change in request.changes:
+        assert change.head is not None
+        for number, line in enumerate(change.head.decode().splitlines(), 1):
+            match = EXPECTATION.search(line)
+            if match:
+                marks.add((change.path, number, match.group(1), match.group(2)))
+    return marks
+
+
+def found(result: AuditResult) -> set[tuple[str, int, str, str]]:
+    return {
+        (f.path, f.line, f.rule, "accepted" if f.suppressed else f.severity.value)
+        for f in result.findings
+        if f.rule.startswith("DU")
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_case_flags_exactly_the_marked_lines(case: Path) -> None:
+    request = request_for(case)
+    assert found(audit(request)) == expected(request)
+
+
+def test_every_duplicate_rule_has_a_positive_case() -> None:
+    marked = {rule for case in CASES for _, _, rule, _ in expected(request_for(case))}
+    assert {rule.id for rule in RULES} <= marked
+
+
+def test_finding_lists_every_copy_with_its_clone_type() -> None:
+    result = audit(request_for(FIXTURES / "rule_of_two_third_copy_is_an_error"))
+    (finding,) = [f for f in result.findings if f.rule.startswith("DU")]
+    assert sorted(r.path for r in finding.related) == ["lib/orders.py", "lib/quotes.py"]
+    assert all("type-" in r.message for r in finding.related)
+    assert "lines" in finding.message and "tokens" in finding.message
+
+
+def test_near_miss_shows_its_similarity() -> None:
+    result = audit(request_for(FIXTURES / "du302_near_miss"))
+    (finding,) = [f for f in result.findings if f.rule == "DU302"]
+    assert re.search(r"\b\d{2}% similar", finding.message)
+    assert "type-3" in finding.message
+
+
+def test_duplicated_function_names_the_function_to_call() -> None:
+    result = audit(request_for(FIXTURES / "du303_function_copy"))
+    (finding,) = [f for f in result.findings if f.rule == "DU303"]
+    assert finding.subject == "basket_total"
+    assert "`order_total`" in finding.suggestion
+
+
+def _parsed(path: str, data: bytes) -> ParsedFile:
+    parsed = parse(path, data)
+    assert isinstance(parsed, ParsedFile)
+    return parsed
+
+
+def test_facts_do_not_depend_on_the_path_and_pickle() -> None:
+    data = (FIXTURES / "du301_exact_copy" / "lib" / "orders.py").read_bytes()
+    here = extract_clone_facts(_parsed("lib/orders.py", data))
+    there = extract_clone_facts(_parsed("elsewhere/copy.py", data))
+    assert here == there
+    assert pickle.loads(pickle.dumps(here)) == here
+
+
+def test_unchanged_context_file_is_fingerprinted_once() -> None:
+    request = request_for(FIXTURES / "rule_of_two_third_copy_is_an_error")
+    cache: FactsCache = {}
+    cold = audit(request, facts_cache=cache)
+    first_facts = {key: facts[FAMILY] for key, facts in cache.items()}
+    assert len(first_facts) == len(request.context)
+    warm = audit(request, facts_cache=cache)
+    assert {key: facts[FAMILY] for key, facts in cache.items()} == first_facts
+    assert all(cache[key][FAMILY] is facts for key, facts in first_facts.items())
+    assert found(warm) == found(cold)
+
+
+def test_only_the_edited_context_file_is_fingerprinted_again() -> None:
+    request = request_for(FIXTURES / "rule_of_two_third_copy_is_an_error")
+    cache: FactsCache = {}
+    audit(request, facts_cache=cache)
+    before = dict(cache)
+    edited = dict(request.context)
+    edited["lib/quotes.py"] += b"\nEXTRA = 1\n"
+    audit(AuditRequest(request.changes, context=edited), facts_cache=cache)
+    assert len(cache) == len(before) + 1
+    assert all(cache[key] is facts for key, facts in before.items())

@@ -1,0 +1,201 @@
+"""Redis mode end to end: intake apps that only verify and enqueue, workers (in this
+process, or real `ssot-bot worker` subprocesses) that audit against the fake GitHub."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import pytest_asyncio
+
+from bot.redis_queue import DELIVERIES, RedisJobQueue, connect
+from bot.report import MARKER
+from bot.worker import work
+from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient, MakeBot, settings_for
+from tests.fake_github import FakeGitHub
+
+if TYPE_CHECKING:
+    from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.asyncio
+pytest_plugins = ["tests.redis_server"]  # the real redis-server fixtures
+
+LEASE = 1.0
+"""Seconds before a dead worker's job is taken over (production: 30)."""
+ROOT = Path(__file__).resolve().parents[1]
+Intake = Callable[[], Awaitable[BotClient]]
+StartWorker = Callable[[], None]
+
+
+async def settled(redis_url: str) -> None:
+    """Wait until no delivery or audit is queued or running in any process."""
+    client = connect(redis_url)
+    try:
+        queue = RedisJobQueue(client, concurrency=1, lease=LEASE, max_attempts=3)
+        await asyncio.wait_for(queue.join(), timeout=30)
+    finally:
+        await client.aclose()
+
+
+@pytest_asyncio.fixture
+async def intake(make_bot: MakeBot, redis_url: str) -> Intake:
+    """`await intake()`: one more intake app (as a separate `ssot-bot serve` would be)."""
+    async def make() -> BotClient:
+        return await make_bot(redis_url=redis_url)
+    return make
+
+
+@pytest_asyncio.fixture
+async def worker(github: FakeGitHub, app_key: tuple[str, str], redis_url: str
+                 ) -> AsyncIterator[StartWorker]:
+    """`start()`: a worker in this process (`bot.worker.work`), stopped at teardown."""
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    def start() -> None:
+        settings = settings_for(github, app_key[0], redis_url=redis_url, redis_lease=LEASE)
+        tasks.append(asyncio.create_task(work(settings, stop)))
+
+    yield start
+    stop.set()
+    await asyncio.gather(*tasks)
+
+
+def worker_process(github: FakeGitHub, private_key: str, redis_url: str
+                   ) -> subprocess.Popen[bytes]:
+    """`ssot-bot worker` as GitHub's operators run it: settings from the environment."""
+    env = {
+        "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
+        "GITHUB_APP_ID": APP_ID, "GITHUB_PRIVATE_KEY": private_key,
+        "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET, "GITHUB_API_URL": github.url,
+        "SSOT_REDIS_URL": redis_url, "SSOT_REDIS_LEASE": str(LEASE),
+    }
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def test_a_redelivery_to_two_intake_processes_is_audited_once(
+        intake: Intake, worker: StartWorker, github: FakeGitHub, redis_url: str) -> None:
+    first, second = await intake(), await intake()
+    payload = github.pull_request_payload(1, "opened")
+    statuses = await asyncio.gather(first.deliver("pull_request", payload, delivery="d-1"),
+                                    second.deliver("pull_request", payload, delivery="d-1"))
+    assert list(statuses) == [202, 202]
+    assert github.requests == [], "intake only verifies and enqueues"
+    worker()
+    await settled(redis_url)
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    [comment] = github.comments_on(1)
+    assert comment.body.startswith(MARKER)
+
+
+async def test_pushes_to_two_intake_processes_audit_only_the_newest_head(
+        intake: Intake, worker: StartWorker, github: FakeGitHub, redis_url: str) -> None:
+    first, second = await intake(), await intake()
+    old_head = github.sha("feature")
+    await first.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    new_head = github.push("feature", {"app/extra.py": "X = 1\n"})
+    await second.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    worker()
+    await settled(redis_url)
+    assert github.runs_for(old_head) == []
+    [run] = github.runs_for(new_head)
+    assert run.status == "completed"
+    [comment] = github.comments_on(1)
+    assert new_head[:12] in comment.body
+
+
+async def test_intake_answers_503_while_redis_is_down_and_keeps_nothing(
+        intake: Intake, github: FakeGitHub, redis_server: RedisServer, redis_url: str) -> None:
+    bot = await intake()
+    payload = github.pull_request_payload(1, "opened")
+    redis_server.stop()
+    try:
+        response = await bot.client.post("/webhook", data=b"", headers={})
+        assert response.status == 401, "signatures are still checked first"
+        refused = await bot.deliver("pull_request", payload, delivery="d-1")
+    finally:
+        redis_server.start()
+    assert refused == 503
+    assert await bot.deliver("pull_request", payload, delivery="d-1") == 202, \
+        "a refused delivery was not remembered, so GitHub's redelivery is accepted"
+    client = connect(redis_url)
+    assert await client.xlen(DELIVERIES) == 1
+    await client.aclose()
+
+
+async def test_503_while_redis_is_down_asks_to_retry_later(
+        intake: Intake, redis_server: RedisServer) -> None:
+    bot = await intake()
+    redis_server.stop()
+    try:
+        body = b'{"action": "opened", "installation": {"id": 1}}'
+        headers = _signed_headers(body)
+        response = await bot.client.post("/webhook", data=body, headers=headers)
+    finally:
+        redis_server.start()
+    assert response.status == 503
+    assert int(response.headers["Retry-After"]) > 0
+
+
+async def test_a_worker_killed_mid_audit_is_taken_over_with_one_check_and_one_comment(
+        intake: Intake, worker: StartWorker, github: FakeGitHub, app_key: tuple[str, str],
+        redis_url: str) -> None:
+    hold = github.hold("PATCH", r"/check-runs/\d+$")  # the comment is posted, the check not
+    bot = await intake()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    doomed = worker_process(github, app_key[0], redis_url)
+    try:
+        await asyncio.wait_for(hold.reached.wait(), timeout=60)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            doomed.kill()
+    github.holds.remove(hold)
+    hold.released.set()  # the dead worker's last request lands late, as it can on GitHub
+    worker()
+    await settled(redis_url)
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert len(github.comments_on(1)) == 1
+    assert any(r.path.endswith("/check-runs") and r.method == "GET" for r in github.requests), \
+        "the second attempt looked for the first attempt's check run"
+
+
+async def test_an_audit_running_while_redis_restarts_is_published_once(
+        intake: Intake, worker: StartWorker, github: FakeGitHub, redis_server: RedisServer,
+        redis_url: str) -> None:
+    hold = github.hold("GET", r"/_codeload/")
+    bot = await intake()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    worker()
+    await asyncio.wait_for(hold.reached.wait(), timeout=30)
+    redis_server.restart()
+    new_head = github.push("feature", {"app/extra.py": "X = 1\n"})
+    assert await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize")) \
+        == 202
+    hold.released.set()
+    await settled(redis_url)
+    [run] = github.runs_for(new_head)
+    assert run.status == "completed"
+    assert {r.status for r in github.check_runs.values()} == {"completed"}
+    [comment] = github.comments_on(1)
+    assert new_head[:12] in comment.body
+
+
+def _signed_headers(body: bytes) -> dict[str, str]:
+    digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
+            "X-GitHub-Delivery": "d-503", "X-Hub-Signature-256": f"sha256={digest}"}

@@ -1,0 +1,189 @@
+"""The Redis queue's rules, against a real redis-server: intake processes and workers are
+separate clients (separate connections and consumer names), as separate processes are."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import pytest
+import pytest_asyncio
+import redis.asyncio as aioredis
+from gidgethub import sansio
+
+from bot.jobs import AuditJob
+from bot.redis_queue import AUDITS, DELIVERIES, DeliveryInbox, RedisJobQueue, connect
+
+if TYPE_CHECKING:
+    from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.asyncio
+pytest_plugins = ["tests.redis_server"]  # the real redis-server fixtures
+
+LEASE = 0.4
+"""Seconds: short, so a dead worker's job is taken over quickly."""
+
+
+def job(head_sha: str, *, number: int = 1, force: bool = False) -> AuditJob:
+    return AuditJob(installation=7, repo="octo-org/octo-repo", number=number,
+                    head_sha=head_sha, delivery_id=f"delivery-{head_sha}",
+                    reason="pull_request.synchronize", force=force)
+
+
+@pytest_asyncio.fixture
+async def clients(redis_url: str) -> AsyncIterator[Callable[[], aioredis.Redis]]:
+    """A new client (its own connections) per simulated process."""
+    made: list[aioredis.Redis] = []
+
+    def make() -> aioredis.Redis:
+        made.append(connect(redis_url))
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.aclose()
+
+
+class Recorder:
+    """A runner that records what it ran; `gate` holds every run until set."""
+
+    def __init__(self) -> None:
+        self.ran: list[AuditJob] = []
+        self.started = asyncio.Event()
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def __call__(self, job: AuditJob) -> None:
+        self.ran.append(job)
+        self.started.set()
+        await self.gate.wait()
+
+
+MakeQueue = Callable[..., Awaitable[RedisJobQueue]]
+
+
+@pytest_asyncio.fixture
+async def queue(clients: Callable[[], aioredis.Redis]) -> AsyncIterator[MakeQueue]:
+    """`await queue(runner)`: a worker process's queue, started with `runner`;
+    `await queue()`: an intake process's queue (submits only)."""
+    started: list[RedisJobQueue] = []
+
+    async def make(runner: Recorder | None = None, *, lease: float = LEASE) -> RedisJobQueue:
+        made = RedisJobQueue(clients(), concurrency=2, lease=lease, max_attempts=3)
+        if runner is not None:
+            await made.start(runner)
+            started.append(made)
+        return made
+
+    yield make
+    for made in started:
+        await made.close(grace=0)
+
+
+async def test_two_intake_processes_queue_a_delivery_once(
+        clients: Callable[[], aioredis.Redis]) -> None:
+    event = sansio.Event({"action": "opened", "installation": {"id": 7}},
+                         event="pull_request", delivery_id="72d3162e")
+    first, second = DeliveryInbox(clients(), ttl=60), DeliveryInbox(clients(), ttl=60)
+    accepted = await asyncio.gather(first.put(event), second.put(event), first.put(event))
+    assert sorted(accepted) == [False, False, True]
+    assert await clients().xlen(DELIVERIES) == 1
+
+
+async def test_the_same_head_from_two_intake_processes_is_queued_once(queue: MakeQueue) -> None:
+    first, second = await queue(), await queue()
+    assert await first.submit(job("a1")) is True
+    assert await second.submit(job("a1")) is False
+    assert await second.submit(job("a1", number=2)) is True
+
+
+async def test_a_newer_head_replaces_the_queued_one_and_only_it_runs(queue: MakeQueue) -> None:
+    intake = await queue()
+    await intake.submit(job("a1"))
+    await intake.submit(job("b2"))
+    runner = Recorder()
+    worker = await queue(runner)
+    await worker.join()
+    assert [j.head_sha for j in runner.ran] == ["b2"]
+
+
+async def test_a_running_audit_learns_that_a_newer_head_arrived(queue: MakeQueue) -> None:
+    intake, runner = await queue(), Recorder()
+    runner.gate.clear()
+    worker = await queue(runner)
+    await intake.submit(job("a1"))
+    await runner.started.wait()
+    assert await worker.is_current(job("a1")) is True
+    await intake.submit(job("b2"))
+    assert await worker.is_current(job("a1")) is False
+    assert [j.head_sha for j in runner.ran] == ["a1"], "b2 waits for a1: one run per PR"
+    runner.gate.set()
+    await worker.join()
+    assert [j.head_sha for j in runner.ran] == ["a1", "b2"]
+
+
+async def test_a_pull_request_never_runs_on_two_workers_at_once(queue: MakeQueue) -> None:
+    running: dict[int, int] = {}
+    overlaps: list[int] = []
+
+    class Tracker(Recorder):
+        async def __call__(self, job: AuditJob) -> None:
+            running[job.number] = running.get(job.number, 0) + 1
+            if running[job.number] > 1:
+                overlaps.append(job.number)
+            await asyncio.sleep(0.01)
+            running[job.number] -= 1
+            self.ran.append(job)
+
+    first, second, intake = Tracker(), Tracker(), await queue()
+    await queue(first)
+    await queue(second)
+    for n in range(12):
+        await intake.submit(job(f"{n:02x}", number=n % 3, force=True))
+    await intake.join()
+    assert overlaps == []
+    assert len(first.ran) + len(second.ran) >= 3, "every PR's newest head ran"
+
+
+async def test_a_finished_head_is_audited_again_only_when_forced(queue: MakeQueue) -> None:
+    runner = Recorder()
+    worker = await queue(runner)
+    await worker.submit(job("a1"))
+    await worker.join()
+    assert await worker.submit(job("a1")) is False
+    assert await worker.submit(job("a1", force=True)) is True
+    await worker.join()
+    assert [(j.head_sha, j.force) for j in runner.ran] == [("a1", False), ("a1", True)]
+
+
+async def test_the_job_of_a_worker_that_died_is_taken_over_as_a_second_attempt(
+        queue: MakeQueue) -> None:
+    dying, survivor = Recorder(), Recorder()
+    dying.gate.clear()
+    first = await queue(dying)
+    await first.submit(job("a1"))
+    await dying.started.wait()
+    await first.close(grace=0)  # its job is cancelled mid-run and never finished
+    second = await queue(survivor)
+    await asyncio.wait_for(survivor.started.wait(), timeout=20 * LEASE)
+    await second.join()
+    assert [(j.head_sha, j.attempt) for j in survivor.ran] == [("a1", 2)]
+
+
+async def test_queued_jobs_survive_a_redis_restart_and_workers_reconnect(
+        queue: MakeQueue, redis_server: RedisServer,
+        clients: Callable[[], aioredis.Redis]) -> None:
+    runner = Recorder()
+    runner.gate.clear()
+    worker = await queue(runner)
+    intake = await queue()
+    await intake.submit(job("a1", number=1))
+    await runner.started.wait()
+    await intake.submit(job("b2", number=2))
+    await intake.submit(job("c3", number=1))
+    redis_server.restart()
+    runner.gate.set()  # a1 ends while Redis was away; the worker records it once back
+    await worker.join()
+    assert sorted(j.head_sha for j in runner.ran) == ["a1", "b2", "c3"]
+    assert [await clients().xlen(stream) for stream in (DELIVERIES, AUDITS)] == [0, 0]

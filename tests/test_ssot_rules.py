@@ -1,0 +1,177 @@
+"""SS2xx rules on small multi-module repositories.
+
+Each folder under tests/fixtures/ssot is a repository. A file whose first line is
+`# changed` is new in the change (every line counts); a file `X.py` beside an `X.py.base`
+was modified (its changed lines are the difference); every other file is context (the
+rest of the repository). A `pyproject.toml` in the folder is the audited repo's config.
+Each line of a changed file that ends with `# SSnnn` (several ids may follow) must be
+flagged with exactly those SS rules, and every other line must stay clean.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import pytest
+
+from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
+from analyzers.model import Severity
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ssot"
+CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+EXPECTATION = re.compile(r"#\s*((?:SS\d{3}\s*)+)$")
+NEW_MARKER = "# changed"
+
+
+def changed_lines(base: str, head: str) -> frozenset[int]:
+    lines: set[int] = set()
+    matcher = difflib.SequenceMatcher(a=base.splitlines(), b=head.splitlines(), autojunk=False)
+    for tag, _, _, start, end in matcher.get_opcodes():
+        if tag in ("replace", "insert"):
+            lines.update(range(start + 1, end + 1))
+    return frozenset(lines)
+
+
+def request_for(case: Path) -> AuditRequest:
+    changes: list[FileChange] = []
+    context: dict[str, bytes] = {}
+    for file in sorted(case.rglob("*")):
+        path = file.relative_to(case).as_posix()
+        if not file.is_file() or path.endswith(".base") or path == "pyproject.toml":
+            continue
+        head = file.read_text(encoding="utf-8")
+        base_file = file.with_name(file.name + ".base")
+        if base_file.exists():
+            base = base_file.read_text(encoding="utf-8")
+            changes.append(FileChange(path, ChangeStatus.MODIFIED, head.encode(), base.encode(),
+                                      changed_lines(base, head)))
+        elif head.startswith(NEW_MARKER):
+            changes.append(FileChange(path, ChangeStatus.ADDED, head.encode()))
+        else:
+            context[path] = head.encode()
+    config = case / "pyproject.toml"
+    return AuditRequest(
+        changes=tuple(changes),
+        context=context,
+        config_text=config.read_text(encoding="utf-8") if config.exists() else None,
+    )
+
+
+def expected(request: AuditRequest) -> set[tuple[str, int, str]]:
+    marks: set[tuple[str, int, str]] = set()
+    for change in request.changes:
+        assert change.head is not None
+        for number, line in enumerate(change.head.decode().splitlines(), 1):
+            match = EXPECTATION.search(line)
+            if match:
+                marks.update((change.path, number, rule) for rule in match.group(1).split())
+    return marks
+
+
+def audit_case(name: str) -> AuditResult:
+    return audit(request_for(FIXTURES / name))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_case_flags_exactly_the_marked_lines(case: Path) -> None:
+    request = request_for(case)
+    result = audit(request)
+    found = {(f.path, f.line, f.rule) for f in result.findings if f.rule.startswith("SS")}
+    assert found == expected(request)
+
+
+def test_every_ssot_rule_has_a_positive_case() -> None:
+    from analyzers.registry import ALL_RULES
+
+    marked = {rule for case in CASES for _, _, rule in expected(request_for(case))}
+    assert {rule.id for rule in ALL_RULES if rule.id.startswith("SS")} <= marked
+
+
+def test_duplicate_definition_names_the_existing_place_and_the_import() -> None:
+    [finding] = [f for f in audit_case("ss201_function_already_exists").findings
+                 if f.rule == "SS201"]
+    assert finding.related[0].path == "app/config.py"
+    assert finding.related[0].line == 4
+    assert "app/config.py:4" in finding.message
+    assert "`from app.config import get_env`" in finding.suggestion
+    assert finding.subject == "get_env"
+
+
+def test_src_layout_import_is_suggested_without_src() -> None:
+    [finding] = [f for f in audit_case("ss201_verbatim_copy_into_tests").findings
+                 if f.rule == "SS201"]
+    assert "from shop.text import slugify" in finding.suggestion
+    assert "same body" in finding.message
+
+
+def test_duplicate_constant_value_points_at_the_named_constant() -> None:
+    findings = [f for f in audit_case("ss202_constant_value_exists").findings
+                if f.rule == "SS202" and f.subject == "AUTH_COOKIE"]
+    assert [(r.path, r.line) for r in findings[0].related] == [("app/config.py", 1)]
+    assert "SESSION_COOKIE_NAME" in findings[0].message
+
+
+def test_env_read_is_an_error_only_once_config_modules_are_declared() -> None:
+    declared = audit_case("ss204_env_read_with_config_modules")
+    assert {f.severity for f in declared.findings if f.rule == "SS204"} == {Severity.ERROR}
+    request = request_for(FIXTURES / "ss204_env_read_with_config_modules")
+    undeclared = audit(AuditRequest(changes=request.changes, context=request.context))
+    severities = {(f.path, f.severity) for f in undeclared.findings if f.rule == "SS204"}
+    assert severities == {("app/config.py", Severity.WARNING), ("app/mailer.py", Severity.WARNING)}
+
+
+def test_env_read_points_at_the_config_module_reading_the_same_variable() -> None:
+    result = audit_case("ss204_env_read_with_config_modules")
+    [finding] = [f for f in result.findings if f.rule == "SS204" and f.subject == "SMTP_HOST"]
+    assert [(r.path, r.line) for r in finding.related] == [("app/config.py", 4)]
+
+
+def test_acceptable_duplicate_entry_turns_the_finding_acceptable() -> None:
+    request = request_for(FIXTURES / "ss201_function_already_exists")
+    config = (
+        "[[tool.ssot.acceptable-duplicates]]\n"
+        'names = ["get_env"]\n'
+        'reason = "billing reads optional variables"\n'
+    )
+    result = audit(AuditRequest(changes=request.changes, context=request.context,
+                                config_text=config))
+    [finding] = [f for f in result.findings if f.rule == "SS201"]
+    assert finding.suppression is not None
+    assert finding.suppression.reason == "billing reads optional variables"
+    assert result.verdict.value == "GO"
+
+
+def test_suppression_comment_silences_a_cross_file_finding() -> None:
+    request = request_for(FIXTURES / "ss201_function_already_exists")
+    [billing] = request.changes
+    assert billing.head is not None
+    head = billing.head.replace(
+        b"def get_env(name: str) -> str:  # SS201",
+        b"def get_env(name: str) -> str:  # ssot: ignore[SS201] optional variables",
+    )
+    changes = (FileChange(billing.path, ChangeStatus.ADDED, head),)
+    result = audit(AuditRequest(changes=changes, context=request.context))
+    [finding] = [f for f in result.findings if f.rule == "SS201"]
+    assert finding.suppressed
+
+
+def test_a_changed_signature_of_an_existing_definition_is_not_a_new_one() -> None:
+    request = request_for(FIXTURES / "ss201_only_new_definitions_count")
+    [report] = request.changes
+    assert report.changed_lines is not None and 1 in report.changed_lines
+    found = {f.line for f in audit(request).findings if f.rule == "SS201"}
+    assert found == {9}
+
+
+def test_disabled_rule_reports_nothing() -> None:
+    request = request_for(FIXTURES / "ss201_function_already_exists")
+    result = audit(AuditRequest(changes=request.changes, context=request.context,
+                                config_text='[tool.ssot]\nignore = ["SS2"]\n'))
+    assert not [f for f in result.findings if f.rule.startswith("SS")]
+
+
+def test_neighbours_are_reported_in_the_stats() -> None:
+    result = audit_case("ss201_function_already_exists")
+    assert result.stats.neighbours == ("app/__init__.py", "app/config.py")

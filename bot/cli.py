@@ -127,7 +127,7 @@ def _audit(args: argparse.Namespace) -> int:
     if args.all:
         request = _all_request(repo, head, files, config_text, config_path)
     else:
-        base = repo.resolve("HEAD") if args.staged else _base(repo, args.base, head)
+        base = repo.head_or_empty_tree() if args.staged else _base(repo, args.base, head)
         request = _diff_request(repo, base, head, files, config_text, config_path)
     store = None if args.no_cache else FactsStore.load(
         repo.git_dir() / "ssot-bot" / f"facts-{code_fingerprint()}.pickle"

@@ -48,6 +48,13 @@ class Repo:
                 f"unknown ref {ref!r}; check the name with `git log --oneline -1 {ref}`"
             ) from None
 
+    def head_or_empty_tree(self) -> str:
+        """HEAD, or the empty tree in a repository with no commit yet (first commit)."""
+        head = self._answer("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        if head:
+            return head
+        return self.git("hash-object", "-t", "tree", "--stdin", stdin=b"").decode().strip()
+
     def default_branch(self) -> str | None:
         """origin's HEAD, else the first of main/master that exists."""
         remote_head = self._answer("symbolic-ref", "--quiet", "refs/remotes/origin/HEAD")

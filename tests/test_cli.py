@@ -207,3 +207,12 @@ def test_oversized_file_is_noted_not_audited(repo: GitRepo) -> None:
     repo.commit("big", {"pyproject.toml": config, "app/big.py": SWALLOWS * 5})
     report = audit_json(repo)
     assert rules_of(report) == [("SX003", "app/big.py", 1)]
+
+
+def test_staged_change_in_a_repository_without_commits_is_audited(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "fresh")
+    repo.write("a.py", SWALLOWS)
+    repo.git("add", "a.py")
+    done = run("--repo", str(repo.root), "--staged", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    assert rules_of(json.loads(done.stdout)) == [("SF102", "a.py", 4)]

@@ -38,6 +38,7 @@ from analyzers.model import (
 from analyzers.registry import (
     ALL_RULES,
     CROSS_FILE_CHECKS,
+    CROSS_FILE_RULES,
     FACT_EXTRACTORS,
     FILE_RULES,
     CrossFileCheck,
@@ -102,11 +103,12 @@ def audit(
     for analysis in analyses:
         findings.extend(analysis.findings)
     facts = {a.path: a.facts for a in analyses}
-    facts.update(_context_facts(request, config, facts, map_files, facts_cache))
+    if _needs_facts(config):
+        facts.update(_context_facts(request, config, facts, map_files, facts_cache))
     neighbours = project_neighbours([a.path for a in analyses], facts, config.max_neighbours)
     project = Project(request=request, config=config, analyses=tuple(analyses), facts=facts,
                       neighbours=neighbours)
-    for check in CROSS_FILE_CHECKS:
+    for check in CROSS_FILE_CHECKS if _needs_facts(config) else ():
         findings.extend(_run_check(check, project))
     findings = _apply_suppressions(findings, analyses, config)
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
@@ -236,9 +238,14 @@ def analyze_file(job: FileJob) -> FileAnalysis:
         s for s in parsed.suppressions.values()
         if job.changed_lines is None or s.line in job.changed_lines
     )
-    return FileAnalysis(
-        job.path, len(parsed.lines), findings, suppressions, _extract_facts(parsed)
-    )
+    facts = _extract_facts(parsed) if _needs_facts(job.config) else {}
+    return FileAnalysis(job.path, len(parsed.lines), findings, suppressions, facts)
+
+
+def _needs_facts(config: AuditConfig) -> bool:
+    """Facts and cross-file checks cost more than the file rules; a config that
+    selects none of the cross-file rules (`select = ["SF"]`) does not pay for them."""
+    return any(config.enabled(rule.id) for rule in CROSS_FILE_RULES)
 
 
 def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig

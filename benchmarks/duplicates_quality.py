@@ -229,6 +229,7 @@ def _edited(source: str, rng: random.Random) -> str:
 
 def _edit_once(source: str, rng: random.Random) -> str:
     function = ast.parse(source).body[0]
+    assert isinstance(function, ast.FunctionDef)
     lines = source.splitlines()
     simple = [node for node in ast.walk(function)
               if isinstance(node, ast.Assign | ast.AugAssign | ast.Expr | ast.Return)
@@ -236,13 +237,15 @@ def _edit_once(source: str, rng: random.Random) -> str:
               and lines[node.lineno - 1][:node.col_offset].isspace()
               and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
     if not simple:
-        simple = [function.body[-1]]
+        last = function.body[-1]
+        indent = " " * last.col_offset
+        lines.insert(last.end_lineno or last.lineno, f"{indent}audit_log.append('added')")
+        return "\n".join(lines) + "\n"
     chosen = rng.sample(simple, min(len(simple), rng.randint(1, 3)))
     for node in sorted(chosen, key=lambda n: n.lineno, reverse=True):
         indent = " " * node.col_offset
         edit = rng.choice(("add", "remove", "change"))
-        siblings = _siblings(function, node)
-        if edit == "remove" and len(siblings) > 1:
+        if edit == "remove" and len(_siblings(function, node)) > 1:
             del lines[node.lineno - 1]
         elif edit == "change":
             lines[node.lineno - 1] = f"{indent}audit_log.append(({node.lineno}, 'changed'))"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -58,7 +59,15 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=200)
     parser.add_argument("--pulls", type=int, default=20)
     parser.add_argument("--peer-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--send", nargs=3, metavar=("URL", "FILE", "CONCURRENCY"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.send is not None:
+        url, file, concurrency = args.send
+        deliveries = [(base64.b64decode(d["body"]), d["headers"])
+                      for d in map(json.loads, Path(file).read_text().splitlines())]
+        print(json.dumps(asyncio.run(burst(url, deliveries, int(concurrency)))))
+        return 0
     if args.peer_server is not None:
         web.run_app(peer_app(), host="127.0.0.1", port=args.peer_server, print=None,
                     access_log=None)
@@ -174,10 +183,26 @@ def signed(event: str, payload: Any, delivery: str) -> tuple[bytes, dict[str, st
                   "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": f"sha256={digest}"}
 
 
-async def burst(url: str, deliveries: list[tuple[bytes, dict[str, str]]]) -> list[float]:
-    """Send every delivery at once; seconds from send to acknowledgement, each."""
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
+def burst_from_process(url: str, deliveries: list[tuple[bytes, dict[str, str]]],
+                       concurrency: int, scratch: Path) -> list[float]:
+    """`burst` in a process of its own, so nothing in this one (the fake GitHub) slows
+    the sender's clock."""
+    file = scratch / "deliveries.jsonl"
+    file.write_text("\n".join(
+        json.dumps({"body": base64.b64encode(body).decode(), "headers": headers})
+        for body, headers in deliveries))
+    done = subprocess.run([sys.executable, __file__, "--send", url, str(file), str(concurrency)],
+                          capture_output=True, text=True, check=True, cwd=ROOT)
+    latencies: list[float] = json.loads(done.stdout)
+    return latencies
+
+
+async def burst(url: str, deliveries: list[tuple[bytes, dict[str, str]]],
+                concurrency: int = 0) -> list[float]:
+    """Send the deliveries, all at once (`concurrency` 0) or from `concurrency`
+    connections one after another; seconds from send to acknowledgement, each. All at
+    once, a delivery's time includes waiting behind the others (in both processes)."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         async def one(body: bytes, headers: dict[str, str]) -> float:
             started = time.perf_counter()
             async with session.post(f"{url}/webhook", data=body, headers=headers) as response:
@@ -186,7 +211,15 @@ async def burst(url: str, deliveries: list[tuple[bytes, dict[str, str]]]) -> lis
                     raise SystemExit(f"delivery answered {response.status}")
             return time.perf_counter() - started
 
-        return list(await asyncio.gather(*(one(b, h) for b, h in deliveries)))
+        if concurrency == 0:
+            return list(await asyncio.gather(*(one(b, h) for b, h in deliveries)))
+        todo = iter(deliveries)
+
+        async def connection() -> list[float]:
+            return [await one(body, headers) for body, headers in todo]
+
+        timings = await asyncio.gather(*(connection() for _ in range(concurrency)))
+        return [t for chunk in timings for t in chunk]
 
 
 async def wait_for_audits(fake: FakeGitHub, expected_heads: set[str], limit: float) -> float:
@@ -310,7 +343,7 @@ async def requests_per_audit(fake: FakeGitHub, private: str, work: Path) -> None
 
 def _kind(path: str) -> str:
     for marker in ("/access_tokens", "/check-runs", "/git/blobs/", "/contents/", "/tarball/",
-                   "/_codeload/", "/files", "/comments", "/reactions", "/permission"):
+                   "/_codeload/", "/files", "/reactions", "/comments", "/permission"):
         if marker in path:
             return marker.strip("/")
     return "pulls" if "/pulls/" in path else path
@@ -334,15 +367,16 @@ async def intake_burst(fake: FakeGitHub, private: str, work: Path,
         await wait_healthy(url, process)
         warmup = signed("pull_request", fake.pull_request_payload(1, "synchronize"), "warmup")
         await burst(url, [warmup])
-        latencies = await burst(url, deliveries)
-        # Acknowledgements while the audits of the burst are running.
-        during = []
-        for index in range(20):
-            body, headers = signed("pull_request", fake.pull_request_payload(
-                index % args.pulls + 1, "synchronize"), str(uuid.uuid4()))
-            during += await burst(url, [(body, headers)])
-            await asyncio.sleep(0.05)
+        latencies = await asyncio.to_thread(burst_from_process, url, deliveries, 0, work)
         busy = sum(1 for run in fake.check_runs.values() if run.status != "completed")
+        # More deliveries from 10 connections and from one, while those audits run.
+        second = [signed("pull_request", fake.pull_request_payload(i % args.pulls + 1,
+                                                                   "synchronize"),
+                         str(uuid.uuid4())) for i in range(args.deliveries)]
+        paced = await asyncio.to_thread(burst_from_process, url, second, 10, work)
+        busy_sequential = sum(1 for run in fake.check_runs.values()
+                              if run.status != "completed")
+        sequential = await asyncio.to_thread(burst_from_process, url, second[:50], 1, work)
         drained = await wait_for_audits(fake, heads, 1800)
     finally:
         stop(process)
@@ -354,7 +388,11 @@ async def intake_burst(fake: FakeGitHub, private: str, work: Path,
         peer_url = f"http://127.0.0.1:{peer_port}"
         await wait_healthy(peer_url, peer)
         await burst(peer_url, [warmup])
-        peer_latencies = await burst(peer_url, deliveries)
+        peer_latencies = await asyncio.to_thread(burst_from_process, peer_url, deliveries, 0,
+                                                 work)
+        peer_paced = await asyncio.to_thread(burst_from_process, peer_url, second, 10, work)
+        peer_sequential = await asyncio.to_thread(burst_from_process, peer_url, second[:50], 1,
+                                                  work)
     finally:
         stop(peer)
 
@@ -365,8 +403,12 @@ async def intake_burst(fake: FakeGitHub, private: str, work: Path,
     print("  " + describe("peer: bare HMAC + 202", peer_latencies))
     print(f"  ratio p99 ssot-bot / peer: "
           f"{percentile(latencies, 0.99) / percentile(peer_latencies, 0.99):.2f}x")
-    print("  " + describe(f"ssot-bot, {busy} audits running", during)
-          + "  (20 single deliveries after the burst)")
+    print(f"{len(second)} more from 10 connections, {busy} audits running at the start:")
+    print("  " + describe("ssot-bot serve", paced))
+    print("  " + describe("peer: bare HMAC + 202", peer_paced))
+    print(f"50 more from one connection, {busy_sequential} audits running at the start:")
+    print("  " + describe("ssot-bot serve", sequential))
+    print("  " + describe("peer: bare HMAC + 202", peer_sequential))
     print(f"  audits run: {audits} check runs for {len(heads)} unique heads "
           f"(redeliveries and repeated heads deduplicated); queue drained "
           f"{drained:.1f} s after the burst")

@@ -1,9 +1,11 @@
 """Silent-failure rules on a large body of real Python, against ruff and pylint.
 
     .venv/bin/python benchmarks/silent_failures.py [CORPUS] [--workers N] [--pylint-jobs N]
+        [--every-family]
 
-Audits every `.py` file under CORPUS (default: /work/corpus/Django-5.2) in `all` mode,
-then runs ruff (E722, BLE001, S110, S112, SIM105) and pylint (bare-except,
+Audits every `.py` file under CORPUS (default: /work/corpus/Django-5.2) in `all` mode
+with `select = ["SF", "SX"]` (the rules ruff and pylint are compared with; with
+`--every-family` the SSOT and duplicate families run too), then runs ruff (E722, BLE001, S110, S112, SIM105) and pylint (bare-except,
 broad-exception-caught) on the same files. Prints seconds, files, lines and finding
 counts per tool with the ratios, then the agreement check: every handler that both
 ruff (BLE001/E722/S110) and pylint (broad-exception-caught) flag must carry an SF
@@ -36,6 +38,7 @@ DEFAULT_CORPUS = Path("/work/corpus/Django-5.2")
 RUFF_RULES = "E722,BLE001,S110,S112,SIM105"
 RUFF_AGREEMENT = frozenset({"BLE001", "E722", "S110"})
 PYLINT_CHECKS = "bare-except,broad-exception-caught"
+SILENT_FAILURES_ONLY = '[tool.ssot]\nselect = ["SF", "SX"]\n'
 VENV_BIN = Path(sys.executable).parent
 
 Place = tuple[str, int]
@@ -55,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes for our audit")
     parser.add_argument("--pylint-jobs", type=int, default=1,
                         help="pylint -j (default 1: pylint's own default)")
+    parser.add_argument("--every-family", action="store_true",
+                        help="audit with every rule family (SSOT, duplicates), not only SF")
     args = parser.parse_args(argv)
     corpus: Path = args.corpus
     if not corpus.is_dir():
@@ -65,24 +70,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"no .py files under {corpus}")
     relative = [p.relative_to(corpus).as_posix() for p in files]
 
-    ours = run_ours(corpus, relative, args.workers)
+    ours = run_ours(corpus, relative, args.workers,
+                    None if args.every_family else SILENT_FAILURES_ONLY)
     ruff = run_ruff(corpus, relative)
     pylint = run_pylint(corpus, relative, args.pylint_jobs)
 
     lines = sum(p.read_bytes().count(b"\n") for p in files)
     print(f"corpus: {corpus}  files: {len(files):,}  lines: {lines:,}\n")
-    print_speed_table(ours, ruff, pylint, args.workers, args.pylint_jobs)
+    scope = "every family" if args.every_family else "select SF, SX"
+    print_speed_table(ours, ruff, pylint, f"{args.workers} processes, {scope}",
+                      args.pylint_jobs)
     print_agreement(corpus, ours, ruff, pylint)
     return 0
 
 
-def run_ours(corpus: Path, relative: list[str], workers: int) -> ToolRun:
+def run_ours(corpus: Path, relative: list[str], workers: int, config_text: str | None
+             ) -> ToolRun:
     started = time.perf_counter()
     changes = tuple(
         FileChange(path, ChangeStatus.ADDED, (corpus / path).read_bytes(), changed_lines=None)
         for path in relative
     )
-    request = AuditRequest(changes=changes, mode=Mode.ALL)
+    request = AuditRequest(changes=changes, mode=Mode.ALL, config_text=config_text)
     chunksize = max(1, len(changes) // (workers * 8))
     with ProcessPoolExecutor(workers) as pool:
 
@@ -129,10 +138,10 @@ def count(run: ToolRun) -> int:
     return sum(len(p) for p in run.places.values())
 
 
-def print_speed_table(ours: ToolRun, ruff: ToolRun, pylint: ToolRun, workers: int,
+def print_speed_table(ours: ToolRun, ruff: ToolRun, pylint: ToolRun, how: str,
                       pylint_jobs: int) -> None:
     rows = [
-        (f"ssot-bot SF1xx ({workers} processes)", ours),
+        (f"ssot-bot audit --all ({how})", ours),
         ("ruff " + RUFF_RULES, ruff),
         (f"pylint {PYLINT_CHECKS} (-j {pylint_jobs})", pylint),
     ]

@@ -210,10 +210,12 @@ class AuditCrashedError(Exception):
 
 
 class AuditPool:
-    """A process pool for the CPU-bound audit, recreated when a worker dies."""
+    """A process pool for the CPU-bound audit, recreated when a worker dies or an audit
+    runs over `timeout` seconds (then its workers are stopped)."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, *, timeout: float | None = None) -> None:
         self._processes = processes
+        self._timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -227,15 +229,36 @@ class AuditPool:
     async def run(self, function: Callable[[T], R], argument: T) -> R:
         pool = self._executor()
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, function, argument)
+            # Submitting may start the fork server or a worker process, which blocks for
+            # up to a second; do it off the event loop so intake keeps answering.
+            future = await asyncio.to_thread(pool.submit, function, argument)
+            return await asyncio.wait_for(asyncio.wrap_future(future), self._timeout)
         except BrokenProcessPool:
             logger.error("audit process died; pool recreated")
-            if self._pool is pool:
-                self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._discard(pool)
             raise AuditCrashedError(
                 "the audit process died (out of memory or a crash while parsing)"
             ) from None
+        except TimeoutError:
+            logger.error("audit over its time limit; workers stopped, pool recreated",
+                         extra={"timeout": self._timeout})
+            self._discard(pool)
+            raise AuditCrashedError(
+                f"the audit took longer than {self._timeout:g} s and was stopped"
+            ) from None
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+        if terminate is not None:
+            terminate()
+        else:
+            # Before 3.14 a busy worker can only be stopped through the pool's own list
+            # of its processes; without this, a runaway audit would hold a core forever.
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

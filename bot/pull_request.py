@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
@@ -45,6 +46,12 @@ class Pipeline:
         if pull.head_sha != job.head_sha or pull.state != "open":
             logger.info("audit skipped: pull request moved on", extra={
                 **job.log_context(), "current_head": pull.head_sha, "state": pull.state})
+            if pull.state == "open":
+                # Deliveries can arrive out of order: an older head may have displaced
+                # the current one from the queue or marked it stale. Make sure the
+                # current head gets a result; a queued job for that head absorbs this one.
+                await self.queue.submit(replace(
+                    job, head_sha=pull.head_sha, reason="catch-up", force=True, attempt=1))
             return
         check_run = await gh.start_check_run(job.repo, job.head_sha, resume=job.attempt > 1)
         try:

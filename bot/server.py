@@ -79,7 +79,7 @@ async def _running_bot(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession(timeout=timeout, headers={"user-agent": USER_AGENT}
                                      ) as session:
         github = GitHubApp(session, settings)
-        pool = AuditPool(settings.audit_processes)
+        pool = AuditPool(settings.audit_processes, timeout=settings.audit_timeout)
         queue = InProcessQueue(workers=settings.concurrent_audits)
         await queue.start(Pipeline(github, pool, queue))
         supervisor = Supervisor()

@@ -48,6 +48,8 @@ class Settings:
     """Processes that run the CPU-bound audit."""
     concurrent_audits: int = 4
     """Pull requests audited at once (gathering, auditing and publishing)."""
+    audit_timeout: float = 600.0
+    """Seconds one audit may compute before it is stopped and its check fails."""
     delivery_ttl: float = 3600.0
     """Seconds a delivery id is remembered to drop GitHub's redeliveries."""
     max_archive_bytes: int = 200 * 1024 * 1024

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -118,10 +119,7 @@ class FakeGitHub:
         self.repo = repo
         self.app_id = app_id
         self.public_key = public_key
-        rest = json.loads((spec / "rest-api-subset.json").read_text())
-        self.examples: dict[str, Any] = {
-            name: value["value"] for name, value in rest["components"]["examples"].items()
-        }
+        self.examples = _examples(spec)
         self.webhook_examples = spec / "webhook-examples"
         self.url = ""
         self.requests: list[RecordedRequest] = []
@@ -587,6 +585,13 @@ class FakeGitHub:
             url = request.url.with_query(query)
             headers["Link"] = f'<{self.url}{url.path_qs}>; rel="next"'
         return self._json(request, chunk, headers)
+
+
+@functools.cache
+def _examples(spec: Path) -> dict[str, Any]:
+    """GitHub's example responses by name (read once; responses are deep copies)."""
+    rest = json.loads((spec / "rest-api-subset.json").read_text())
+    return {name: value["value"] for name, value in rest["components"]["examples"].items()}
 
 
 def _error(status: int, message: str) -> web.Response:

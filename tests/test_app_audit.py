@@ -112,9 +112,14 @@ async def test_a_pull_request_cannot_change_its_own_gate(
 
 
 async def test_ready_for_review_audits_the_draft(bot: BotClient, github: FakeGitHub) -> None:
+    github.pulls[1].draft = True
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    github.pulls[1].draft = False
     await bot.deliver("pull_request", github.pull_request_payload(1, "ready_for_review"))
     await bot.settle()
-    assert github.runs_for(github.sha("feature"))[0].conclusion == "failure"
+    runs = github.runs_for(github.sha("feature"))
+    assert [run.conclusion for run in runs] == ["neutral", "failure"]
 
 
 async def test_newer_head_supersedes_a_running_audit(bot: BotClient, github: FakeGitHub) -> None:
@@ -153,6 +158,21 @@ async def test_queued_older_heads_are_dropped_for_the_newest(
     assert len(github.runs_for(third)) == 1
 
 
+async def test_late_delivery_of_an_older_head_does_not_hide_the_newest(
+        bot: BotClient, github: FakeGitHub) -> None:
+    late_payload = github.pull_request_payload(1, "synchronize")
+    newest = github.push("feature", CLEAN_CHANGE)
+    hold = github.hold("GET", r"/_codeload/")
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    await hold.reached.wait()
+    await bot.deliver("pull_request", late_payload)
+    hold.released.set()
+    await bot.settle()
+    assert github.runs_for(newest)[-1].conclusion == "success"
+    [comment] = github.comments_on(1)
+    assert newest[:12] in comment.body
+
+
 async def test_check_is_concluded_when_the_audit_cannot_complete(
         bot: BotClient, github: FakeGitHub) -> None:
     github.fail("GET", r"/pulls/1/files$", 500, times=10)
@@ -164,6 +184,16 @@ async def test_check_is_concluded_when_the_audit_cannot_complete(
     assert "GitHubBroken" in run.output["summary"]
     assert [a["identifier"] for a in run.actions] == ["rerun"]
     assert github.comments_on(1) == []
+
+
+async def test_check_is_concluded_when_the_audit_runs_over_its_time_limit(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    bot = await make_bot(audit_timeout=0.001)
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.conclusion, run.output["title"]) == ("failure", "SSOT audit could not complete")
+    assert "took longer than 0.001 s" in run.output["summary"]
 
 
 async def test_annotations_go_in_batches_of_50_and_reports_fit_githubs_limits(

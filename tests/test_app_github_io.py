@@ -137,6 +137,17 @@ async def test_dead_audit_process_is_reported_and_the_pool_recreated() -> None:
         await pool.close()
 
 
+@pytest.mark.asyncio
+async def test_runaway_audit_is_stopped_and_the_pool_recreated() -> None:
+    pool = AuditPool(1, timeout=0.5)
+    try:
+        with pytest.raises(AuditCrashedError, match="longer than 0.5 s"):
+            await pool.run(time.sleep, 60)
+        assert await pool.run(abs, -7) == 7
+    finally:
+        await pool.close()
+
+
 def test_missing_setting_is_named() -> None:
     with pytest.raises(SettingsError, match="GITHUB_APP_ID is not set"):
         from_environment({})

@@ -27,7 +27,7 @@ from analyzers.duplicates.matching import (
     changed_tokens,
     find_clones,
 )
-from analyzers.duplicates.tokens import FAMILY, CloneFacts, FunctionSpan
+from analyzers.duplicates.tokens import FAMILY, CloneFacts, FunctionSpan, region_size
 from analyzers.model import Finding, Related, Severity
 from analyzers.paths import is_test_path
 from analyzers.rule import RuleMeta
@@ -117,7 +117,7 @@ def _finding(
         rule = SimilarBlock
     severity = _severity(rule, len(copies), path, config)
     lines = len(set(facts.lines[first:last + 1]))
-    size = f"{lines} lines, {_size(facts, first, last)} tokens"
+    size = f"{lines} lines, {region_size(facts, first, last)} tokens"
     where = f"{best.path}:{best.first_line}"
     more = f" and {len(copies) - 1} more" if len(copies) > 1 else ""
     kind = _CLONE_KINDS[best.clone.clone_type]
@@ -184,7 +184,7 @@ def _whole_function(
     of its own file; and the copies, each with the function it is when it is one."""
     functions = sorted((f for f in facts.functions
                         if first <= f.first and f.last <= last and mask[f.first]
-                        and _size(facts, first, last) - _size(facts, f.first, f.last)
+                        and region_size(facts, first, last) - region_size(facts, f.first, f.last)
                         < config.min_tokens),
                        key=lambda f: f.first - f.last)
     if not functions:
@@ -237,7 +237,3 @@ def _related(copy: _Copy) -> Related:
     return Related(copy.path, copy.first_line,
                    f"{state}, lines {copy.first_line}-{copy.last_line} ({what})")
 
-
-def _size(facts: CloneFacts, first: int, last: int) -> int:
-    """The region's size in (about) lexical tokens."""
-    return sum(facts.weights[first:last + 1])

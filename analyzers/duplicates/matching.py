@@ -18,13 +18,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from analyzers.duplicates.tokens import K_GRAM, NAME_REACH, WINDOW, CloneFacts, encode, kgram_hashes
+from analyzers.duplicates.tokens import (
+    K_GRAM,
+    NAME_REACH,
+    WINDOW,
+    END,
+    CloneFacts,
+    encode,
+    kgram_hashes,
+    region_size,
+    stable_hash,
+)
 
 GAP = 40
 """Tokens a near-miss clone may skip in one place (about three statements)."""
 MARGIN = K_GRAM + WINDOW + NAME_REACH
 """Tokens around a chain of hits that alignment also looks at: a copy's first and last
 tokens may not be covered by a shared fingerprint."""
+_END_KIND = stable_hash(END)
 MAX_PLACES_PER_KGRAM = 16
 """A k-gram of the change that occurs more often than this in the change is boilerplate
 of the file itself; only its first occurrences seed matches."""
@@ -177,7 +188,7 @@ def _align(
     )
     blocks = [(a + mine_from, b + theirs_from, size)
               for a, b, size in matcher.get_matching_blocks() if size]
-    run = _densest_run(blocks)
+    run = _whole_lines(facts, other, _densest_run(blocks))
     if not run:
         return None
     first, other_first = run[0][0], run[0][1]
@@ -185,7 +196,7 @@ def _align(
     if same_file and first <= other_last and other_first <= last:
         return None
     length = last - first + 1
-    if (sum(facts.weights[first:last + 1]) < thresholds.min_tokens
+    if (region_size(facts, first, last) < thresholds.min_tokens
             or _line_count(facts, first, last) < thresholds.min_lines):
         return None
     matched, renamed = _consistent_pairs(facts, other, run)
@@ -221,6 +232,27 @@ def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int
     return run
 
 
+def _whole_lines(facts: CloneFacts, other: CloneFacts,
+                 run: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The run without the partial lines at its ends: a clone starts at the start of a
+    line (not with the end of a block) and ends at the end of one, on both sides."""
+    def starts_mid_line(code: CloneFacts, at: int) -> bool:
+        return code.kinds[at] == _END_KIND or (at > 0 and code.lines[at - 1] == code.lines[at])
+
+    def ends_mid_line(code: CloneFacts, at: int) -> bool:
+        return (at + 1 < len(code.kinds) and code.lines[at + 1] == code.lines[at]
+                and code.kinds[at + 1] != _END_KIND)
+
+    while run and (starts_mid_line(facts, run[0][0]) or starts_mid_line(other, run[0][1])):
+        a, b, size = run[0]
+        run = [(a + 1, b + 1, size - 1), *run[1:]] if size > 1 else run[1:]
+    while run and (ends_mid_line(facts, run[-1][0] + run[-1][2] - 1)
+                   or ends_mid_line(other, run[-1][1] + run[-1][2] - 1)):
+        a, b, size = run[-1]
+        run = [*run[:-1], (a, b, size - 1)] if size > 1 else run[:-1]
+    return run
+
+
 def _consistent_pairs(facts: CloneFacts, other: CloneFacts,
                       run: list[tuple[int, int, int]]) -> tuple[int, bool]:
     """How many aligned token pairs agree, counting a name or literal pair only when it
@@ -248,14 +280,16 @@ def _line_count(facts: CloneFacts, first: int, last: int) -> int:
 
 
 def _largest(clones: list[Clone]) -> list[Clone]:
-    """Drop clones that overlap a larger one on both sides (found from two chains)."""
+    """Drop clones mostly inside a larger one on both sides (two chains found the same
+    copy); clones that only overlap are kept, and are merged into one finding later."""
     kept: list[Clone] = []
     for clone in sorted(clones, key=lambda c: c.last - c.first, reverse=True):
-        if not any(_overlaps(clone, k) for k in kept):
+        if not any(_mostly_inside(clone, k) for k in kept):
             kept.append(clone)
     return kept
 
 
-def _overlaps(one: Clone, other: Clone) -> bool:
-    return (one.first <= other.last and other.first <= one.last
+def _mostly_inside(one: Clone, other: Clone) -> bool:
+    shared = min(one.last, other.last) - max(one.first, other.first) + 1
+    return (5 * shared >= 4 * (one.last - one.first + 1)
             and one.other_first <= other.other_last and other.other_first <= one.other_last)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,20 +63,9 @@ _LITERAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Unar
 _CONCRETE_CONSTANTS = (bool, type(None), type(Ellipsis))
 END = "end"
 """The kind of the token that closes a statement list (like a DEDENT)."""
-_WEIGHTS: dict[type[ast.AST], int] = {
-    **dict.fromkeys((ast.Attribute, ast.Call, ast.Subscript, ast.keyword, ast.List, ast.Tuple,
-                     ast.Set, ast.Dict, ast.Assign, ast.Return, ast.Raise, ast.Assert,
-                     ast.Delete, ast.Lambda, ast.IfExp, ast.comprehension, ast.ListComp,
-                     ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Break, ast.Continue,
-                     ast.Global, ast.Nonlocal, ast.Await, ast.Yield, ast.YieldFrom), 2),
-    **dict.fromkeys((ast.If, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.ExceptHandler,
-                     ast.AnnAssign, ast.NamedExpr), 3),
-    **dict.fromkeys((ast.For, ast.AsyncFor, ast.ClassDef), 4),
-    **dict.fromkeys((ast.FunctionDef, ast.AsyncFunctionDef), 6),
-}
-"""About how many lexical tokens a node stands for beyond its children (`x.y` is two:
-`.` and `y`; `for` loops four: `for`, `in`, `:` and the newline), so sizes compare with
-`min-tokens` as users count tokens. Other nodes count one."""
+_LEXICAL_TOKEN = re.compile(r"""\w+|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|#.*|\S""")
+"""Roughly one of Python's lexical tokens (numbers, names and strings whole, operators one
+character each; a comment is one match, not counted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +88,9 @@ class CloneFacts:
     """Per token: its 1-based line."""
     columns: array[int]
     """Per token: its 0-based column (of the nearest node that has one)."""
-    weights: array[int]
-    """Per token: about how many lexical tokens it stands for (see _WEIGHTS)."""
+    line_sizes: array[int]
+    """Per line (index = line - 1): how many lexical tokens it holds, comments left out,
+    so region sizes compare with `min-tokens` as users count tokens."""
     functions: tuple[FunctionSpan, ...]
     fingerprints: array[int]
     """Winnowed k-gram hashes, in token order."""
@@ -118,11 +109,20 @@ def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
         params=array("q", stream.params),
         lines=array("i", stream.lines),
         columns=array("i", stream.columns),
-        weights=array("b", stream.weights),
+        line_sizes=array("H", (min(_line_size(line), 65535) for line in parsed.lines)),
         functions=tuple(stream.functions),
         fingerprints=array("q", fingerprints),
         positions=array("i", positions),
     )
+
+
+def region_size(facts: CloneFacts, first: int, last: int) -> int:
+    """About how many lexical tokens the lines of tokens `first..last` hold."""
+    return sum(facts.line_sizes[line - 1] for line in set(facts.lines[first:last + 1]))
+
+
+def _line_size(line: str) -> int:
+    return sum(1 for token in _LEXICAL_TOKEN.findall(line) if token[0] != "#")
 
 
 def encode(kinds: Sequence[int], params: Sequence[int]) -> list[int]:
@@ -176,15 +176,15 @@ class _TokenStream:
         self.params: list[int] = []
         self.lines: list[int] = []
         self.columns: list[int] = []
-        self.weights: list[int] = []
         self.functions: list[FunctionSpan] = []
 
     def read(self, tree: ast.Module) -> None:
         kinds, params, lines, columns = self.kinds, self.params, self.lines, self.columns
-        weights = self.weights
         hashes: dict[str | None, int] = {None: 0}
         line, column = 1, 0
-        stack: list[ast.AST | tuple[str, int, int]] = list(reversed(tree.body))
+        stack: list[ast.AST | tuple[str, int, int]] = [
+            node for node in reversed(tree.body) if type(node) not in _LEFT_OUT
+        ]
         while stack:
             item = stack.pop()
             if isinstance(item, tuple):
@@ -194,15 +194,13 @@ class _TokenStream:
                     continue
                 kind, param = END, None  # an empty name closes a statement list
                 line = end_line
-                weight = 1
             elif _is_trivial_statement(item):
                 continue
             else:
                 line = getattr(item, "lineno", line)
                 column = getattr(item, "col_offset", column)
-                weight = _WEIGHTS.get(type(item), 1)
                 if type(item) in _CONTAINERS and _is_table(item):  # type: ignore[arg-type]
-                    kind, param, weight = "table", None, 1
+                    kind, param = "table", None
                 else:
                     kind, param = _describe(item)
                     if type(item) in _FUNCTIONS:
@@ -215,7 +213,6 @@ class _TokenStream:
             params.append(hashes[param])
             lines.append(line)
             columns.append(column)
-            weights.append(weight)
 
 
 def _describe(node: ast.AST) -> tuple[str, str | None]:

@@ -5,7 +5,7 @@ file's contents (never on its path), so the engine caches it by content hash and
 index serves every audit of the same tree.
 
 Invariant: the extractor never walks expressions except where a cheap text test says
-there is something to find (`environ`/`getenv` for environment reads). Statements are
+there is something to find (the words `environ`/`getenv` for environment reads). Statements are
 few; expressions are most of a tree, and walking them all would cost as much as the parse
 (benchmarks/ssot_index.py has the figures).
 """
@@ -251,7 +251,11 @@ def _definition(
         )
         decorators = {parsed.qualified_name(d) for d in node.decorator_list}
         stub = bool(decorators & _STUB_DECORATORS) or _empty_body(node.body)
-        markers = (f".{node.name}(", *(f"{a}(" for a in same_name_imports if a != node.name))
+        markers = (
+            f".{node.name}(",
+            f"import {node.name}",  # a lazy import of the same name inside the body
+            *(f"{a}(" for a in same_name_imports if a != node.name),
+        )
         extends = False
     fingerprint, delegates = _digest(node, parsed, markers)
     return Definition(
@@ -361,8 +365,13 @@ _ENV_CALLS = {
 _ENVIRON = frozenset({"os.environ", "os.environb"})
 
 
+_ENV_WORDS = re.compile(r"\benvironb?\b|\bgetenvb?\b")
+
+
 def _may_read_env(text: str) -> bool:
-    return "environ" in text or "getenv" in text
+    """A text test first: `os.environ` and friends cannot be reached without one of
+    these words (`environment` does not count)."""
+    return _ENV_WORDS.search(text) is not None
 
 
 def _env_reads(parsed: ParsedFile) -> Iterator[EnvRead]:

@@ -93,7 +93,21 @@ def _same_concept(new_path: str, new: Definition, path: str, other: Definition) 
         return False  # parallel modules implement one interface by design
     if is_peripheral(new_path) or is_peripheral(path):
         return False  # tests and examples restate names on purpose; verbatim copies aside
-    return not new.name.startswith("_")  # private helpers are local unless copied verbatim
+    if new.name.startswith("_"):
+        return False  # private helpers are local unless copied verbatim
+    return _may_share_callers(new, other)
+
+
+def _may_share_callers(new: Definition, other: Definition) -> bool:
+    """Functions that take entirely different parameters are different things that
+    happen to share a name (`import_object(modname, objpath)` and
+    `import_object(object_name)`); a re-implementation keeps at least one."""
+    if new.kind != "function" or not new.params or not other.params:
+        return True
+    ignored = {"self", "cls", "args", "kwargs"}
+    return bool((set(new.params) - ignored) & (set(other.params) - ignored)) or (
+        set(new.params) <= ignored and set(other.params) <= ignored
+    )
 
 
 def _is_plugin_convention(new_path: str, existing: list[tuple[str, Definition]]) -> bool:

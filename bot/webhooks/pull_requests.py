@@ -12,6 +12,9 @@ from bot.jobs import AuditJob, JobQueue
 
 router = Router()
 
+NEW_STATE = frozenset({"reopened", "ready_for_review"})
+"""Actions that keep the head but change what its audit says (a draft's `neutral`)."""
+
 
 @router.register("pull_request", action="opened")
 @router.register("pull_request", action="reopened")
@@ -27,4 +30,5 @@ async def audit_pull_request(event: Event, gh: Installation, *, jobs: JobQueue,
         head_sha=pull.head_sha,
         delivery_id=event.delivery_id,
         reason=f"pull_request.{event.data['action']}",
+        force=event.data["action"] in NEW_STATE,
     ))

@@ -45,7 +45,10 @@ from pathlib import Path
 from pylint.checkers.symilar import Symilar
 
 from analyzers import AuditRequest, ChangeStatus, FileChange, Finding, audit
+from analyzers.config import AuditConfig
+from analyzers.duplicates.tokens import extract_clone_facts, region_size
 from analyzers.engine import FactsCache
+from analyzers.source import ParsedFile, parse
 from bot.cli import _diff_request
 from bot.git import GitError, Repo
 
@@ -54,6 +57,7 @@ HISTORY = Path("/work/corpus/flask")
 MIN_CODE_LINES = 10
 MIN_TEXT_SIMILARITY = 0.7
 TARGETS = {1: 1.0, 2: 0.95, 3: 0.8}
+MIN_TOKENS = AuditConfig().min_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,7 @@ def main() -> int:
     print(f"corpus {args.corpus}: {len(corpus)} files; {len(originals)} functions sampled "
           f"(>= {MIN_CODE_LINES} code lines, seed {args.seed})")
     cache: FactsCache = {}
-    pylint_found = pylint_missed = 0
+    pylint_found = pylint_missed = pylint_missed_sizeable = 0
     rng = random.Random(args.seed)
     for clone_type in (1, 2, 3):
         injected = [_inject(o, i, clone_type, rng) for i, o in enumerate(originals)]
@@ -103,7 +107,8 @@ def main() -> int:
               f"(target {TARGETS[clone_type]:.0%}) {mark}")
         for clone in injected:
             if not _found(clone, findings):
-                print(f"  missed: {clone.path} from {clone.original.path}::"
+                size = _lexical_size(clone.text, clone.first_line, clone.last_line)
+                print(f"  missed: {clone.path}, {size} tokens, from {clone.original.path}::"
                       f"{clone.original.name}")
         for clone in injected:
             for first, last in _pylint_similarities(clone, corpus):
@@ -111,11 +116,14 @@ def main() -> int:
                     pylint_found += 1
                 else:
                     pylint_missed += 1
-                    print(f"  pylint-only: {clone.path}:{first}-{last} "
+                    size = _lexical_size(clone.text, first, last)
+                    pylint_missed_sizeable += size >= MIN_TOKENS
+                    print(f"  pylint-only: {clone.path}:{first}-{last}, {size} tokens "
                           f"(from {clone.original.path}::{clone.original.name})")
     print(f"pylint duplicate-code similarities on the same pairs: "
           f"{pylint_found + pylint_missed}, also found by DU: {pylint_found}, "
-          f"missed: {pylint_missed}")
+          f"missed: {pylint_missed}, of which at least min-tokens ({MIN_TOKENS}) in size: "
+          f"{pylint_missed_sizeable} (target 0; pylint has no token floor)")
     _precision(Repo.open(args.history), args.commits)
     return 0
 
@@ -279,6 +287,15 @@ def _found(clone: Injected, findings: dict[str, list[Finding]]) -> bool:
                for f in findings[clone.path])
 
 
+def _lexical_size(text: str, first: int, last: int) -> int:
+    """The size DU measures against min-tokens, of the code on lines first..last."""
+    parsed = parse("clone.py", text.encode())
+    assert isinstance(parsed, ParsedFile)
+    facts = extract_clone_facts(parsed)
+    inside = [i for i, line in enumerate(facts.lines) if first <= line <= last]
+    return region_size(facts, inside[0], inside[-1]) if inside else 0
+
+
 def _pylint_similarities(clone: Injected, corpus: dict[str, bytes]) -> list[tuple[int, int]]:
     """Line ranges (1-based) of the clone file that pylint's checker pairs with the
     original file."""
@@ -339,12 +356,22 @@ def _text_similarity(texts: dict[str, str], path: str, first: int, last: int,
 
 
 def _canonical(text: str, first: int, last: int) -> list[str]:
-    """The lexical tokens of lines first..last, comments and layout dropped, each name or
-    literal replaced by the index of its first occurrence."""
+    """The lexical tokens of lines first..last, comments, docstrings and layout dropped,
+    each name or literal replaced by the index of its first occurrence."""
     region = textwrap.dedent("\n".join(text.splitlines()[first - 1:last])) + "\n"
     seen: dict[str, int] = {}
     out: list[str] = []
+    statement_start = True
     for token in _tokens(region):
+        if token.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            statement_start = True
+            continue
+        if token.type in (tokenize.NL, tokenize.COMMENT):
+            continue
+        docstring = statement_start and token.type == tokenize.STRING
+        statement_start = False
+        if docstring:
+            continue
         if token.type in (tokenize.NAME, tokenize.STRING, tokenize.NUMBER) and not (
                 token.type == tokenize.NAME and keyword.iskeyword(token.string)):
             out.append(f"p{seen.setdefault(token.string, len(seen))}")

@@ -645,18 +645,24 @@ class Installation:
 
     # check runs
 
+    async def our_check_run(self, repo: str, head_sha: str) -> tuple[int, bool] | None:
+        """(id, completed) of the newest `SSOT audit` check run this App has on `head_sha`."""
+        found = await self._raw.getitem(
+            f"/repos/{repo}/commits/{head_sha}/check-runs?filter=latest"
+            f"&check_name={urllib.parse.quote(CHECK_NAME)}&app_id={self.app.settings.app_id}"
+        )
+        for run in found.get("check_runs") or ():
+            if run.get("name") == CHECK_NAME and run.get("head_sha") == head_sha:
+                return int(run["id"]), run.get("status") == "completed"
+        return None
+
     async def start_check_run(self, repo: str, head_sha: str, *, resume: bool = False) -> int:
         """Our check run on `head_sha`, created `in_progress`. With `resume` (a job taken
         over from a dead worker), the newest one this App already has there is reused, so
         a retried audit still ends with one check run."""
-        if resume:
-            found = await self._raw.getitem(
-                f"/repos/{repo}/commits/{head_sha}/check-runs?filter=latest"
-                f"&check_name={urllib.parse.quote(CHECK_NAME)}&app_id={self.app.settings.app_id}"
-            )
-            for run in found.get("check_runs") or ():
-                if run.get("name") == CHECK_NAME and run.get("head_sha") == head_sha:
-                    return int(run["id"])
+        found = await self.our_check_run(repo, head_sha) if resume else None
+        if found is not None:
+            return found[0]
         data = await self._raw.post(f"/repos/{repo}/check-runs", data={
             "name": CHECK_NAME,
             "head_sha": head_sha,

@@ -1,12 +1,13 @@
 """Background work behind the webhook: supervised tasks, the audit queue, the process pool.
 
 `JobQueue` and `DeliveryLog` are the seams for scaling out: the in-process versions here
-are the embedded default; a Redis-backed pair (issue 6) implements the same protocols so
-intake and the pipeline do not change.
+are the embedded default. In Redis mode (`bot.redis_queue`) `RedisJobQueue` implements
+`JobQueue`, and intake's dedupe and enqueue are one atomic `DeliveryInbox` script, so the
+webhook handlers and the pipeline do not change.
 
 Invariant: per pull request at most one audit runs at a time, and only the newest head
 sha waits behind it; an older queued job is dropped when a newer head arrives, and a
-running one learns from `is_current` that it must not publish.
+running one does not publish once GitHub shows a newer head (the pipeline re-reads it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+AUDIT_NICENESS = 10
+"""How much lower than the server's the audit processes' CPU priority is."""
 PullKey = tuple[str, int]
 """(repository `owner/name`, pull request number)."""
 
@@ -223,7 +227,10 @@ class AuditPool:
             # forkserver: forking a process that runs an event loop and threads is unsafe.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["bot.audit_process"])
-            self._pool = ProcessPoolExecutor(self._processes, mp_context=context)
+            # Audits yield the CPU to the event loop: acknowledging webhooks is the job
+            # with a deadline (GitHub's 10 s), an audit only has to finish eventually.
+            self._pool = ProcessPoolExecutor(self._processes, mp_context=context,
+                                             initializer=os.nice, initargs=(AUDIT_NICENESS,))
         return self._pool
 
     async def run(self, function: Callable[[T], R], argument: T) -> R:

@@ -46,12 +46,15 @@ class Pipeline:
         if pull.head_sha != job.head_sha or pull.state != "open":
             logger.info("audit skipped: pull request moved on", extra={
                 **job.log_context(), "current_head": pull.head_sha, "state": pull.state})
+            if job.attempt > 1:
+                await _conclude_orphan(gh, job, pull)
             if pull.state == "open":
                 # Deliveries can arrive out of order: an older head may have displaced
-                # the current one from the queue or marked it stale. Make sure the
-                # current head gets a result; a queued job for that head absorbs this one.
+                # the current one from the queue. Make sure the current head gets a
+                # result; one queued, running or just audited for that head absorbs this
+                # (not forced: forcing would audit and publish a finished head twice).
                 await self.queue.submit(replace(
-                    job, head_sha=pull.head_sha, reason="catch-up", force=True, attempt=1))
+                    job, head_sha=pull.head_sha, reason="catch-up", force=False, attempt=1))
             return
         check_run = await gh.start_check_run(job.repo, job.head_sha, resume=job.attempt > 1)
         try:
@@ -80,13 +83,11 @@ class Pipeline:
         work = await gather_work(gh, pull, config_text, config_path)
         result = await self.pool.run(run_audit, work)
         current = await gh.pull(job.repo, job.number)
-        if current.head_sha != job.head_sha or not await self.queue.is_current(job):
-            await gh.complete_check_run(job.repo, check_run, "neutral", CheckRunOutput(
-                title=f"Superseded by {current.head_sha[:7]}",
-                summary="The pull request's head moved on while this commit was audited; "
-                        "the newer head is audited instead.",
-                text="", annotations=[],
-            ))
+        # GitHub's head decides, not the queue's newest submission: an older head
+        # delivered late must not make the current head's result look stale.
+        if current.head_sha != job.head_sha:
+            await gh.complete_check_run(job.repo, check_run, "neutral",
+                                        superseded(current.head_sha))
             logger.info("stale result dropped", extra={
                 **job.log_context(), "current_head": current.head_sha})
             return
@@ -141,6 +142,28 @@ async def _base(gh: Installation, pull: PullRequest, changed: PullFile) -> bytes
     if changed.status is ChangeStatus.ADDED:
         return None
     return await gh.file_at(pull.repo, changed.old_path or changed.path, pull.base_sha)
+
+
+def superseded(current_head: str) -> CheckRunOutput:
+    return CheckRunOutput(
+        title=f"Superseded by {current_head[:7]}",
+        summary="The pull request's head moved on while this commit was audited; "
+                "the newer head is audited instead.",
+        text="", annotations=[],
+    )
+
+
+async def _conclude_orphan(gh: Installation, job: AuditJob, pull: PullRequest) -> None:
+    """A dead worker's check run on a head that is no longer audited must not stay in
+    progress: conclude it `neutral`, as the audit would have."""
+    found = await gh.our_check_run(job.repo, job.head_sha)
+    if found is None or found[1]:
+        return
+    output = superseded(pull.head_sha) if pull.head_sha != job.head_sha else CheckRunOutput(
+        title="Not audited: the pull request is closed",
+        summary="The pull request was closed before its audit finished.",
+        text="", annotations=[])
+    await gh.complete_check_run(job.repo, found[0], "neutral", output)
 
 
 async def _conclude_crashed(gh: Installation, job: AuditJob, check_run: int,

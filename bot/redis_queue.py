@@ -147,15 +147,16 @@ def delivered_event(fields: dict[bytes, bytes]) -> sansio.Event:
 # --- consuming a stream -------------------------------------------------------------
 
 _RENEW = """
-local renewed = 0
+local lost = {}
 for i = 3, #ARGV do
   local owned = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
   if #owned == 1 then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
-    renewed = renewed + 1
+  elseif #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1) == 1 then
+    table.insert(lost, ARGV[i])  -- pending for another consumer (acknowledged is fine)
   end
 end
-return renewed
+return lost
 """
 
 
@@ -266,6 +267,11 @@ class StreamConsumer:
             # Not acknowledged: the entry stays pending and is taken over after the lease.
             logger.warning("entry left pending: redis failed", extra={
                 "stream": self._stream, "entry": entry_id}, exc_info=True)
+        except Exception:
+            # A bug, not an outage: kept pending too, so the handler's attempt limit
+            # decides when to give up on it, and the loop carries on.
+            logger.exception("entry handler failed; entry left pending", extra={
+                "stream": self._stream, "entry": entry_id})
         finally:
             self._in_hand.discard(entry_id)
 
@@ -281,14 +287,13 @@ class StreamConsumer:
             if not self._in_hand:
                 continue
             try:
-                held = sorted(self._in_hand)
-                renewed = await self._renew(keys=[self._stream],
-                                            args=[GROUP, self._consumer, *held])
+                lost = await self._renew(keys=[self._stream],
+                                            args=[GROUP, self._consumer, *self._in_hand])
             except RedisError:
                 continue  # the loops report Redis being down
-            if int(renewed) < len(held):
+            if lost:
                 logger.warning("claims lost: another worker took over", extra={
-                    "stream": self._stream, "held": len(held), "renewed": int(renewed)})
+                    "stream": self._stream, "entries": sorted(_text(e) for e in lost)})
 
     async def _wait_for_redis(self, exc: RedisError, failures: int) -> int:
         if failures == 0:
@@ -473,7 +478,9 @@ class RedisJobQueue:
         if job.attempt > self._max_attempts:
             logger.error("audit dropped: its workers died every time",
                          extra={**job.log_context(), "attempt": job.attempt})
-        elif not await self.is_current(job):
+        elif job.attempt == 1 and not await self.is_current(job):
+            # (A taken-over job runs even when superseded: its dead worker may have left
+            # a check run in progress, which the pipeline concludes.)
             logger.info("queued audit superseded", extra=job.log_context())
         else:
             if job.attempt > 1:

@@ -18,6 +18,7 @@ import aiohttp
 from redis.exceptions import RedisError
 
 from bot import logs, sentry
+from bot.cli import package_version
 from bot.github import USER_AGENT, GitHubApp, installation_id
 from bot.jobs import AuditPool
 from bot.pull_request import Pipeline
@@ -55,15 +56,9 @@ def run_worker(settings: Settings) -> int:
               file=sys.stderr)
         return EXIT_BAD_SETTINGS
     logs.configure()
-    sentry.init(settings.sentry_dsn, release=_release())
+    sentry.init(settings.sentry_dsn, release=package_version())
     asyncio.run(work(settings))
     return 0
-
-
-def _release() -> str:
-    from bot.cli import package_version
-
-    return package_version()
 
 
 async def work(settings: Settings, stop: asyncio.Event | None = None) -> None:

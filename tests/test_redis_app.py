@@ -174,6 +174,35 @@ async def test_a_worker_killed_mid_audit_is_taken_over_with_one_check_and_one_co
         "the second attempt looked for the first attempt's check run"
 
 
+async def test_a_killed_workers_check_run_on_a_superseded_head_is_concluded(
+        intake: Intake, worker: StartWorker, github: FakeGitHub, app_key: tuple[str, str],
+        redis_url: str) -> None:
+    hold = github.hold("GET", r"/_codeload/")
+    bot = await intake()
+    old_head = github.sha("feature")
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    doomed = worker_process(github, app_key[0], redis_url)
+    try:
+        await asyncio.wait_for(hold.reached.wait(), timeout=60)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            doomed.kill()
+    github.holds.remove(hold)
+    hold.released.set()
+    new_head = github.push("feature", {"app/extra.py": "X = 1\n"})
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    worker()
+    await settled(redis_url)
+    [old_run] = github.runs_for(old_head)
+    assert (old_run.status, old_run.conclusion) == ("completed", "neutral")
+    [new_run] = github.runs_for(new_head)
+    assert new_run.status == "completed"
+    [comment] = github.comments_on(1)
+    assert new_head[:12] in comment.body
+
+
 async def test_an_audit_running_while_redis_restarts_is_published_once(
         intake: Intake, worker: StartWorker, github: FakeGitHub, redis_server: RedisServer,
         redis_url: str) -> None:
@@ -193,6 +222,32 @@ async def test_an_audit_running_while_redis_restarts_is_published_once(
     assert {r.status for r in github.check_runs.values()} == {"completed"}
     [comment] = github.comments_on(1)
     assert new_head[:12] in comment.body
+
+
+async def test_a_second_worker_reuses_the_first_ones_token_blobs_and_tarball(
+        intake: Intake, github: FakeGitHub, app_key: tuple[str, str], redis_url: str) -> None:
+    settings = settings_for(github, app_key[0], redis_url=redis_url, redis_lease=LEASE)
+    bot = await intake()
+    for delivery in ("pull_request", "issue_comment"):
+        payload = (github.pull_request_payload(1, "opened") if delivery == "pull_request"
+                   else github.comment_payload(1, "/ssot recheck", github.pulls[1].author))
+        await bot.deliver(delivery, payload)
+        before = len(github.requests)
+        stop = asyncio.Event()
+        running = asyncio.create_task(work(settings, stop))  # a fresh process's caches
+        await settled(redis_url)
+        stop.set()
+        await running
+    second = github.requests[before:]
+    assert github.tokens_minted == 1
+    assert [r.path for r in second if "/git/blobs/" in r.path or "/_codeload/" in r.path] == []
+    assert len(github.runs_for(github.sha("feature"))) == 2, "the recheck audited again"
+    client = connect(redis_url)
+    values = [await client.get(key) for key in await client.keys("*token*")]
+    stored = b"".join(value for value in values if isinstance(value, bytes))
+    await client.aclose()
+    assert stored, "the token is shared"
+    assert not any(token.encode() in stored for token in github.tokens), "but not readable"
 
 
 def _signed_headers(body: bytes) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,19 @@ def test_rule_lives_alone_in_a_file_named_after_its_id(rule: type[FileRule]) -> 
     classes = [c for c in vars(module).values() if inspect.isclass(c)
                and issubclass(c, FileRule) and c.__module__ == module.__name__]
     assert classes == [rule]
+
+
+def test_selecting_only_silent_failures_skips_the_cross_file_work() -> None:
+    """`select = ["SF"]` is what the benchmark measures: no facts are extracted for
+    context files, and the silent-failure findings are the same."""
+    data = (FIXTURES / "sf102_broad_except.py").read_bytes()
+    request = AuditRequest(
+        changes=(FileChange("app.py", ChangeStatus.ADDED, data),),
+        context={"lib.py": b"def helper():\n    return 1\n"},
+        config_text='[tool.ssot]\nselect = ["SF"]\n',
+    )
+    facts_cache: dict[bytes, Mapping[str, object]] = {}
+    result = audit(request, facts_cache=facts_cache)
+    assert facts_cache == {}
+    found = {(f.line, f.rule) for f in result.findings}
+    assert found == expected_findings(data.decode())

@@ -102,7 +102,7 @@ def test_duplicate_definition_names_the_existing_place_and_the_import() -> None:
 def test_src_layout_import_is_suggested_without_src() -> None:
     [finding] = [f for f in audit_case("ss201_verbatim_copy_into_tests").findings
                  if f.rule == "SS201"]
-    assert "from shop.text import slugify" in finding.suggestion
+    assert "from shop.text import slugify_title" in finding.suggestion
     assert "same body" in finding.message
 
 

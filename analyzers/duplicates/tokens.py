@@ -63,9 +63,12 @@ _LITERAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Unar
 _CONCRETE_CONSTANTS = (bool, type(None), type(Ellipsis))
 END = "end"
 """The kind of the token that closes a statement list (like a DEDENT)."""
-_LEXICAL_TOKEN = re.compile(r"""\w+|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|#.*|\S""")
-"""Roughly one of Python's lexical tokens (numbers, names and strings whole, operators one
-character each; a comment is one match, not counted)."""
+_LEXICAL_TOKEN = re.compile(
+    r"""\w+|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|#.*"""
+    r"""|\*\*=?|//=?|>>=?|<<=?|->|\.\.\.|:=|[-+*/%&|^@<>=!]=|\S"""
+)
+"""About one of Python's lexical tokens: a name, number, string or operator (`+=` is
+one); a comment is one match, not counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,9 @@ def region_size(facts: CloneFacts, first: int, last: int) -> int:
 
 
 def _line_size(line: str) -> int:
-    return sum(1 for token in _LEXICAL_TOKEN.findall(line) if token[0] != "#")
+    """Lexical tokens on the line, its end-of-line token included, comments left out."""
+    code = sum(1 for token in _LEXICAL_TOKEN.findall(line) if token[0] != "#")
+    return code + 1 if code else 0
 
 
 def encode(kinds: Sequence[int], params: Sequence[int]) -> list[int]:

@@ -84,11 +84,15 @@ _REPORT_CALLS = frozenset({
     "traceback.print_last",
     "traceback.print_stack",
     "sys.excepthook",
-    "logging.lastResort.handle",
 })
-_REPORT_METHODS = frozenset({"handleError", "handle_error"})
-"""`logging.Handler.handleError(record)` and `socketserver.BaseServer.handle_error(...)`
-print the traceback to stderr: it is how those classes report their own failures."""
+_REPORT_METHODS = frozenset({
+    "handleError", "handle_error", "print_exception",
+    "capture_exception", "captureException", "report_exc_info", "notice_error",
+})
+"""Methods that report the current exception whatever their receiver: a logging
+handler's `handleError(record)` and a server's `handle_error(...)` print the traceback,
+rich's `console.print_exception()` too; Sentry hubs and scopes, raven clients, Rollbar
+and New Relic agents send it."""
 _STDERR_WRITES = frozenset({"write", "writelines"})
 _ECHO_CALLS = frozenset({"click.echo", "click.secho", "typer.echo", "typer.secho"})
 _CARRIER_CALLS = frozenset({
@@ -108,9 +112,10 @@ _QUIET_LEVELS = frozenset({"debug", "info", "trace", "msg", "success"})
 _NUMERIC_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40,
                    "CRITICAL": 50, "FATAL": 50}
 _LOGGER_NAME = re.compile(r"(?:^|_)(?:log|logs)(?:$|_)|logger|logging", re.IGNORECASE)
-_LOGGER_FACTORIES = frozenset({"getlogger", "get_logger", "getchild", "bind", "opt",
-                               "new", "with_context", "getloggerclass"})
-_LOGGER_MODULES = frozenset({"logging", "structlog", "loguru.logger"})
+_LOGGER_FACTORIES = frozenset({"getlogger", "get_logger", "getchild", "bind", "opt", "new"})
+"""`getLogger(...)` makes a logger; the others (stdlib, structlog, loguru) derive one
+from the logger they are called on."""
+_LOGGER_MODULES = frozenset({"logging", "structlog"})
 
 
 def is_broad(handler: ast.ExceptHandler, file: ParsedFile) -> bool:
@@ -242,12 +247,17 @@ def _numeric_level(node: ast.expr) -> int | None:
 
 
 def _has_traceback(call: ast.Call, file: ParsedFile) -> bool:
-    """`exc_info=` / `stack_info=` not false, or a formatted traceback as an argument."""
-    for keyword in call.keywords:
-        if keyword.arg in ("exc_info", "stack_info") and not (
-            isinstance(keyword.value, ast.Constant) and not keyword.value.value
-        ):
-            return True
+    """`exc_info=` / `stack_info=` not false (loguru: `logger.opt(exception=...)` on the
+    way), or a formatted traceback as an argument."""
+    receiver: ast.expr = call
+    while isinstance(receiver, ast.Call):
+        for keyword in receiver.keywords:
+            if keyword.arg in ("exc_info", "stack_info", "exception") and not (
+                isinstance(keyword.value, ast.Constant) and not keyword.value.value
+            ):
+                return True
+        func = receiver.func  # logger.opt(exception=True).error(...): look at opt(...)
+        receiver = func.value if isinstance(func, ast.Attribute) else func
     return any(
         isinstance(node, ast.Call) and file.qualified_name(node.func) in _CARRIER_CALLS
         for argument in call.args

@@ -17,7 +17,11 @@ class BroadExceptSwallowed(FileRule):
 
     Why is this bad?
         Every failure in the `try` block, including bugs, becomes a normal-looking
-        result. Nobody is told, and the wrong value travels on.
+        result. Nobody is told, and the wrong value travels on. (Loud, and not
+        flagged: re-raising, raising another exception, exiting, logging at warning
+        level or above, reporting to Sentry, `warnings.warn`, printing to stderr,
+        calling one of the config's `loud-functions`, or handing the exception on as
+        a value.)
 
     Example:
         try:

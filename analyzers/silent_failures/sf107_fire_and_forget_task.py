@@ -10,6 +10,7 @@ from analyzers.source import ParsedFile
 
 _SPAWNERS = frozenset({"asyncio.create_task", "asyncio.ensure_future",
                        "asyncio.tasks.create_task", "asyncio.tasks.ensure_future"})
+_SPAWNING_NAMES = frozenset({"create_task", "ensure_future"})
 _LOOP_NAME = re.compile(r"(?:^|_)loop$", re.IGNORECASE)
 _LOOP_GETTERS = frozenset({"asyncio.get_event_loop", "asyncio.get_running_loop",
                            "asyncio.new_event_loop"})
@@ -60,10 +61,13 @@ class FireAndForgetTask(FileRule):
 
     @staticmethod
     def _spawns_task(call: ast.Call, file: ParsedFile) -> bool:
-        if file.qualified_name(call.func) in _SPAWNERS:
-            return True
         func = call.func
-        if not (isinstance(func, ast.Attribute) and func.attr in ("create_task", "ensure_future")):
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if called not in _SPAWNING_NAMES and file.imports.get(called, "") not in _SPAWNERS:
+            return False  # most statements are calls: decide cheaply before resolving
+        if file.qualified_name(func) in _SPAWNERS:
+            return True
+        if not isinstance(func, ast.Attribute):
             return False
         receiver = func.value
         if isinstance(receiver, ast.Call):

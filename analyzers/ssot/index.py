@@ -56,6 +56,8 @@ class Definition:
     stub: bool
     """An overload, a protocol or abstract stub, or a body of only `...`/`pass`/docstring:
     an interface, not a second implementation."""
+    bases: tuple[str, ...]
+    """A class's base classes as written, last name only (`models.Model` -> `Model`)."""
     wraps: bool
     """Extends or delegates to a same-named definition it imports (`class Form(BaseForm)`
     after `from x import Form as BaseForm`, `def dumps(...): return json.dumps(...)`)."""
@@ -216,6 +218,7 @@ def _distinctive_scalar(value: object) -> bool:
             and "%" not in stripped
             and "{" not in stripped
             and not stripped.isspace()
+            and not (stripped.startswith("__") and stripped.endswith("__"))  # `"__all__"`
         )
     return False
 
@@ -267,8 +270,19 @@ def _definition(
         params=params,
         fingerprint=fingerprint,
         stub=stub,
+        bases=tuple(_last_name(b) for b in node.bases) if isinstance(node, ast.ClassDef) else (),
         wraps=extends or delegates,
     )
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Subscript):
+        return _last_name(node.value)
+    return "?"
 
 
 def _import_aliases(tree: ast.Module) -> dict[str, set[str]]:

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 PERIPHERAL_PARTS = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks"})
 """Folders of code that demonstrates or drives the project rather than being it."""
 MAX_RELATED = 3
+PARALLEL_SHARED_NAMES = 3
+"""Modules sharing this many top-level names, mostly with different bodies, implement one
+interface side by side."""
 SOURCE_ROOTS = frozenset({"src", "lib"})
 """Top folders that hold the packages rather than being one (src layout)."""
 
@@ -97,6 +100,7 @@ class RepoIndex:
             if isinstance(facts, ModuleFacts):
                 self.modules[path] = facts
         self._cap(project.config.index_max_files)
+        self._parallel: dict[tuple[str, str], bool] = {}
         self.changed = tuple(self._changed_modules())
         self.definitions: dict[str, list[tuple[str, Definition]]] = defaultdict(list)
         self.constants_by_name: dict[str, list[tuple[str, Constant]]] = defaultdict(list)
@@ -126,6 +130,26 @@ class RepoIndex:
             yield ChangedModule(
                 change.path, facts, change.changed_lines, change.head, change.base
             )
+
+    def in_family(self, path: str, name: str) -> bool:
+        """True when a module of the same role as `path` (see `same_role`) also defines
+        `name`: the name is part of that family's interface (`DATE_FORMAT` in every
+        locale's `formats.py`, `DatabaseOperations` in every backend's `operations.py`),
+        so other modules' definitions are defaults or unrelated, not duplicates."""
+        places = [p for p, _ in self.definitions.get(name, ())]
+        places += [p for p, _ in self.constants_by_name.get(name, ())]
+        return any(p != path and same_role(path, p) for p in places)
+
+    def parallel(self, left: str, right: str) -> bool:
+        """True when two modules define several of the same names with different bodies:
+        alternative implementations of one interface (`trans_real.py`/`trans_null.py`,
+        model fields and form fields), not copies of each other."""
+        key = (left, right) if left < right else (right, left)
+        known = self._parallel.get(key)
+        if known is None:
+            known = _parallel(self.modules.get(left), self.modules.get(right))
+            self._parallel[key] = known
+        return known
 
     @cached_property
     def module_map(self) -> ModuleMap:
@@ -192,6 +216,17 @@ class RepoIndex:
             related=tuple(related[:MAX_RELATED]),
             subject=subject,
         )
+
+
+def _parallel(left: ModuleFacts | None, right: ModuleFacts | None) -> bool:
+    if left is None or right is None:
+        return False
+    mine = {d.name: d.fingerprint for d in left.definitions}
+    shared = [d for d in right.definitions if d.name in mine]
+    if len(shared) < PARALLEL_SHARED_NAMES:
+        return False
+    copies = sum(1 for d in shared if mine[d.name] == d.fingerprint)
+    return copies * 2 < len(shared)
 
 
 def _facts_of(path: str, data: bytes) -> ModuleFacts | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
@@ -12,6 +13,7 @@ CONVENTIONAL_NAMES = frozenset({
     "teardown_function", "load_tests", "run", "cli",
 })
 """Entry points every script or module may define for its own runner."""
+MIN_COPIED_LINES = 4
 
 
 class DuplicateDefinition(RuleMeta):
@@ -46,9 +48,14 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 continue
             if module.existed_before(definition.name):
                 continue
+            if repo.in_family(module.path, definition.name):
+                continue
             existing = [
                 (path, other) for path, other in repo.definitions.get(definition.name, ())
                 if path != module.path and _same_concept(module.path, definition, path, other)
+                and (other.fingerprint == definition.fingerprint
+                     or not repo.parallel(module.path, path))
+                and not repo.in_family(path, definition.name)
             ]
             if not existing or _is_plugin_convention(module.path, existing):
                 continue
@@ -87,6 +94,10 @@ def _same_concept(new_path: str, new: Definition, path: str, other: Definition) 
     if is_peripheral(new_path) and is_peripheral(path):
         return False  # a test helper shadowing a test helper stays local to its tests
     identical = other.fingerprint == new.fingerprint
+    if not _compound(new.name):
+        # `Parser`, `Point`, `deactivate`: common words recur by chance; only a
+        # substantial verbatim copy is the same thing.
+        return identical and new.end_line - new.line + 1 >= MIN_COPIED_LINES
     if identical:
         return True
     if same_role(new_path, path):
@@ -95,19 +106,23 @@ def _same_concept(new_path: str, new: Definition, path: str, other: Definition) 
         return False  # tests and examples restate names on purpose; verbatim copies aside
     if new.name.startswith("_"):
         return False  # private helpers are local unless copied verbatim
+    if new.kind == "class":
+        # Same-named classes on different bases are different things (`LineString` of
+        # GDAL and of GEOS); on the same bases, one concept written twice.
+        return bool(new.bases) and new.bases == other.bases
     return _may_share_callers(new, other)
 
 
 def _may_share_callers(new: Definition, other: Definition) -> bool:
     """Functions that take entirely different parameters are different things that
     happen to share a name (`import_object(modname, objpath)` and
-    `import_object(object_name)`); a re-implementation keeps at least one."""
-    if new.kind != "function" or not new.params or not other.params:
+    `import_object(object_name)`, `get_script_prefix(scope)` and `get_script_prefix()`);
+    a re-implementation keeps at least one parameter, or has none like the original."""
+    if new.kind != "function":
         return True
     ignored = {"self", "cls", "args", "kwargs"}
-    return bool((set(new.params) - ignored) & (set(other.params) - ignored)) or (
-        set(new.params) <= ignored and set(other.params) <= ignored
-    )
+    mine, theirs = set(new.params) - ignored, set(other.params) - ignored
+    return bool(mine & theirs) or not (mine or theirs)
 
 
 def _is_plugin_convention(new_path: str, existing: list[tuple[str, Definition]]) -> bool:
@@ -115,3 +130,12 @@ def _is_plugin_convention(new_path: str, existing: list[tuple[str, Definition]])
     folder's convention (a command per module, a migration per module)."""
     folder = new_path.rpartition("/")[0]
     return sum(1 for path, _ in existing if path.rpartition("/")[0] == folder) >= 2
+
+
+_HUMP = re.compile(r"[A-Z][a-z0-9]+")
+
+
+def _compound(name: str) -> bool:
+    """`get_env`, `SessionStore`: a name made of several words names one specific thing."""
+    bare = name.strip("_")
+    return "_" in bare or len(_HUMP.findall(bare)) >= 2

@@ -45,10 +45,13 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 continue
             if module.existed_before(constant.name):
                 continue
+            if repo.in_family(module.path, constant.name):
+                continue
             existing = [
                 (path, other) for path, other in repo.constants_by_name[constant.name]
                 if path != module.path and other.value.key != constant.value.key
                 and not is_peripheral(path) and not same_role(module.path, path)
+                and not repo.in_family(path, other.name)
             ]
             if not existing:
                 continue

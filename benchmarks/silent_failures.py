@@ -5,11 +5,12 @@
 
 Audits every `.py` file under CORPUS (default: /work/corpus/Django-5.2) in `all` mode
 with `select = ["SF", "SX"]` (the rules ruff and pylint are compared with; with
-`--every-family` the SSOT and duplicate families run too), then runs ruff (E722, BLE001, S110, S112, SIM105) and pylint (bare-except,
-broad-exception-caught) on the same files. Prints seconds, files, lines and finding
-counts per tool with the ratios, then the agreement check: every handler that both
-ruff (BLE001/E722/S110) and pylint (broad-exception-caught) flag must carry an SF
-finding, or the difference is listed, grouped by why our rules call it handled.
+`--every-family` the SSOT and duplicate families run too), then runs ruff (E722,
+BLE001, S110, S112, SIM105) and pylint (bare-except, broad-exception-caught) on the
+same files. Prints seconds, files, lines and finding counts per tool with the ratios,
+then the agreement check: every handler that both ruff (BLE001/E722/S110) and pylint
+(broad-exception-caught) flag must carry an SF finding, or the difference is listed,
+grouped by why our rules call it handled.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus: Path = args.corpus
     if not corpus.is_dir():
         parser.error(f"{corpus} is not a directory; pass the path of a Python source tree "
-                     "(e.g. unpack Django's sdist under /work/corpus/)")
+                     f"(the default, {DEFAULT_CORPUS}, is Django 5.2's sdist unpacked)")
     files = sorted(p for p in corpus.rglob("*.py") if p.is_file())
     if not files:
         parser.error(f"no .py files under {corpus}")
@@ -117,7 +118,7 @@ def run_ruff(corpus: Path, relative: list[str]) -> ToolRun:
     places: dict[str, set[Place]] = defaultdict(set)
     for item in json.loads(completed.stdout):
         path = Path(item["filename"]).resolve().relative_to(corpus.resolve()).as_posix()
-        places[item["code"]].add((path, item["location"]["row"]))
+        places[item["code"] or "syntax-error"].add((path, item["location"]["row"]))
     return ToolRun(seconds, dict(places))
 
 

@@ -9,7 +9,7 @@ jittered exponential backoff on 5xx and network errors, waits for secondary rate
 
 Invariant: a token, JWT or private key never appears in a log record or an exception
 message raised from here; authorization headers are added at the last moment in
-`GitHubClient._request` and never copied anywhere else.
+`GitHubClient.send` and never copied anywhere else.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ TOKEN_MARGIN = 5 * 60
 """An installation token is renewed this many seconds before it expires."""
 JWT_BACKDATE = 60
 JWT_LIFETIME = 9 * 60
-"""Seconds from the backdated `iat`; GitHub refuses an `exp` over 10 minutes ahead."""
+"""`exp` is this many seconds from now, 10 minutes after the backdated `iat`; GitHub
+refuses an `exp` more than 10 minutes ahead."""
 RERUN_ACTION = {
     "label": "Re-run",
     "description": "Audit this commit again",

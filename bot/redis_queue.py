@@ -160,6 +160,14 @@ return lost
 """
 
 
+_RETIRE = """
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
+  return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+end
+return -1
+"""
+
+
 class StreamConsumer:
     """`concurrency` loops reading one stream as `consumer` of the group `workers`.
 
@@ -178,6 +186,7 @@ class StreamConsumer:
         self._lease_ms = max(1, round(lease * 1000))
         self._block_ms = max(10, min(1000, self._lease_ms // 4))
         self._renew = client.register_script(_RENEW)
+        self._retire = client.register_script(_RETIRE)
         self._in_hand: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
@@ -212,6 +221,13 @@ class StreamConsumer:
         for task in renewer:
             task.cancel()
         await asyncio.gather(*renewer, return_exceptions=True)
+        try:
+            # Leave the group's consumer list as found, unless this one still holds
+            # entries (those wait for another worker's XAUTOCLAIM).
+            await self._retire(keys=[self._stream], args=[GROUP, self._consumer])
+        except RedisError:
+            logger.warning("consumer not removed: redis unavailable",
+                           extra={"stream": self._stream})
 
     async def _loop(self) -> None:
         failures = 0

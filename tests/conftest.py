@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import json
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -53,20 +54,36 @@ def app_key() -> tuple[str, str]:
     return private, public
 
 
-@pytest_asyncio.fixture
-async def github(tmp_path: Path, app_key: tuple[str, str]) -> AsyncIterator[FakeGitHub]:
-    """A fake GitHub serving a real repository: `main` with a small package, and PR #1
-    from `feature`, which adds a swallowed exception (a NO-GO)."""
-    spec = spec_dir()
-    if spec is None:
-        pytest.skip("GitHub's examples are needed for the fake GitHub: set "
-                    "SSOT_GITHUB_SPEC_DIR to the shared/github folder")
-    repo = GitRepo(tmp_path / "repo")
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`main` with a small package, and `feature`, which adds a swallowed exception
+    (a NO-GO). Built once; each test gets a copy."""
+    repo = GitRepo(tmp_path_factory.mktemp("template") / "repo")
     base_files: dict[str, str | bytes] = dict(BASE_FILES)
     repo.commit("base", base_files)
     repo.git("checkout", "-q", "-b", "feature")
     repo.commit("add load", {"app/util.py": BASE_FILES["app/util.py"] + SWALLOWING})
     repo.git("checkout", "-q", "main")
+    return repo.root
+
+
+class CopiedRepo(GitRepo):
+    """A copy of an initialised repository: no `git init` again."""
+
+    def __init__(self, template: Path, root: Path) -> None:
+        shutil.copytree(template, root)
+        self.root = root
+
+
+@pytest_asyncio.fixture
+async def github(tmp_path: Path, app_key: tuple[str, str],
+                 template_repo: Path) -> AsyncIterator[FakeGitHub]:
+    """A fake GitHub serving a copy of `template_repo`, with PR #1 from `feature`."""
+    spec = spec_dir()
+    if spec is None:
+        pytest.skip("GitHub's examples are needed for the fake GitHub: set "
+                    "SSOT_GITHUB_SPEC_DIR to the shared/github folder")
+    repo = CopiedRepo(template_repo, tmp_path / "repo")
     fake = FakeGitHub(repo, app_id=APP_ID, public_key=app_key[1], spec=spec)
     fake.open_pull(1, "feature")
     server = TestServer(fake.app())

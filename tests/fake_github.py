@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import email.utils
 import functools
 import hashlib
 import json
@@ -91,6 +92,8 @@ class Pull:
     draft: bool = False
     state: str = "open"
     head_repo: str = REPO
+    unlisted_files: int = 0
+    """Changed files beyond GitHub's 3,000-file listing cap (counted, never listed)."""
 
 
 @dataclass
@@ -128,6 +131,7 @@ class FakeGitHub:
         self.comments: dict[int, IssueComment] = {}
         self.reactions: list[tuple[int, str]] = []
         self.roles: dict[str, str] = {}
+        self.clock_skew = 0.0
         self.token_lifetime = 3600.0
         self.tokens: dict[str, float] = {}
         self.tokens_minted = 0
@@ -305,7 +309,10 @@ class FakeGitHub:
         if request.path.startswith("/app/"):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not self._valid_jwt(token):
-                return _error(401, "A JSON web token could not be decoded")
+                response = _error(401, "'Expiration time' claim ('exp') is too far in the "
+                                       "future or 'Issued at' claim ('iat') is in the future")
+                response.headers["Date"] = email.utils.formatdate(self.now(), usegmt=True)
+                return response
             return None
         if request.path.startswith("/_codeload/"):
             return None  # the redirect target carries its own short-lived token
@@ -317,14 +324,19 @@ class FakeGitHub:
 
     def _valid_jwt(self, token: str) -> bool:
         try:
-            claims = jwt.decode(token, self.public_key, algorithms=["RS256"],
-                                options={"require": ["iat", "exp", "iss"]})
+            claims = jwt.decode(token, self.public_key, algorithms=["RS256"], options={
+                "require": ["iat", "exp", "iss"], "verify_exp": False, "verify_iat": False})
         except jwt.PyJWTError:
             return False
-        now = time.time()
-        # GitHub's rules: issued in the past, expiring at most 10 minutes ahead.
-        return (str(claims["iss"]) == self.app_id and claims["iat"] <= now
+        now = self.now()
+        # GitHub's rules, by GitHub's clock: issued in the past, not expired, expiring at
+        # most 10 minutes ahead.
+        return (str(claims["iss"]) == self.app_id and claims["iat"] <= now < claims["exp"]
                 and claims["exp"] - now <= 600)
+
+    def now(self) -> float:
+        """GitHub's clock, which may differ from ours by `clock_skew` seconds."""
+        return time.time() + self.clock_skew
 
     def _route(self, request: web.Request, body: Any) -> web.Response:
         path, method = request.path, request.method
@@ -379,7 +391,7 @@ class FakeGitHub:
         data.update(number=pull.number, state=pull.state, draft=pull.draft,
                     html_url=f"https://github.com/{REPO}/pull/{pull.number}",
                     url=f"{self.url}/repos/{REPO}/pulls/{pull.number}",
-                    changed_files=len(self._diff(base_sha, head_sha)))
+                    changed_files=len(self._diff(base_sha, head_sha)) + pull.unlisted_files)
         data["user"]["login"] = pull.author
         data["head"].update(ref=pull.head_ref, sha=head_sha, label=f"{pull.author}:{pull.head_ref}")
         data["head"]["repo"]["full_name"] = pull.head_repo

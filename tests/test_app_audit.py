@@ -77,6 +77,16 @@ async def test_sticky_comment_is_found_on_a_later_page_by_its_marker(
     assert len(github.comments_on(1)) == 132
 
 
+async def test_files_beyond_githubs_listing_cap_are_reported_as_not_audited(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.pulls[1].unlisted_files = 500
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [comment] = github.comments_on(1)
+    assert "at most 3,000 files" in comment.body
+    assert "500 changed files were not audited" in comment.body
+
+
 async def test_draft_pull_request_gets_a_neutral_check_and_no_comment(
         bot: BotClient, github: FakeGitHub) -> None:
     github.pulls[1].draft = True

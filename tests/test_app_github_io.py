@@ -4,9 +4,8 @@ treats its own failures: a dead audit process, bad settings, secrets in reports.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
+from logging import Formatter
 from pathlib import Path
 
 import jwt
@@ -15,6 +14,7 @@ import pytest
 from bot.github import retry_wait
 from bot.jobs import AuditCrashedError, AuditPool
 from bot.sentry import FILTERED, scrub
+from bot.server import serve
 from bot.settings import Settings, SettingsError, from_environment
 from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient
 from tests.fake_github import FakeGitHub
@@ -55,6 +55,25 @@ async def test_forbidden_without_rate_limit_is_not_retried(
     assert posts == [403]
 
 
+@pytest.mark.asyncio
+async def test_credentials_never_reach_the_logs(
+        bot: BotClient, github: FakeGitHub, app_key: tuple[str, str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    github.fail("GET", r"/pulls/1/files$", 502, times=10)
+    github.fail("POST", r"/check-runs$", 401, message="Bad credentials")
+    await audit_pull_1(bot, github)
+    # Unscrubbed: the records as the bot made them, tracebacks included.
+    logged = "\n".join(
+        repr(vars(record)) + (Formatter().formatException(record.exc_info)
+                              if record.exc_info else "")
+        for record in caplog.records)
+    assert "github request retried" in logged and "audit job failed" in logged
+    secrets = [*github.tokens, WEBHOOK_SECRET, app_key[0].splitlines()[1]]
+    assert [secret for secret in secrets if secret in logged] == []
+    assert "authorization" not in logged.lower()
+
+
 def test_retry_waits_follow_githubs_headers() -> None:
     settings = Settings(app_id="1", private_key="k", webhook_secret="s", max_wait=120)
     now = 1_000_000.0
@@ -70,20 +89,25 @@ def test_retry_waits_follow_githubs_headers() -> None:
     assert retry_wait(502, {}, "", settings.max_attempts, settings, now) is None
 
 
+async def ask_permission_twice(bot: BotClient, github: FakeGitHub) -> None:
+    """Two GitHub requests, in two deliveries: a stranger's `/ssot recheck`, twice."""
+    for _ in range(2):
+        await bot.deliver("issue_comment", github.comment_payload(1, "/ssot recheck", "someone"))
+        await bot.settle()
+
+
 @pytest.mark.asyncio
 async def test_installation_token_is_reused_while_fresh(bot: BotClient, github: FakeGitHub) -> None:
-    await audit_pull_1(bot, github)
-    await bot.deliver("issue_comment", github.comment_payload(1, "/ssot recheck", "octocat"))
-    await bot.settle()
+    await ask_permission_twice(bot, github)
     assert github.tokens_minted == 1
 
 
 @pytest.mark.asyncio
 async def test_installation_token_is_renewed_five_minutes_before_expiry(
         bot: BotClient, github: FakeGitHub) -> None:
-    github.token_lifetime = 4 * 60
-    await audit_pull_1(bot, github)
-    assert github.tokens_minted > 1
+    github.token_lifetime = 5 * 60 - 1
+    await ask_permission_twice(bot, github)
+    assert github.tokens_minted == 2
     assert all(r.status != 401 for r in github.requests)
 
 
@@ -110,6 +134,18 @@ async def test_app_jwt_is_rs256_backdated_and_short_lived(
     assert claims["iss"] == APP_ID
     assert claims["iat"] <= time.time() - 59
     assert claims["exp"] - time.time() <= 600
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("skew_minutes", [20, -20])
+async def test_app_jwt_follows_githubs_clock_when_ours_is_off(
+        bot: BotClient, github: FakeGitHub, skew_minutes: int) -> None:
+    github.clock_skew = skew_minutes * 60
+    await bot.deliver("issue_comment", github.comment_payload(1, "/ssot recheck", "someone"))
+    await bot.settle()
+    mints = [r.status for r in github.requests if r.path.endswith("/access_tokens")]
+    assert mints == [401, 201]
+    assert any(r.path.endswith("/collaborators/someone/permission") for r in github.requests)
 
 
 @pytest.mark.asyncio
@@ -141,7 +177,7 @@ async def test_dead_audit_process_is_reported_and_the_pool_recreated() -> None:
 async def test_runaway_audit_is_stopped_and_the_pool_recreated() -> None:
     pool = AuditPool(1, timeout=0.5)
     try:
-        with pytest.raises(AuditCrashedError, match="longer than 0.5 s"):
+        with pytest.raises(AuditCrashedError, match=r"longer than 0\.5 s"):
             await pool.run(time.sleep, 60)
         assert await pool.run(abs, -7) == 7
     finally:
@@ -174,12 +210,12 @@ def test_settings_are_read_from_the_environment(app_key: tuple[str, str], tmp_pa
     assert "PRIVATE" not in repr(settings) and WEBHOOK_SECRET not in repr(settings)
 
 
-def test_serve_exits_2_with_one_line_naming_the_missing_setting() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == ["ssot-bot: error: GITHUB_APP_ID is not set"]
+def test_serve_exits_2_with_one_line_naming_the_missing_setting(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in [n for n in os.environ if n.startswith("GITHUB_")]:
+        monkeypatch.delenv(name)
+    assert serve("127.0.0.1", 0) == 2
+    assert capsys.readouterr().err.splitlines() == ["ssot-bot: error: GITHUB_APP_ID is not set"]
 
 
 def test_secrets_are_scrubbed_from_error_reports(app_key: tuple[str, str]) -> None:

@@ -73,7 +73,8 @@ async def worker(github: FakeGitHub, app_key: tuple[str, str], redis_url: str
 
 def worker_process(github: FakeGitHub, private_key: str, redis_url: str
                    ) -> subprocess.Popen[bytes]:
-    """`ssot-bot worker` as GitHub's operators run it: settings from the environment."""
+    """`ssot-bot worker` as operators run it: settings from the environment, in a session
+    of its own so that `kill_machine` also takes its audit process pool down."""
     env = {
         "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
         "GITHUB_APP_ID": APP_ID, "GITHUB_PRIVATE_KEY": private_key,
@@ -81,7 +82,16 @@ def worker_process(github: FakeGitHub, private_key: str, redis_url: str
         "SSOT_REDIS_URL": redis_url, "SSOT_REDIS_LEASE": str(LEASE),
     }
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def kill_machine(worker: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and every process it started, as a lost machine or an
+    out-of-memory kill of its container would."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
 
 
 async def test_a_redelivery_to_two_intake_processes_is_audited_once(
@@ -158,11 +168,8 @@ async def test_a_worker_killed_mid_audit_is_taken_over_with_one_check_and_one_co
     doomed = worker_process(github, app_key[0], redis_url)
     try:
         await asyncio.wait_for(hold.reached.wait(), timeout=60)
-        doomed.send_signal(signal.SIGKILL)
-        doomed.wait(timeout=10)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            doomed.kill()
+        kill_machine(doomed)
     github.holds.remove(hold)
     hold.released.set()  # the dead worker's last request lands late, as it can on GitHub
     worker()
@@ -184,11 +191,8 @@ async def test_a_killed_workers_check_run_on_a_superseded_head_is_concluded(
     doomed = worker_process(github, app_key[0], redis_url)
     try:
         await asyncio.wait_for(hold.reached.wait(), timeout=60)
-        doomed.send_signal(signal.SIGKILL)
-        doomed.wait(timeout=10)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            doomed.kill()
+        kill_machine(doomed)
     github.holds.remove(hold)
     hold.released.set()
     new_head = github.push("feature", {"app/extra.py": "X = 1\n"})

@@ -188,3 +188,12 @@ async def test_queued_jobs_survive_a_redis_restart_and_workers_reconnect(
     await worker.join()
     assert sorted(j.head_sha for j in runner.ran) == ["a1", "b2", "c3"]
     assert [await clients().xlen(stream) for stream in (DELIVERIES, AUDITS)] == [0, 0]
+
+
+async def test_a_stopped_worker_leaves_the_consumer_group_as_it_found_it(
+        queue: MakeQueue, clients: Callable[[], aioredis.Redis]) -> None:
+    worker = await queue(Recorder())
+    await worker.submit(job("a1"))
+    await worker.join()
+    await worker.close(grace=1)
+    assert await clients().xinfo_consumers(AUDITS, "workers") == []

@@ -27,7 +27,13 @@ from analyzers.duplicates.matching import (
     changed_tokens,
     find_clones,
 )
-from analyzers.duplicates.tokens import FAMILY, CloneFacts, FunctionSpan, region_size
+from analyzers.duplicates.tokens import (
+    FAMILY,
+    CloneFacts,
+    FunctionSpan,
+    region_lines,
+    region_size,
+)
 from analyzers.model import Finding, Related, Severity
 from analyzers.paths import is_test_path
 from analyzers.rule import RuleMeta
@@ -116,8 +122,7 @@ def _finding(
     else:
         rule = SimilarBlock
     severity = _severity(rule, len(copies), path, config)
-    lines = len(set(facts.lines[first:last + 1]))
-    size = f"{lines} lines, {region_size(facts, first, last)} tokens"
+    size = f"{region_lines(facts, first, last)} lines, {region_size(facts, first, last)} tokens"
     where = f"{best.path}:{best.first_line}"
     more = f" and {len(copies) - 1} more" if len(copies) > 1 else ""
     kind = _CLONE_KINDS[best.clone.clone_type]

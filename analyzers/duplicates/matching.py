@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from analyzers.duplicates.tokens import (
+    END,
     K_GRAM,
     NAME_REACH,
     WINDOW,
-    END,
     CloneFacts,
     encode,
     kgram_hashes,
+    region_lines,
     region_size,
     stable_hash,
 )
@@ -197,7 +198,7 @@ def _align(
         return None
     length = last - first + 1
     if (region_size(facts, first, last) < thresholds.min_tokens
-            or _line_count(facts, first, last) < thresholds.min_lines):
+            or region_lines(facts, first, last) < thresholds.min_lines):
         return None
     matched, renamed = _consistent_pairs(facts, other, run)
     similarity = 2 * matched / (length + other_last - other_first + 1)
@@ -273,10 +274,6 @@ def _consistent_pairs(facts: CloneFacts, other: CloneFacts,
                 matched += 1
                 renamed = renamed or mine != theirs
     return matched, renamed
-
-
-def _line_count(facts: CloneFacts, first: int, last: int) -> int:
-    return len(set(facts.lines[first:last + 1]))
 
 
 def _largest(clones: list[Clone]) -> list[Clone]:

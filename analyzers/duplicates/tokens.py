@@ -53,11 +53,9 @@ _FIELD_ORDER: dict[type[ast.AST], tuple[str, ...]] = {
     ast.AsyncFunctionDef: ("decorator_list", "args", "returns", "body"),
     ast.ClassDef: ("decorator_list", "bases", "keywords", "body"),
 }
-_LEFT_OUT = frozenset({ast.Load, ast.Store, ast.Del, ast.Import, ast.ImportFrom, ast.Pass,
-                       ast.alias})
-_CONTAINERS = frozenset({ast.List, ast.Tuple, ast.Set, ast.Dict})
+_LEFT_OUT = frozenset({ast.Load, ast.Store, ast.Del, ast.alias})
 _ASSIGNMENTS = frozenset({ast.Expr, ast.Assign, ast.AnnAssign})
-_FUNCTIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
+_ALWAYS_TRIVIAL = frozenset({ast.Import, ast.ImportFrom, ast.Pass})
 _LITERAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.UnaryOp,
                   ast.USub, ast.UAdd, ast.Load)
 _CONCRETE_CONSTANTS = (bool, type(None), type(Ellipsis))
@@ -92,8 +90,9 @@ class CloneFacts:
     columns: array[int]
     """Per token: its 0-based column (of the nearest node that has one)."""
     line_sizes: array[int]
-    """Per line (index = line - 1): how many lexical tokens it holds, comments left out,
-    so region sizes compare with `min-tokens` as users count tokens."""
+    """Per line (index = line - 1): how many lexical tokens of code it holds (comments,
+    docstrings and left-out trivial code count 0), so region sizes compare with
+    `min-tokens` and `min-lines` as users count them."""
     functions: tuple[FunctionSpan, ...]
     fingerprints: array[int]
     """Winnowed k-gram hashes, in token order."""
@@ -112,7 +111,7 @@ def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
         params=array("q", stream.params),
         lines=array("i", stream.lines),
         columns=array("i", stream.columns),
-        line_sizes=array("H", (min(_line_size(line), 65535) for line in parsed.lines)),
+        line_sizes=_line_sizes(parsed.lines, stream.quiet_lines),
         functions=tuple(stream.functions),
         fingerprints=array("q", fingerprints),
         positions=array("i", positions),
@@ -120,8 +119,26 @@ def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
 
 
 def region_size(facts: CloneFacts, first: int, last: int) -> int:
-    """About how many lexical tokens the lines of tokens `first..last` hold."""
-    return sum(facts.line_sizes[line - 1] for line in set(facts.lines[first:last + 1]))
+    """About how many lexical tokens of code the lines of tokens `first..last` hold."""
+    return sum(_region_line_sizes(facts, first, last))
+
+
+def region_lines(facts: CloneFacts, first: int, last: int) -> int:
+    """How many lines with code the lines of tokens `first..last` span."""
+    return sum(1 for size in _region_line_sizes(facts, first, last) if size)
+
+
+def _region_line_sizes(facts: CloneFacts, first: int, last: int) -> array[int]:
+    lines = facts.lines[first:last + 1]
+    return facts.line_sizes[min(lines) - 1:max(lines)] if lines else array("H")
+
+
+def _line_sizes(lines: Sequence[str], quiet: Sequence[tuple[int, int]]) -> array[int]:
+    sizes = array("H", (min(_line_size(line), 65535) for line in lines))
+    for first, last in quiet:
+        for line in range(first, min(last, len(sizes)) + 1):
+            sizes[line - 1] = 0
+    return sizes
 
 
 def _line_size(line: str) -> int:
@@ -182,14 +199,14 @@ class _TokenStream:
         self.lines: list[int] = []
         self.columns: list[int] = []
         self.functions: list[FunctionSpan] = []
+        self.quiet_lines: list[tuple[int, int]] = []
+        """Line ranges of code left out of the stream (their size counts 0)."""
 
     def read(self, tree: ast.Module) -> None:
         kinds, params, lines, columns = self.kinds, self.params, self.lines, self.columns
         hashes: dict[str | None, int] = {None: 0}
         line, column = 1, 0
-        stack: list[ast.AST | tuple[str, int, int]] = [
-            node for node in reversed(tree.body) if type(node) not in _LEFT_OUT
-        ]
+        stack: list[ast.AST | tuple[str, int, int]] = list(reversed(tree.body))
         while stack:
             item = stack.pop()
             if isinstance(item, tuple):
@@ -200,20 +217,23 @@ class _TokenStream:
                 kind, param = END, None  # an empty name closes a statement list
                 line = end_line
             elif _is_trivial_statement(item):
+                start = getattr(item, "lineno", line)
+                self.quiet_lines.append((start, getattr(item, "end_lineno", None) or start))
                 continue
             else:
                 line = getattr(item, "lineno", line)
                 column = getattr(item, "col_offset", column)
-                if type(item) in _CONTAINERS and _is_table(item):  # type: ignore[arg-type]
-                    kind, param = "table", None
+                if isinstance(item, ast.List | ast.Tuple | ast.Set | ast.Dict) and _is_table(item):
+                    kind, param = "table", None  # one token, its first line counted
+                    self.quiet_lines.append((line + 1, getattr(item, "end_lineno", None) or line))
                 else:
                     kind, param = _describe(item)
-                    if type(item) in _FUNCTIONS:
-                        stack.append((item.name, len(kinds), 0))  # type: ignore[attr-defined]
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                        stack.append((item.name, len(kinds), 0))
                     stack.extend(reversed(_children(item)))
             for text in (kind, param):
-                if text not in hashes:
-                    hashes[text] = stable_hash(text)  # type: ignore[arg-type]
+                if text is not None and text not in hashes:
+                    hashes[text] = stable_hash(text)
             kinds.append(hashes[kind])
             params.append(hashes[param])
             lines.append(line)
@@ -265,6 +285,8 @@ def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
 
 def _is_trivial_statement(node: ast.AST) -> bool:
     """Statements whose repetition is not duplicated logic."""
+    if type(node) in _ALWAYS_TRIVIAL:
+        return True
     if type(node) not in _ASSIGNMENTS:
         return False
     if isinstance(node, ast.Expr):

@@ -46,8 +46,6 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
         for definition in module.facts.definitions:
             if not module.touches(definition.line) or not _may_clash(definition):
                 continue
-            if module.existed_before(definition.name):
-                continue
             if repo.in_family(module.path, definition.name):
                 continue
             existing = [
@@ -59,6 +57,8 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             ]
             if not existing or _is_plugin_convention(module.path, existing):
                 continue
+            if module.existed_before(definition.name):
+                continue  # last: it parses the base version
             ranked = repo.canonical_order(existing)
             path, canonical = ranked[0]
             where = f"{path}:{canonical.line}"

@@ -43,8 +43,6 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
         for constant in module.facts.constants:
             if not _specific(constant) or not module.touches(constant.line):
                 continue
-            if module.existed_before(constant.name):
-                continue
             if repo.in_family(module.path, constant.name):
                 continue
             existing = [
@@ -53,7 +51,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 and not is_peripheral(path) and not same_role(module.path, path)
                 and not repo.in_family(path, other.name)
             ]
-            if not existing:
+            if not existing or module.existed_before(constant.name):
                 continue
             ranked = repo.canonical_order(existing)
             path, canonical = ranked[0]

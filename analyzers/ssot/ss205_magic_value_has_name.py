@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
@@ -36,9 +37,19 @@ class MagicValueHasName(RuleMeta):
     severity = Severity.WARNING
 
 
+_LITERAL_TOKEN = re.compile(
+    r"""(?<![\w'"])[rRbB]{0,2}(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
+    r"|(?<![\w.])\d[\d_]*(?:\.\d+)?(?![\w.])"
+)
+"""Plain string and number literals as they appear in a line of code: a cheap first look,
+so only modules whose changed lines hold a named value are parsed again."""
+
+
 def find(repo: RepoIndex) -> Iterator[Finding]:
     for module in repo.changed:
-        if is_peripheral(module.path) or module.parsed is None:
+        if is_peripheral(module.path) or not _may_hold_named_value(module, repo):
+            continue
+        if module.parsed is None:
             continue
         for node in _code_literals(module.parsed):
             if not module.touches(node.lineno, node.end_lineno):
@@ -65,6 +76,21 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 [Related(p, c.line, f"`{c.name}` is defined here") for p, c in ranked],
                 canonical.name,
             )
+
+
+def _may_hold_named_value(module: ChangedModule, repo: RepoIndex) -> bool:
+    text = module.head.decode("utf-8", "replace").splitlines()
+    numbers = (range(1, len(text) + 1) if module.changed_lines is None
+               else sorted(n for n in module.changed_lines if 0 < n <= len(text)))
+    for number in numbers:
+        for token in _LITERAL_TOKEN.findall(text[number - 1]):
+            try:
+                value = ast.literal_eval(token)
+            except (ValueError, SyntaxError):
+                continue  # not a plain literal after all (e.g. part of an f-string)
+            if repr(value) in repo.constants_by_value:
+                return True
+    return False
 
 
 def _column(module: ChangedModule, node: ast.expr) -> int:

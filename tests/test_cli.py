@@ -183,7 +183,7 @@ def test_unknown_config_key_is_a_finding_and_defaults_apply(repo: GitRepo) -> No
 
 
 def test_bad_input_costs_a_note_per_file_and_the_rest_is_audited(repo: GitRepo) -> None:
-    hostile = {
+    hostile: dict[str, str | bytes] = {
         "app/syntax.py": "def broken(:\n    pass\n",
         "app/binary.py": b"\x00\x01\x02\xff",
         "app/latin.py": "# no cookie\nNAME = 'caf\xe9'\n".encode("latin-1"),

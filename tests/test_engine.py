@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers import AuditRequest, ChangeStatus, FileChange, Mode, audit
+from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Mode, audit
 from analyzers.config import load_config
 from analyzers.diff import added_lines, parse_git_diff
 from analyzers.model import Severity, SuppressionKind
@@ -11,12 +11,12 @@ SWALLOW = "try:\n    run()\nexcept Exception:{comment}\n    pass\n"
 
 
 def audit_text(text: str, *, changed: frozenset[int] | None = None,
-               config: str | None = None, path: str = "app/mod.py"):
+               config: str | None = None, path: str = "app/mod.py") -> AuditResult:
     change = FileChange(path, ChangeStatus.ADDED, text.encode(), changed_lines=changed)
     return audit(AuditRequest(changes=(change,), config_text=config))
 
 
-def rules(result) -> list[tuple[str, int, bool]]:
+def rules(result: AuditResult) -> list[tuple[str, int, bool]]:
     return [(f.rule, f.line, f.suppressed) for f in result.findings]
 
 

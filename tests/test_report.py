@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from analyzers import AuditRequest, ChangeStatus, FileChange, audit
+from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from bot import report
 
 HANDLER = "try:\n    run()\nexcept Exception:\n    pass\n"
 
 
-def result_with_handlers(count: int):
+def result_with_handlers(count: int) -> AuditResult:
     text = "".join(HANDLER for _ in range(count))
     change = FileChange("app/many.py", ChangeStatus.ADDED, text.encode())
     return audit(AuditRequest(changes=(change,)))

@@ -197,8 +197,8 @@ def _align(
     if same_file and first <= other_last and other_first <= last:
         return None
     length = last - first + 1
-    if (region_size(facts, first, last) < thresholds.min_tokens
-            or region_lines(facts, first, last) < thresholds.min_lines):
+    if not (_big_enough(facts, first, last, thresholds)
+            and _big_enough(other, other_first, other_last, thresholds)):
         return None
     matched, renamed = _consistent_pairs(facts, other, run)
     similarity = 2 * matched / (length + other_last - other_first + 1)
@@ -209,6 +209,11 @@ def _align(
     else:
         return None
     return Clone(first, last, other_path, other_first, other_last, clone_type, similarity)
+
+
+def _big_enough(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+    return (region_size(code, first, last) >= thresholds.min_tokens
+            and region_lines(code, first, last) >= thresholds.min_lines)
 
 
 def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

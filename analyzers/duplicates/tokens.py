@@ -230,6 +230,9 @@ class _TokenStream:
                     kind, param = _describe(item)
                     if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                         stack.append((item.name, len(kinds), 0))
+                        # A signature is not logic (pylint's ignore-signatures): its
+                        # lines do not count towards a clone's size.
+                        self.quiet_lines.append((item.lineno, item.body[0].lineno - 1))
                     stack.extend(reversed(_children(item)))
             for text in (kind, param):
                 if text is not None and text not in hashes:

@@ -374,21 +374,24 @@ def _text_similarity(texts: dict[str, str], path: str, first: int, last: int,
 
 
 def _canonical(text: str, first: int, last: int) -> list[str]:
-    """The lexical tokens of lines first..last, comments, docstrings and layout dropped,
-    each name or literal replaced by the index of its first occurrence."""
+    """The lexical tokens of lines first..last, comments, docstrings, imports and layout
+    dropped, each name or literal replaced by the index of its first occurrence."""
     region = textwrap.dedent("\n".join(text.splitlines()[first - 1:last])) + "\n"
     seen: dict[str, int] = {}
     out: list[str] = []
     statement_start = True
+    skipping = False
     for token in _tokens(region):
         if token.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
             statement_start = True
+            skipping = False
             continue
         if token.type in (tokenize.NL, tokenize.COMMENT):
             continue
-        docstring = statement_start and token.type == tokenize.STRING
+        if statement_start:
+            skipping = token.type == tokenize.STRING or token.string in ("import", "from")
         statement_start = False
-        if docstring:
+        if skipping:
             continue
         if token.type in (tokenize.NAME, tokenize.STRING, tokenize.NUMBER) and not (
                 token.type == tokenize.NAME and keyword.iskeyword(token.string)):

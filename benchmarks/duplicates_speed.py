@@ -5,18 +5,21 @@ same files on the same machine.
 The change: 20 files of the code base, each with 40 of its lines marked changed. The
 context: the first 100, 200 (the default neighbour budget), 1,000 and all other files.
 Each scenario runs in its own process so its peak memory (ru_maxrss) is its own:
-  cold  the facts cache starts empty: every context file is parsed and fingerprinted;
-  warm  the cache was filled by an earlier audit (not timed): only the change is read.
+  cold  the facts cache starts empty: every context file is parsed and fingerprinted,
+        on --jobs processes (default: every core), as `ssot-bot audit --jobs` does;
+  warm  the cache was filled by an earlier audit (not timed): only the change is read,
+        in one process.
 Peers: pylint's duplicate-code checker (min-similarity-lines 6) over every file, and
 jscpd 4 when `npx` can run it.
 
-    .venv/bin/python benchmarks/duplicates_speed.py [--corpus DIR] [--no-peers]
+    .venv/bin/python benchmarks/duplicates_speed.py [--corpus DIR] [--jobs N] [--no-peers]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -24,7 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from analyzers import AuditRequest, ChangeStatus, FileChange, audit
 from analyzers.engine import FactsCache
@@ -35,12 +41,16 @@ CHANGED_LINES = 40
 CONTEXT_SIZES = (100, 200, 1000, None)
 """None: every other file of the code base."""
 SEED = 7
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--no-peers", action="store_true", help="skip pylint and jscpd")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes for a cold index (default: every core)")
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -52,19 +62,20 @@ def main() -> int:
               file=sys.stderr)
         return 2
     if args.scenario:
-        print(json.dumps(_scenario(args.corpus, args.scenario)))
+        print(json.dumps(_scenario(args.corpus, args.scenario, args.jobs)))
         return 0
     files = sorted(args.corpus.rglob("*.py"))
     print(f"corpus {args.corpus}: {len(files)} files; change: {CHANGED_FILES} files x "
-          f"{CHANGED_LINES} changed lines")
-    print(f"{'scenario':<28}{'seconds':>10}{'peak MiB':>10}")
+          f"{CHANGED_LINES} changed lines; cold index on {args.jobs} processes")
+    print(f"{'scenario':<28}{'seconds':>10}{'peak MiB':>10}{'worker MiB':>12}")
     fastest_warm_full = 0.0
     for size in CONTEXT_SIZES:
         for state in ("cold", "warm"):
             name = f"{state}:{size or 'all'}"
-            figures = _in_subprocess(args.corpus, name)
+            figures = _in_subprocess(args.corpus, name, args.jobs)
             label = f"{state}, {figures['context']} context files"
-            print(f"{label:<28}{figures['seconds']:>10.3f}{figures['peak_mib']:>10.0f}")
+            print(f"{label:<28}{figures['seconds']:>10.3f}{figures['peak_mib']:>10.0f}"
+                  f"{figures['worker_mib']:>12.0f}")
             if size is None and state == "warm":
                 fastest_warm_full = figures["seconds"]
     if args.no_peers:
@@ -102,23 +113,36 @@ def _change_and_context(corpus: Path, size: int | None) -> tuple[AuditRequest, i
     return AuditRequest(changes=tuple(changes), context=context), len(context)
 
 
-def _scenario(corpus: Path, name: str) -> dict[str, float]:
+def _scenario(corpus: Path, name: str, jobs: int) -> dict[str, float]:
+    """Peak memory of this process, and of its largest worker for a cold index."""
     state, _, size_text = name.partition(":")
     size = None if size_text == "all" else int(size_text)
     request, context = _change_and_context(corpus, size)
     cache: FactsCache = {}
     if state == "warm":
         audit(request, facts_cache=cache)
-    started = time.perf_counter()
-    audit(request, facts_cache=cache)
-    seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "peak_mib": peak_kib / 1024, "context": context}
+        started = time.perf_counter()
+        audit(request, facts_cache=cache)
+        seconds = time.perf_counter() - started
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            chunk = max(1, len(request.context) // (jobs * 8))
+
+            def pooled_map(function: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
+                return pool.map(function, items, chunksize=chunk)
+
+            started = time.perf_counter()
+            audit(request, map_files=pooled_map, facts_cache=cache)
+            seconds = time.perf_counter() - started
+    return {"seconds": seconds, "context": context,
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
-def _in_subprocess(corpus: Path, name: str) -> dict[str, float]:
+def _in_subprocess(corpus: Path, name: str, jobs: int) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, __file__, "--corpus", str(corpus), "--scenario", name],
+        [sys.executable, __file__, "--corpus", str(corpus), "--scenario", name,
+         "--jobs", str(jobs)],
         check=True, capture_output=True, text=True,
     ).stdout
     figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])

@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.pull_request import COULD_NOT_COMPLETE  # noqa: E402
 from bot.redis_queue import DELIVERIES, connect  # noqa: E402
 from tests.fake_github import FakeGitHub, spec_dir  # noqa: E402 - needs ROOT on the path
 from tests.gitrepo import GitRepo  # noqa: E402
@@ -104,7 +105,8 @@ class FaultyGitHub(FakeGitHub):
                       if r.method == "POST" and r.path.endswith("/check-runs") and r.status == 201)
         return web.json_response({
             "check_runs": [{"head_sha": r.head_sha, "status": r.status,
-                            "conclusion": r.conclusion} for r in self.check_runs.values()],
+                            "conclusion": r.conclusion, "title": r.output.get("title")}
+                           for r in self.check_runs.values()],
             "comments": {str(n): [c.body for c in self.comments_on(n)] for n in self.pulls},
             "requests": len(self.requests), "created": created,
             "injected": {str(k): v for k, v in self.injected.items()},
@@ -264,8 +266,20 @@ class Fleet:
         return sum(log.read_text(errors="replace").count(f'"message": "{message}"')
                    for log in self.work.glob("*.log"))
 
+    def errors(self) -> list[str]:
+        """Error records of every process: message and exception's last line."""
+        found = []
+        for log in sorted(self.work.glob("*.log")):
+            for line in log.read_text(errors="replace").splitlines():
+                if '"level": "error"' in line:
+                    record = json.loads(line)
+                    reason = (record.get("exception") or "").strip().rsplit("\n", 1)[-1]
+                    found.append(f"{log.stem}: {record['message']} {reason}".strip())
+        return found
+
 
 async def wait_up(url: str, limit: float = 60.0) -> None:
+    last = "no answer"
     async with aiohttp.ClientSession() as session:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
@@ -273,10 +287,11 @@ async def wait_up(url: str, limit: float = 60.0) -> None:
                 async with session.get(url) as response:
                     if response.status < 500:
                         return
-            except aiohttp.ClientError:
-                pass
+                    last = f"HTTP {response.status}"
+            except aiohttp.ClientError as exc:
+                last = type(exc).__name__
             await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
+    raise SystemExit(f"{url} did not come up ({last})")
 
 
 @dataclass
@@ -300,6 +315,7 @@ class Outcome:
     state: dict[str, Any]
     finals: dict[int, str]
     logs: dict[str, int]
+    errors: list[str]
 
 
 async def run_phase(phase: Phase, args: argparse.Namespace, keys: tuple[str, str],
@@ -357,7 +373,8 @@ async def run_phase(phase: Phase, args: argparse.Namespace, keys: tuple[str, str
         ("resumed", "audit resumed after its worker died"),
         ("duplicate", "redelivery ignored"), ("refused", "delivery refused: redis unavailable"),
         ("failed", "audit job failed"))}
-    return Outcome(latencies, statuses, send_seconds, settle_seconds, state, finals, logs)
+    return Outcome(latencies, statuses, send_seconds, settle_seconds, state, finals, logs,
+                   fleet.errors())
 
 
 def pull_payloads(root: Path, pulls: int, chains: dict[int, list[str]]
@@ -462,12 +479,16 @@ def report(phase: Phase, outcome: Outcome, deliveries: int) -> dict[str, float]:
         return figures
     runs = outcome.state["check_runs"]
     per_head = Counter(r["head_sha"] for r in runs)
-    published = [r for r in runs if r["conclusion"] in ("success", "failure")]
-    lost = 0
+    published = [r for r in runs if r["conclusion"] in ("success", "failure")
+                 and r["title"] != COULD_NOT_COMPLETE]
+    lost = visible_failures = 0
     for number, head in outcome.finals.items():
-        concluded = any(r["head_sha"] == head for r in published)
+        runs_here = [r for r in runs if r["head_sha"] == head and r["status"] == "completed"]
         comments = outcome.state["comments"].get(str(number), [])
-        if not concluded or not comments or head[:12] not in comments[-1]:
+        if any(r["title"] == COULD_NOT_COMPLETE for r in runs_here):
+            visible_failures += 1  # concluded `failure` with the reason and a Re-run button
+        elif not any(r in published for r in runs_here) or not comments or (
+                head[:12] not in comments[-1]):
             lost += 1
     doubled = sum(1 for count in per_head.values() if count > 1) + sum(
         1 for bodies in outcome.state["comments"].values() if len(bodies) > 1)
@@ -481,6 +502,11 @@ def report(phase: Phase, outcome: Outcome, deliveries: int) -> dict[str, float]:
           f"({len({r['head_sha'] for r in published})} distinct heads)")
     print(f"  lost {lost}   double-published {doubled}   GitHub requests "
           f"{outcome.state['requests']} (faults injected {outcome.state['injected'] or 0})")
+    if visible_failures:
+        print(f"  final heads concluded '{COULD_NOT_COMPLETE}' (failure, reason and Re-run "
+              f"button): {visible_failures}")
+    for error in Counter(outcome.errors).most_common(5):
+        print(f"  error logged x{error[1]}: {error[0][:200]}")
     figures["lost"], figures["doubled"] = lost, doubled
     return figures
 

@@ -305,8 +305,8 @@ class StreamConsumer:
             try:
                 lost = await self._renew(keys=[self._stream],
                                             args=[GROUP, self._consumer, *self._in_hand])
-            except RedisError:
-                continue  # the loops report Redis being down
+            except RedisError:  # ssot: ignore[SF103] the consumer loops log the outage once
+                continue
             if lost:
                 logger.warning("claims lost: another worker took over", extra={
                     "stream": self._stream, "entries": sorted(_text(e) for e in lost)})

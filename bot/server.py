@@ -4,7 +4,9 @@
 queue per process live in `cleanup_ctx`. `serve` is what `ssot-bot serve` runs.
 
 Invariant: `POST /webhook` answers without waiting for GitHub or the audit: after the
-signature check it only parses, deduplicates and spawns a supervised task (202).
+signature check it only parses, deduplicates and spawns a supervised task (202). With
+`SSOT_REDIS_URL` (`_redis_intake`) there is no GitHub client, pool or queue here: the
+delivery is stored in Redis for `ssot-bot worker`s (202), or refused with 503.
 """
 
 from __future__ import annotations

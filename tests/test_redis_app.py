@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ from bot.redis_queue import DELIVERIES, RedisJobQueue, connect
 from bot.report import MARKER
 from bot.worker import work
 from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient, MakeBot, settings_for
-from tests.fake_github import FakeGitHub
+from tests.fake_github import FakeGitHub, Hold
 
 if TYPE_CHECKING:
     from tests.redis_server import RedisServer
@@ -129,34 +130,34 @@ async def test_pushes_to_two_intake_processes_audit_only_the_newest_head(
 async def test_intake_answers_503_while_redis_is_down_and_keeps_nothing(
         intake: Intake, github: FakeGitHub, redis_server: RedisServer, redis_url: str) -> None:
     bot = await intake()
-    payload = github.pull_request_payload(1, "opened")
+    body = json.dumps(github.pull_request_payload(1, "opened")).encode()
     redis_server.stop()
     try:
-        response = await bot.client.post("/webhook", data=b"", headers={})
-        assert response.status == 401, "signatures are still checked first"
-        refused = await bot.deliver("pull_request", payload, delivery="d-1")
+        unsigned = await bot.client.post("/webhook", data=b"", headers={})
+        refused = await bot.client.post("/webhook", data=body, headers=_signed_headers(body))
     finally:
         redis_server.start()
-    assert refused == 503
-    assert await bot.deliver("pull_request", payload, delivery="d-1") == 202, \
-        "a refused delivery was not remembered, so GitHub's redelivery is accepted"
+    assert unsigned.status == 401, "signatures are still checked first"
+    assert refused.status == 503
+    assert int(refused.headers["Retry-After"]) > 0
+    redelivered = await bot.client.post("/webhook", data=body, headers=_signed_headers(body))
+    assert redelivered.status == 202, "the refused delivery id was not remembered"
     client = connect(redis_url)
     assert await client.xlen(DELIVERIES) == 1
     await client.aclose()
 
 
-async def test_503_while_redis_is_down_asks_to_retry_later(
-        intake: Intake, redis_server: RedisServer) -> None:
-    bot = await intake()
-    redis_server.stop()
+async def kill_a_worker_at(hold: Hold, github: FakeGitHub, private_key: str,
+                           redis_url: str) -> None:
+    """Start `ssot-bot worker`, kill its machine once its audit reaches `hold`, and let
+    the dead worker's held request land late, as it can on GitHub."""
+    doomed = worker_process(github, private_key, redis_url)
     try:
-        body = b'{"action": "opened", "installation": {"id": 1}}'
-        headers = _signed_headers(body)
-        response = await bot.client.post("/webhook", data=body, headers=headers)
+        await asyncio.wait_for(hold.reached.wait(), timeout=60)
     finally:
-        redis_server.start()
-    assert response.status == 503
-    assert int(response.headers["Retry-After"]) > 0
+        kill_machine(doomed)
+    github.holds.remove(hold)
+    hold.released.set()
 
 
 async def test_a_worker_killed_mid_audit_is_taken_over_with_one_check_and_one_comment(
@@ -165,13 +166,7 @@ async def test_a_worker_killed_mid_audit_is_taken_over_with_one_check_and_one_co
     hold = github.hold("PATCH", r"/check-runs/\d+$")  # the comment is posted, the check not
     bot = await intake()
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
-    doomed = worker_process(github, app_key[0], redis_url)
-    try:
-        await asyncio.wait_for(hold.reached.wait(), timeout=60)
-    finally:
-        kill_machine(doomed)
-    github.holds.remove(hold)
-    hold.released.set()  # the dead worker's last request lands late, as it can on GitHub
+    await kill_a_worker_at(hold, github, app_key[0], redis_url)
     worker()
     await settled(redis_url)
     [run] = github.runs_for(github.sha("feature"))
@@ -188,13 +183,7 @@ async def test_a_killed_workers_check_run_on_a_superseded_head_is_concluded(
     bot = await intake()
     old_head = github.sha("feature")
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
-    doomed = worker_process(github, app_key[0], redis_url)
-    try:
-        await asyncio.wait_for(hold.reached.wait(), timeout=60)
-    finally:
-        kill_machine(doomed)
-    github.holds.remove(hold)
-    hold.released.set()
+    await kill_a_worker_at(hold, github, app_key[0], redis_url)
     new_head = github.push("feature", {"app/extra.py": "X = 1\n"})
     await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
     worker()
@@ -257,4 +246,4 @@ async def test_a_second_worker_reuses_the_first_ones_token_blobs_and_tarball(
 def _signed_headers(body: bytes) -> dict[str, str]:
     digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
-            "X-GitHub-Delivery": "d-503", "X-Hub-Signature-256": f"sha256={digest}"}
+            "X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": f"sha256={digest}"}

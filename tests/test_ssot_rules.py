@@ -175,3 +175,18 @@ def test_disabled_rule_reports_nothing() -> None:
 def test_neighbours_are_reported_in_the_stats() -> None:
     result = audit_case("ss201_function_already_exists")
     assert result.stats.neighbours == ("app/__init__.py", "app/config.py")
+
+
+def test_index_max_files_bounds_what_is_searched() -> None:
+    request = request_for(FIXTURES / "ss201_function_already_exists")
+    capped = audit(AuditRequest(changes=request.changes, context=request.context,
+                                config_text="[tool.ssot]\nindex-max-files = 2\n"))
+    assert [f for f in capped.findings if f.rule == "SS201"] == []
+
+
+def test_magic_value_names_the_constant_to_use() -> None:
+    [finding] = [f for f in audit_case("ss205_literal_has_a_name").findings
+                 if f.rule == "SS205"]
+    assert finding.message == "'sessionid' is the value of `SESSION_COOKIE_NAME` (app/config.py:1)"
+    assert finding.suggestion == "use `SESSION_COOKIE_NAME` from app/config.py"
+    assert finding.severity is Severity.WARNING

@@ -21,6 +21,7 @@ from analyzers.duplicates.du301_duplicated_block import DuplicatedBlock
 from analyzers.duplicates.du302_similar_block import SimilarBlock
 from analyzers.duplicates.du303_duplicated_function import DuplicatedFunction
 from analyzers.duplicates.matching import (
+    GAP,
     Clone,
     Query,
     Thresholds,
@@ -105,7 +106,9 @@ def _finding(
     last = max(c.last for c in group)
     if not _mostly_changed(facts, mask, first, last):
         return None
-    copies = _copies(group, everything, changed)
+    copies = _copies(query, group, everything, changed)
+    if not copies:
+        return None
     here = (path, _first_line(facts, first, last))
     if all(c.new for c in copies) and any((c.path, c.first_line) > here for c in copies):
         return None  # copy-paste inside the change: reported once, on its last copy
@@ -156,23 +159,59 @@ def _finding(
     )
 
 
-def _copies(group: list[Clone], everything: Mapping[str, CloneFacts],
+def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFacts],
             changed: Mapping[str, frozenset[int] | None]) -> list[_Copy]:
-    """One copy per place (the best clone when several chains found the same place)."""
-    copies: list[_Copy] = []
-    for clone in sorted(group, key=lambda c: (c.clone_type, -c.similarity)):
+    """One copy per place: the pieces of a long copy (consecutive on one diagonal) are
+    merged; a place inside another copy, or inside the region itself, is not one more."""
+    first = min(c.first for c in group)
+    last_token = max(c.last for c in group)
+    places: list[Clone] = []
+    for clone in sorted(group, key=lambda c: (c.other_path, c.other_first)):
+        at = next((i for i, p in enumerate(places) if _continues(p, clone)), None)
+        if at is not None:
+            last = places[at]
+            places[at] = replace(
+                last,
+                first=min(last.first, clone.first),
+                last=max(last.last, clone.last),
+                other_last=max(last.other_last, clone.other_last),
+                clone_type=max(last.clone_type, clone.clone_type),
+                similarity=min(last.similarity, clone.similarity),
+            )
+        else:
+            places.append(clone)
+    places = [
+        p for p in places
+        if not (p.other_path == query.path and p.other_first <= last_token
+                and first <= p.other_last)
+        and not any(o is not p and o.other_path == p.other_path
+                    and o.other_first <= p.other_first and p.other_last <= o.other_last
+                    for o in places)
+    ]
+    copies = []
+    for clone in places:
         other = everything[clone.other_path]
-        first_line = _first_line(other, clone.other_first, clone.other_last)
-        last_line = max(other.lines[clone.other_first:clone.other_last + 1])
-        if any(c.path == clone.other_path and c.first_line <= last_line
-               and first_line <= c.last_line for c in copies):
-            continue
         new = clone.other_path in changed and _mostly_changed(
             other, changed_tokens(other, changed[clone.other_path]),
             clone.other_first, clone.other_last,
         )
-        copies.append(_Copy(clone.other_path, first_line, last_line, clone, new))
+        copies.append(_Copy(
+            clone.other_path,
+            _first_line(other, clone.other_first, clone.other_last),
+            max(other.lines[clone.other_first:clone.other_last + 1]),
+            clone,
+            new,
+        ))
     return sorted(copies, key=lambda c: (c.path, c.first_line))
+
+
+def _continues(place: Clone, clone: Clone) -> bool:
+    """Whether `clone` is the next piece of the same copy as `place`."""
+    return (place.other_path == clone.other_path
+            and clone.other_first <= place.other_last + GAP
+            and clone.first <= place.last + GAP
+            and abs((clone.other_first - clone.first) - (place.other_first - place.first))
+            <= GAP)
 
 
 def _whole_function(

@@ -25,7 +25,7 @@ from analyzers.duplicates.tokens import (
     WINDOW,
     CloneFacts,
     encode,
-    kgram_hashes,
+    kgram_hash,
     region_lines,
     region_size,
     stable_hash,
@@ -36,6 +36,11 @@ GAP = 40
 MARGIN = K_GRAM + WINDOW + NAME_REACH
 """Tokens around a chain of hits that alignment also looks at: a copy's first and last
 tokens may not be covered by a shared fingerprint."""
+MAX_CHAIN = 2000
+"""Bounds the alignment work per candidate (difflib is quadratic on repetitive input)."""
+MIN_EDGE_BLOCK = 6
+"""Tokens an aligned stretch at either end of a clone needs to count (a short statement
+such as `total += price * rate` is seven)."""
 _END_KIND = stable_hash(END)
 MAX_PLACES_PER_KGRAM = 16
 """A k-gram of the change that occurs more often than this in the change is boilerplate
@@ -120,13 +125,15 @@ def find_clones(
 
 def _changed_kgrams(facts: CloneFacts, changed: Sequence[bool]) -> dict[int, list[int]]:
     """k-gram hash -> where it starts, for the k-grams that hold a changed token."""
-    hashes = kgram_hashes(encode(facts.kinds, facts.params))
+    if not any(changed):
+        return {}
+    encoded = encode(facts.kinds, facts.params)
     changed_before = [0, *accumulate(changed)]
     wanted: dict[int, list[int]] = {}
-    for start, value in enumerate(hashes):
+    for start in range(len(encoded) - K_GRAM + 1):
         if changed_before[start + K_GRAM] == changed_before[start]:
             continue
-        places = wanted.setdefault(value, [])
+        places = wanted.setdefault(kgram_hash(encoded, start), [])
         if len(places) < MAX_PLACES_PER_KGRAM:
             places.append(start)
     return wanted
@@ -134,7 +141,8 @@ def _changed_kgrams(facts: CloneFacts, changed: Sequence[bool]) -> dict[int, lis
 
 def _chains(seeds: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
     """Group hits that could be one clone: each next hit is at most GAP tokens further on
-    both sides, on a diagonal at most GAP tokens away."""
+    both sides, on a diagonal at most GAP tokens away. A chain spans at most MAX_CHAIN
+    tokens; a longer clone comes out in pieces, merged again into one finding."""
     seeds.sort()
     open_chains: list[list[tuple[int, int]]] = []
     done: list[list[tuple[int, int]]] = []
@@ -144,7 +152,7 @@ def _chains(seeds: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
         still_open = []
         for chain in open_chains:
             last_mine, last_theirs = chain[-1]
-            if mine - last_mine > GAP + K_GRAM:
+            if mine - last_mine > GAP + K_GRAM or mine - chain[0][0] > MAX_CHAIN:
                 done.append(chain)
                 continue
             still_open.append(chain)
@@ -218,8 +226,8 @@ def _big_enough(code: CloneFacts, first: int, last: int, thresholds: Thresholds)
 
 def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """The run of matching blocks, no two more than GAP tokens apart on either side, that
-    matches the most tokens, without blocks shorter than a k-gram at its ends: those are
-    coincidences next to the clone (a `return` on both sides), not part of it."""
+    matches the most tokens, without blocks shorter than MIN_EDGE_BLOCK at its ends: those
+    are coincidences next to the clone (a `return x` on both sides), not part of it."""
     runs: list[list[tuple[int, int, int]]] = []
     for block in blocks:
         if runs:
@@ -231,9 +239,9 @@ def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int
     if not runs:
         return []
     run = max(runs, key=lambda r: sum(size for _, _, size in r))
-    while run and run[0][2] < K_GRAM:
+    while run and run[0][2] < MIN_EDGE_BLOCK:
         run = run[1:]
-    while run and run[-1][2] < K_GRAM:
+    while run and run[-1][2] < MIN_EDGE_BLOCK:
         run = run[:-1]
     return run
 

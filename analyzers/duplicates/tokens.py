@@ -10,7 +10,10 @@ name the API a block uses, and a renamed copy keeps them.
 
 Trivial code is left out of the stream, because repeating it is not duplicated logic:
 imports, `__all__`, docstrings, `pass`, plain attribute assignments (`self.x = x`) and
-data tables (a literal-only list/tuple/set/dict becomes one `table` token).
+data tables (a literal-only list/tuple/set/dict becomes one `table` token). Sizes are
+counted in lexical tokens and lines of code, as users count them for `min-tokens` and
+`min-lines`; trivial code and function signatures (as pylint's ignore-signatures) count
+zero, so a region that is mostly boilerplate stays under the thresholds.
 
 Fingerprints are winnowed k-gram hashes (Schleimer et al., "Winnowing", 2003) over the
 tokens encoded as Baker's parameterised strings: a parameter is encoded as the distance
@@ -163,9 +166,14 @@ def encode(kinds: Sequence[int], params: Sequence[int]) -> list[int]:
 
 
 def kgram_hashes(encoded: Sequence[int]) -> list[int]:
-    """Hash of every K_GRAM-token run, by its first token's index. Tuples of ints hash
-    the same in every process (only str and bytes hashing is salted)."""
-    return [hash(tuple(encoded[i:i + K_GRAM])) for i in range(len(encoded) - K_GRAM + 1)]
+    """The hash of every K_GRAM-token run, by its first token's index."""
+    return [kgram_hash(encoded, i) for i in range(len(encoded) - K_GRAM + 1)]
+
+
+def kgram_hash(encoded: Sequence[int], start: int) -> int:
+    """Tuples of ints hash the same in every process (only str and bytes hashing is
+    salted), so fingerprints can be cached and compared across processes."""
+    return hash(tuple(encoded[start:start + K_GRAM]))
 
 
 def winnow(hashes: Sequence[int]) -> tuple[list[int], list[int]]:

@@ -131,6 +131,10 @@ class RepoIndex:
                 change.path, facts, change.changed_lines, change.head, change.base
             )
 
+    def is_neighbour(self, path: str) -> bool:
+        """True for the modules around the change (`Project.neighbours`)."""
+        return path in self._rank
+
     def in_family(self, path: str, name: str) -> bool:
         """True when a module of the same role as `path` (see `same_role`) also defines
         `name`: the name is part of that family's interface (`DATE_FORMAT` in every

@@ -4,6 +4,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from analyzers import paths
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.source import ParsedFile
@@ -37,6 +38,10 @@ class MagicValueHasName(RuleMeta):
     severity = Severity.WARNING
 
 
+_WORD = re.compile(r"[a-z][a-z0-9_]*")
+"""A lower-case identifier (`"password"`, `"sessionid"`) names different things in
+different corners of a code base; it only points at a constant of a nearby module (one
+the change imports, is imported by or sits beside) or of a config module."""
 _LITERAL_TOKEN = re.compile(
     r"""(?<![\w'"])[rRbB]{0,2}(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
     r"|(?<![\w.])\d[\d_]*(?:\.\d+)?(?![\w.])"
@@ -57,10 +62,13 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             value = literal(node)
             if value is None or not value.distinctive:
                 continue
+            nearby_only = isinstance(node.value, str) and _WORD.fullmatch(node.value)
             named = [
                 (path, constant) for path, constant in repo.constants_by_value[value.key]
                 if not is_peripheral(path)
                 and not (path == module.path and constant.line == node.lineno)
+                and (not nearby_only or path == module.path or repo.is_neighbour(path)
+                     or paths.matches(path, repo.config.config_modules))
             ]
             if len({constant.name for _, constant in named}) != 1:
                 continue  # no name for it, or several names: no single one to point at

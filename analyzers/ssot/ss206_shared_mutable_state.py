@@ -55,6 +55,8 @@ class SharedMutableState(FileRule):
     def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
         assert isinstance(node, ast.Module)
         shared = _module_containers(node, file)
+        if not shared and "global " not in file.text:
+            return  # nothing to mutate and nothing to rebind: skip the functions
         for function in _functions(node):
             yield from _mutations(function, shared)
 

@@ -45,7 +45,7 @@ from analyzers.registry import (
     Project,
 )
 from analyzers.rule import FileRule, Hit, RuleMeta
-from analyzers.source import ParsedFile, ParseFailure, SuppressionComment, parse, walk
+from analyzers.source import ParsedFile, ParseFailure, SuppressionComment, parse
 from analyzers.ssot.neighbours import project_neighbours
 
 PYTHON_SUFFIXES = (".py",)
@@ -254,7 +254,7 @@ def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig
     for rule in rules:
         for node_type in rule.node_types:
             dispatch[node_type].append(rule)
-    for node in walk(file.tree):
+    for node in file.nodes:
         for rule in dispatch.get(type(node), ()):
             for hit in rule.check(node, file):
                 yield _finding(rule, hit, file, config)

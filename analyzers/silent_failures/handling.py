@@ -19,7 +19,9 @@ import enum
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
+from analyzers.rule import FileRule, Hit
 from analyzers.source import ParsedFile
 
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "builtins.Exception",
@@ -312,3 +314,20 @@ def body_is_only_pass(body: list[ast.stmt]) -> bool:
             and (stmt.value.value is Ellipsis or isinstance(stmt.value.value, str)))
         for stmt in body
     )
+
+
+class BroadHandlerRule(FileRule):
+    """The shape SF102, SF105 and SF108 share: a broad handler judged by how loudly it
+    handles what it caught. Each rule names the `Handling` it flags and what to say."""
+
+    node_types = (ast.ExceptHandler,)
+    flagged: ClassVar[Handling]
+    message: ClassVar[str]
+    suggestion: ClassVar[str]
+
+    def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
+        assert isinstance(node, ast.ExceptHandler)
+        if not is_broad(node, file):
+            return
+        if assess(node, file, self.config.loud_functions).handling is self.flagged:
+            yield Hit(node, self.message, self.suggestion)

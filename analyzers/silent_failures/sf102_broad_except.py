@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
-
 from analyzers.model import Principle, Severity
-from analyzers.rule import FileRule, Hit
-from analyzers.silent_failures.handling import Handling, assess, is_broad
-from analyzers.source import ParsedFile
+from analyzers.silent_failures.handling import BroadHandlerRule, Handling
 
 
-class BroadExceptSwallowed(FileRule):
+class BroadExceptSwallowed(BroadHandlerRule):
     """
     What it does:
         Flags `except Exception` / `except BaseException` (also inside a tuple) whose
@@ -41,16 +36,9 @@ class BroadExceptSwallowed(FileRule):
     name = "broad-except-swallowed"
     principle = Principle.NO_SILENT_FAILURES
     severity = Severity.ERROR
-    node_types = (ast.ExceptHandler,)
-
-    def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
-        assert isinstance(node, ast.ExceptHandler)
-        if not is_broad(node, file):
-            return
-        if assess(node, file, self.config.loud_functions).handling is Handling.SILENT:
-            yield Hit(
-                node,
-                "broad exception handler swallows every error without a trace",
-                "catch the specific exceptions you expect, or log with "
-                "`logger.exception(...)` / re-raise so the failure is visible",
-            )
+    flagged = Handling.SILENT
+    message = "broad exception handler swallows every error without a trace"
+    suggestion = (
+        "catch the specific exceptions you expect, or log with "
+        "`logger.exception(...)` / re-raise so the failure is visible"
+    )

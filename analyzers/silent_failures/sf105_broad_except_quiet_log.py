@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
-
 from analyzers.model import Principle, Severity
-from analyzers.rule import FileRule, Hit
-from analyzers.silent_failures.handling import Handling, assess, is_broad
-from analyzers.source import ParsedFile
+from analyzers.silent_failures.handling import BroadHandlerRule, Handling
 
 
-class BroadExceptLoggedQuietly(FileRule):
+class BroadExceptLoggedQuietly(BroadHandlerRule):
     """
     What it does:
         Flags a broad handler (`except Exception`, `except BaseException`, also inside
@@ -36,17 +31,9 @@ class BroadExceptLoggedQuietly(FileRule):
     name = "broad-except-logged-quietly"
     principle = Principle.NO_SILENT_FAILURES
     severity = Severity.ERROR
-    node_types = (ast.ExceptHandler,)
-
-    def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
-        assert isinstance(node, ast.ExceptHandler)
-        if not is_broad(node, file):
-            return
-        handling = assess(node, file, self.config.loud_functions).handling
-        if handling is Handling.LOGS_BELOW_WARNING:
-            yield Hit(
-                node,
-                "broad exception handler only logs below warning level and carries on",
-                "log at warning or above with the traceback (`logger.warning(..., "
-                "exc_info=True)` or `logger.exception(...)`), or catch a specific exception",
-            )
+    flagged = Handling.LOGS_BELOW_WARNING
+    message = "broad exception handler only logs below warning level and carries on"
+    suggestion = (
+        "log at warning or above with the traceback (`logger.warning(..., "
+        "exc_info=True)` or `logger.exception(...)`), or catch a specific exception"
+    )

@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterator
-
 from analyzers.model import Principle, Severity
-from analyzers.rule import FileRule, Hit
-from analyzers.silent_failures.handling import Handling, assess, is_broad
-from analyzers.source import ParsedFile
+from analyzers.silent_failures.handling import BroadHandlerRule, Handling
 
 
-class BroadExceptLoggedWithoutTraceback(FileRule):
+class BroadExceptLoggedWithoutTraceback(BroadHandlerRule):
     """
     What it does:
         Flags a broad handler that logs at error level without the traceback
@@ -36,16 +31,6 @@ class BroadExceptLoggedWithoutTraceback(FileRule):
     name = "error-logged-without-traceback"
     principle = Principle.NO_SILENT_FAILURES
     severity = Severity.WARNING
-    node_types = (ast.ExceptHandler,)
-
-    def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
-        assert isinstance(node, ast.ExceptHandler)
-        if not is_broad(node, file):
-            return
-        handling = assess(node, file, self.config.loud_functions).handling
-        if handling is Handling.LOGS_ERROR_WITHOUT_TRACEBACK:
-            yield Hit(
-                node,
-                "broad exception handler logs an error without the traceback",
-                "use `logger.exception(...)` or pass `exc_info=True` so the traceback is kept",
-            )
+    flagged = Handling.LOGS_ERROR_WITHOUT_TRACEBACK
+    message = "broad exception handler logs an error without the traceback"
+    suggestion = "use `logger.exception(...)` or pass `exc_info=True` so the traceback is kept"

@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             findings = [_as_dict(f) for f in audit(request, facts_cache=cache).findings]
         audited += 1
+        if audited % 25 == 0:
+            print(f"  {audited} commits, {sum(counts.values())} SS findings so far",
+                  file=sys.stderr, flush=True)
         naive.update(_naive(request, naive_cache))
         for finding in findings:
             if not finding["rule"].startswith("SS") or finding["suppressed"]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import difflib
 import functools
 import io
+import os
+import select
 import tarfile
+import threading
 from dataclasses import dataclass
 
 import cachetools
@@ -19,6 +22,11 @@ from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from analyzers.config import load_config
 from analyzers.diff import added_lines
 from analyzers.engine import FactsCache, is_python
+
+AUDIT_NICENESS = 10
+"""How much lower than the server's the audit processes' CPU priority is."""
+EXIT_OWNER_GONE = 70
+"""Exit status of an audit process whose server or worker died (EX_SOFTWARE)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +120,29 @@ def _changed_lines(changed: ChangedFile, base: bytes | None) -> frozenset[int] |
 def _facts_cache() -> FactsCache:
     """Per worker process: context files' facts by content hash, kept across audits."""
     return cachetools.LRUCache(50_000)
+
+
+def start_audit_process(owner: int) -> None:
+    """Initializer of every audit process. Audits yield the CPU to the event loop:
+    acknowledging webhooks is the job with a deadline (GitHub's 10 s), an audit only has
+    to finish eventually. And an audit process dies with `owner`, the server or worker
+    that started the pool: a SIGKILLed worker must not leave its audits running as
+    orphans (nothing else would stop them: they are the fork server's children, and it
+    outlives its parent while they run)."""
+    os.nice(AUDIT_NICENESS)
+    if hasattr(os, "pidfd_open"):  # Linux (the deployment target); elsewhere no watch
+        threading.Thread(target=_exit_with, args=(owner,), name="exit-with-owner",
+                         daemon=True).start()
+
+
+def _exit_with(owner: int) -> None:
+    """Block until process `owner` has exited, then end this process at once (as soon as
+    the audit's thread lets go of the GIL: within milliseconds, or after one long parse)."""
+    try:
+        handle = os.pidfd_open(owner)  # readable once the process has exited
+    except ProcessLookupError:
+        os._exit(EXIT_OWNER_GONE)
+    poller = select.poll()
+    poller.register(handle, select.POLLIN)
+    poller.poll()
+    os._exit(EXIT_OWNER_GONE)

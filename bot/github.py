@@ -23,13 +23,14 @@ import random
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import aiohttp
 import cachetools
 import jwt
-from gidgethub import BadRequest, HTTPException, sansio
+from gidgethub import BadRequest, GitHubBroken, HTTPException, sansio
 from gidgethub.aiohttp import GitHubAPI
 
 from analyzers.model import ChangeStatus
@@ -56,6 +57,9 @@ RERUN_ACTION = {
     "identifier": "rerun",
 }
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+_PRESENT, _ABSENT = b"+", b"-"
+"""How the object cache tells a file at a commit (`_PRESENT` + its bytes, so an empty
+file is not taken for a missing one) from no file there."""
 Conclusion = Literal["success", "failure", "neutral"]
 
 
@@ -292,7 +296,9 @@ class GitHubClient(GitHubAPI):
 
     `authorization` returns the `Authorization` header value for each attempt;
     `unauthorized` is told about a 401 (so the caller can renew its token) and answers
-    whether one retry is worth it."""
+    whether one retry is worth it. Without `retry_unanswered`, a 5xx, a network error or
+    a timeout is raised at once instead of retried: GitHub may have done the work, so
+    only the caller knows whether repeating it is safe (`Installation._create`)."""
 
     def __init__(
         self,
@@ -303,12 +309,14 @@ class GitHubClient(GitHubAPI):
         unauthorized: Callable[[Mapping[str, str]], bool],
         limiter: asyncio.Semaphore,
         cache: cachetools.Cache[str, Any] | None = None,
+        retry_unanswered: bool = True,
     ) -> None:
         super().__init__(session, USER_AGENT, cache=cache, base_url=settings.api_url)
         self._settings = settings
         self._authorization = authorization
         self._unauthorized = unauthorized
         self._limiter = limiter
+        self._retry_unanswered = retry_unanswered
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds * self._settings.time_scale)
@@ -335,7 +343,7 @@ class GitHubClient(GitHubAPI):
                     return response.status, response.headers, data
             except (aiohttp.ClientError, TimeoutError) as exc:
                 path = urllib.parse.urlsplit(url).path
-                if attempt == self._settings.max_attempts:
+                if attempt == self._settings.max_attempts or not self._retry_unanswered:
                     raise GitHubUnavailableError(
                         f"{method} {path} failed {attempt} times: {type(exc).__name__}"
                     ) from None
@@ -353,6 +361,8 @@ class GitHubClient(GitHubAPI):
         status = int(exception.status_code)
         if status == 401:
             return attempt == 1 and self._unauthorized(exception.headers or {})
+        if status >= 500 and not self._retry_unanswered:
+            return False
         message = str(exception.args[1]) if len(exception.args) > 1 else ""
         wait = retry_wait(status, exception.headers or {}, message, attempt, self._settings,
                           time.time())
@@ -420,6 +430,10 @@ class SharedCache(Protocol):
 
     async def keep_token(self, installation: int, token: str, expires_at: float) -> None: ...
 
+    def minting(self, installation: int) -> AbstractAsyncContextManager[None]:
+        """Held while this process mints a token for `installation`; entering waits
+        while another process holds it (single flight: one mint for the fleet)."""
+
     async def object(self, key: tuple[str, ...]) -> bytes | None: ...
 
     async def keep_object(self, key: tuple[str, ...], data: bytes) -> None: ...
@@ -475,6 +489,9 @@ class GitHubApp:
         return True
 
     async def token(self, installation: int) -> str:
+        """The installation's token: this process's while fresh, else one another process
+        shared, else a new one. Minting is single flight per process (a lock) and, with a
+        shared cache, across processes (`SharedCache.minting`)."""
         lock = self._token_locks.get(installation)
         if lock is None:
             lock = self._token_locks[installation] = asyncio.Lock()
@@ -482,22 +499,37 @@ class GitHubApp:
             cached = self._tokens.get(installation)
             if cached is not None and cached.expires_at - TOKEN_MARGIN > time.time():
                 return cached.value
-            shared = await self._shared.token(installation) if self._shared else None
-            if shared is not None and shared[1] - TOKEN_MARGIN > time.time() and (
-                    shared[0] != self._refused.get(installation)):
-                self._tokens[installation] = _Token(*shared)
-                return shared[0]
-            data = await self._app_client.post(
-                f"/app/installations/{installation}/access_tokens", data={}
-            )
-            expires = datetime.datetime.fromisoformat(str(data["expires_at"])).timestamp()
-            self._tokens[installation] = _Token(str(data["token"]), expires)
-            if self._shared is not None:
-                await self._shared.keep_token(installation, str(data["token"]), expires)
-            logger.info("installation token minted", extra={
-                "installation_id": installation, "expires_in": round(expires - time.time()),
-            })
-            return str(data["token"])
+            if self._shared is None:
+                return await self._mint(installation)
+            shared = await self._shared_token(installation)
+            if shared is not None:
+                return shared
+            async with self._shared.minting(installation):
+                # Whoever held it before has shared the token it minted.
+                return await self._shared_token(installation) or await self._mint(installation)
+
+    async def _shared_token(self, installation: int) -> str | None:
+        assert self._shared is not None, "only called with a shared cache"
+        shared = await self._shared.token(installation)
+        if shared is None or shared[1] - TOKEN_MARGIN <= time.time() or (
+                shared[0] == self._refused.get(installation)):
+            return None
+        self._tokens[installation] = _Token(*shared)
+        return shared[0]
+
+    async def _mint(self, installation: int) -> str:
+        data = await self._app_client.post(
+            f"/app/installations/{installation}/access_tokens", data={}
+        )
+        token = str(data["token"])
+        expires = datetime.datetime.fromisoformat(str(data["expires_at"])).timestamp()
+        self._tokens[installation] = _Token(token, expires)
+        if self._shared is not None:
+            await self._shared.keep_token(installation, token, expires)
+        logger.info("installation token minted", extra={
+            "installation_id": installation, "expires_in": round(expires - time.time()),
+        })
+        return token
 
     def forget_token(self, installation: int) -> bool:
         """Drop a token GitHub refused; True if there was one (worth one retry)."""
@@ -528,7 +560,7 @@ class GitHubApp:
         return found
 
     def client(self, installation: int, limiter: asyncio.Semaphore, *,
-               conditional: bool) -> GitHubClient:
+               conditional: bool, retry_unanswered: bool = True) -> GitHubClient:
         async def authorization() -> str:
             return f"token {await self.token(installation)}"
 
@@ -536,6 +568,7 @@ class GitHubApp:
             self._session, self.settings, authorization=authorization,
             unauthorized=lambda _headers: self.forget_token(installation),
             limiter=limiter, cache=self.etags if conditional else None,
+            retry_unanswered=retry_unanswered,
         )
 
 
@@ -550,6 +583,9 @@ class Installation:
         """For GETs of things that change (PRs, lists): ETags make repeats free."""
         self._raw = app.client(installation, limiter, conditional=False)
         """For writes and immutable objects, which the bot caches by sha itself."""
+        self._creator = app.client(installation, limiter, conditional=False,
+                                   retry_unanswered=False)
+        """For POSTs that create something: `_create` retries them, looking first."""
 
     # pull requests
 
@@ -585,22 +621,24 @@ class Installation:
         return found
 
     async def file_at(self, repo: str, path: str, sha: str) -> bytes | None:
-        """A file's bytes at a commit, None if there is no such file."""
-        key = ("file", repo, sha, path)
+        """A file's bytes at a commit (b"" for an empty file), None if there is no such
+        file. Absence is cached too: commits never change."""
+        key = ("contents", repo, sha, path)
         found = await self.app.cached_object(key)
-        if found is not None:
-            return found or None
-        url = f"/repos/{repo}/contents/{urllib.parse.quote(path)}?ref={sha}"
-        try:
-            data = await self._raw.getitem(url)
-        except BadRequest as exc:
-            if exc.status_code != 404:
-                raise
-            data = {}
-        found = base64.b64decode(data["content"]) if isinstance(data, dict) and data.get(
-            "type") == "file" and data.get("content") else b""
-        await self.app.keep_object(key, found)  # b"" remembers "absent": commits never change
-        return found or None
+        if found is None:
+            url = f"/repos/{repo}/contents/{urllib.parse.quote(path)}?ref={sha}"
+            try:
+                data = await self._raw.getitem(url)
+            except BadRequest as exc:
+                if exc.status_code != 404:
+                    raise
+                data = None
+            if isinstance(data, dict) and data.get("type") == "file":
+                found = _PRESENT + base64.b64decode(data.get("content") or "")
+            else:
+                found = _ABSENT
+            await self.app.keep_object(key, found)
+        return found[1:] if found[:1] == _PRESENT else None
 
     async def first_file_at(self, repo: str, paths: Sequence[str], sha: str
                             ) -> tuple[str, bytes] | None:
@@ -664,13 +702,18 @@ class Installation:
         found = await self.our_check_run(repo, head_sha) if resume else None
         if found is not None:
             return found[0]
-        data = await self._raw.post(f"/repos/{repo}/check-runs", data={
+
+        async def created_meanwhile() -> int | None:
+            # In progress: a completed one on this head is an earlier audit's.
+            run = await self.our_check_run(repo, head_sha)
+            return run[0] if run is not None and not run[1] else None
+
+        return await self._create(f"/repos/{repo}/check-runs", {
             "name": CHECK_NAME,
             "head_sha": head_sha,
             "status": "in_progress",
             "started_at": _now_iso(),
-        })
-        return int(data["id"])
+        }, created_meanwhile)
 
     async def complete_check_run(self, repo: str, check_run: int, conclusion: Conclusion,
                                  output: CheckRunOutput) -> int:
@@ -722,9 +765,12 @@ class Installation:
                                   data={"body": body})
             comment_id = existing.id
         else:
-            data = await self._raw.post(f"/repos/{repo}/issues/{number}/comments",
-                                        data={"body": body})
-            comment_id = int(data["id"])
+            async def created_meanwhile() -> int | None:
+                found = await self.find_comment(repo, number, marker)
+                return found.id if found is not None else None
+
+            comment_id = await self._create(f"/repos/{repo}/issues/{number}/comments",
+                                            {"body": body}, created_meanwhile)
         self.app.comment_ids[key] = comment_id
         return comment_id
 
@@ -739,6 +785,32 @@ class Installation:
     def blob_url(self, repo: str, sha: str) -> Callable[[str, int], str]:
         return blob_url(web_url(self.app.settings.api_url), repo, sha)
 
+    async def _create(self, url: str, data: Mapping[str, Any],
+                      created_meanwhile: Callable[[], Awaitable[int | None]]) -> int:
+        """POST `data` to create something; its id. Never creates it twice: after an
+        answer that leaves open whether GitHub did it (a 5xx, a dropped connection, a
+        timeout), `created_meanwhile` looks for it before posting again (and after the
+        last attempt, so that nothing GitHub created is left unfinished)."""
+        attempt = 1
+        while True:
+            try:
+                created = await self._creator.post(url, data=data)
+                return int(created["id"])
+            except (GitHubBroken, GitHubUnavailableError) as exc:
+                wait = backoff(attempt, self.app.settings)
+                logger.warning("github create unanswered; looking for it", extra={
+                    "path": url, "attempt": attempt, "reason": type(exc).__name__,
+                    "wait": round(wait, 3),
+                })
+                await self._creator.sleep(wait)  # time for GitHub to finish what it started
+                found = await created_meanwhile()
+                if found is not None:
+                    logger.info("github create had succeeded; reused", extra={
+                        "path": url, "id": found})
+                    return found
+                if attempt >= self.app.settings.max_attempts:
+                    raise
+            attempt += 1
 
 def _clip(text: str, limit: int = 65_535) -> str:
     if len(text) <= limit:

@@ -26,13 +26,12 @@ from typing import Any, Protocol, TypeVar
 import cachetools
 
 from bot import sentry
+from bot.audit_process import start_audit_process
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-AUDIT_NICENESS = 10
-"""How much lower than the server's the audit processes' CPU priority is."""
 PullKey = tuple[str, int]
 """(repository `owner/name`, pull request number)."""
 
@@ -65,13 +64,11 @@ Runner = Callable[[AuditJob], Awaitable[None]]
 
 
 class JobQueue(Protocol):
-    """Where intake puts audits and where a running audit asks if it is still wanted."""
+    """Where intake puts audits. Whether a running audit is still wanted is GitHub's to
+    say: the pipeline re-reads the pull request's head before publishing."""
 
     async def submit(self, job: AuditJob) -> bool:
         """Queue `job`; False when it is a duplicate of queued or just-finished work."""
-
-    async def is_current(self, job: AuditJob) -> bool:
-        """False once a newer head sha of the same pull request was submitted."""
 
     async def start(self, run: Runner) -> None: ...
 
@@ -105,7 +102,6 @@ class InProcessQueue:
         self._ready: asyncio.Queue[PullKey] = asyncio.Queue()
         self._pending: OrderedDict[PullKey, AuditJob] = OrderedDict()
         self._running: dict[PullKey, AuditJob] = {}
-        self._latest: cachetools.LRUCache[PullKey, str] = cachetools.LRUCache(100_000)
         self._finished: cachetools.TTLCache[tuple[PullKey, str], bool] = cachetools.TTLCache(
             100_000, recent_ttl
         )
@@ -115,7 +111,6 @@ class InProcessQueue:
 
     async def submit(self, job: AuditJob) -> bool:
         key = job.key
-        self._latest[key] = job.head_sha
         running = self._running.get(key)
         same_as_running = running is not None and running.head_sha == job.head_sha
         if not job.force and (same_as_running or (key, job.head_sha) in self._finished):
@@ -132,9 +127,6 @@ class InProcessQueue:
         if older is None and running is None:
             self._ready.put_nowait(key)
         return True
-
-    async def is_current(self, job: AuditJob) -> bool:
-        return self._latest.get(job.key) == job.head_sha
 
     async def start(self, run: Runner) -> None:
         self._tasks = [asyncio.create_task(self._work(run), name=f"audit-worker-{n}")
@@ -227,10 +219,9 @@ class AuditPool:
             # forkserver: forking a process that runs an event loop and threads is unsafe.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["bot.audit_process"])
-            # Audits yield the CPU to the event loop: acknowledging webhooks is the job
-            # with a deadline (GitHub's 10 s), an audit only has to finish eventually.
             self._pool = ProcessPoolExecutor(self._processes, mp_context=context,
-                                             initializer=os.nice, initargs=(AUDIT_NICENESS,))
+                                             initializer=start_audit_process,
+                                             initargs=(os.getpid(),))
         return self._pool
 
     async def run(self, function: Callable[[T], R], argument: T) -> R:

@@ -3,7 +3,9 @@
 - Installation tokens, per installation until `TOKEN_MARGIN` before expiry: one mint per
   hour for the whole fleet instead of one per worker. Stored encrypted (AES-GCM, key
   derived from the App's private key, which every worker has and Redis never sees), so a
-  Redis dump or a `MONITOR` session does not hand out repository access.
+  Redis dump or a `MONITOR` session does not hand out repository access. Minting is
+  single flight: a short lock (`SET NX PX`) makes workers that start together wait for
+  the one token the first of them mints.
 - Immutable objects by sha: blobs, files at a commit, and the base tarball that the repo
   index is built from (one download per base sha for the fleet). zlib-compressed unless
   already compressed, objects over `max_bytes` are not shared, every key expires after
@@ -16,12 +18,15 @@ audit: every error is logged and answered as a miss.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import time
 import zlib
+from collections.abc import AsyncIterator
 from typing import cast
 
 import redis.asyncio as aioredis
@@ -39,8 +44,20 @@ logger = logging.getLogger(__name__)
 OBJECT_TTL = 24 * 3600
 TOKEN_MARGIN = 5 * 60
 """A shared token is dropped this many seconds before GitHub expires it."""
+MINT_LOCK_MS = 10_000
+"""How long one process may take to mint a token before the others stop waiting for it
+(it died, or GitHub is slow) and mint their own."""
+MINT_WAIT = 0.05
+"""Seconds between looks at the mint lock while another process holds it."""
 _RAW, _ZLIB = b"r", b"z"
 _NONCE_BYTES = 12
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 class RedisSharedCache:
@@ -53,6 +70,7 @@ class RedisSharedCache:
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                    info=b"ssot-bot installation tokens").derive(settings.private_key.encode())
         self._cipher = AESGCM(key)
+        self._release = client.register_script(_RELEASE)
 
     async def token(self, installation: int) -> tuple[str, float] | None:
         """(token, expires at in epoch seconds), if another worker minted a fresh one."""
@@ -77,6 +95,30 @@ class RedisSharedCache:
         plain = json.dumps({"token": token, "expires_at": expires_at}).encode()
         sealed = nonce + self._cipher.encrypt(nonce, plain, str(installation).encode())
         await self._set(f"{NAMESPACE}:token:{installation}", sealed, lifetime)
+
+    @contextlib.asynccontextmanager
+    async def minting(self, installation: int) -> AsyncIterator[None]:
+        """`github.SharedCache.minting`: a lock in Redis, held at most `MINT_LOCK_MS`.
+        With Redis away, nobody waits: minting twice beats not auditing."""
+        key = f"{NAMESPACE}:token-minting:{installation}"
+        holder = os.urandom(8).hex()
+        while not await self._lock(key, holder):
+            await asyncio.sleep(MINT_WAIT)
+        try:
+            yield
+        finally:
+            try:
+                await self._release(keys=[key], args=[holder])
+            except RedisError as exc:  # the lock expires on its own
+                logger.warning("shared cache unavailable", extra={
+                    "reason": type(exc).__name__})
+
+    async def _lock(self, key: str, holder: str) -> bool:
+        try:
+            return bool(await self._client.set(key, holder, nx=True, px=MINT_LOCK_MS))
+        except RedisError as exc:
+            logger.warning("shared cache unavailable", extra={"reason": type(exc).__name__})
+            return True
 
     async def object(self, key: tuple[str, ...]) -> bytes | None:
         stored = await self._get(_object_key(key))

@@ -51,8 +51,6 @@ NAMESPACE = "{ssot}"
 GROUP = "workers"
 DELIVERIES = f"{NAMESPACE}:deliveries"
 AUDITS = f"{NAMESPACE}:audits"
-LATEST_TTL = 7 * 24 * 3600
-"""Seconds the newest head sha of a pull request is remembered (for `is_current`)."""
 RECONNECT_WAIT = (0.05, 2.0)
 """First and longest wait between attempts to reach Redis again."""
 RECONNECT_BACKOFF_CAP = 6
@@ -344,10 +342,9 @@ _SUBMIT = """
 local running_sha = redis.call('HGET', KEYS[2], 'sha')
 local queued_sha = redis.call('HGET', KEYS[1], 'sha')
 if ARGV[4] ~= '1' and (running_sha == ARGV[2] or queued_sha == ARGV[2]
-                       or redis.call('EXISTS', KEYS[5]) == 1) then
+                       or redis.call('EXISTS', KEYS[4]) == 1) then
   return {0, ''}
 end
-redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[5])
 redis.call('HSET', KEYS[1], 'sha', ARGV[2], 'job', ARGV[3])
 if not queued_sha and not running_sha then
   redis.call('XADD', KEYS[3], '*', 'pr', ARGV[1])
@@ -436,9 +433,8 @@ class RedisJobQueue:
         pr = pull_key(job.key)
         queued, running = _keys(pr)
         accepted, superseded = await self._submit(
-            keys=[queued, running, AUDITS, f"{NAMESPACE}:latest:{pr}",
-                  _done_key(pr, job.head_sha)],
-            args=[pr, job.head_sha, encode_job(job), "1" if job.force else "0", LATEST_TTL],
+            keys=[queued, running, AUDITS, _done_key(pr, job.head_sha)],
+            args=[pr, job.head_sha, encode_job(job), "1" if job.force else "0"],
         )
         if not accepted:
             logger.info("audit already done, queued or running", extra=job.log_context())
@@ -447,17 +443,6 @@ class RedisJobQueue:
             logger.info("queued audit superseded", extra={
                 **job.log_context(), "superseded": _text(superseded)})
         return True
-
-    async def is_current(self, job: AuditJob) -> bool:
-        """With Redis down, True: the pipeline re-reads the head from GitHub anyway, and
-        publishing a result beats losing it."""
-        try:
-            latest = await self._client.get(f"{NAMESPACE}:latest:{pull_key(job.key)}")
-        except RedisError:
-            logger.warning("redis unavailable; head sha taken as current",
-                           extra=job.log_context())
-            return True
-        return latest is None or _text(latest) == job.head_sha
 
     async def start(self, run: Runner) -> None:
         self._run = run
@@ -494,10 +479,6 @@ class RedisJobQueue:
         if job.attempt > self._max_attempts:
             logger.error("audit dropped: its workers died every time",
                          extra={**job.log_context(), "attempt": job.attempt})
-        elif job.attempt == 1 and not await self.is_current(job):
-            # (A taken-over job runs even when superseded: its dead worker may have left
-            # a check run in progress, which the pipeline concludes.)
-            logger.info("queued audit superseded", extra=job.log_context())
         else:
             if job.attempt > 1:
                 logger.warning("audit resumed after its worker died",

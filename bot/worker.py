@@ -71,7 +71,7 @@ async def work(settings: Settings, stop: asyncio.Event | None = None) -> None:
         async with aiohttp.ClientSession(timeout=timeout, headers={"user-agent": USER_AGENT}
                                          ) as session:
             github = GitHubApp(session, settings, shared=RedisSharedCache(client, settings))
-            pool = AuditPool(settings.audit_processes)
+            pool = AuditPool(settings.audit_processes, timeout=settings.audit_timeout)
             queue = RedisJobQueue(client, concurrency=settings.concurrent_audits,
                                   lease=settings.redis_lease,
                                   max_attempts=settings.max_job_attempts)

@@ -6,7 +6,8 @@ description (`rest-api-subset.json`): each response is GitHub's example with the
 that matter replaced by the repository's real data. It enforces what GitHub enforces
 (App JWT rules, token expiry, 50 annotations per request, output and comment sizes),
 answers conditional GETs with 304, paginates with `Link`, and records every request.
-Tests script faults (`fail`) and pauses (`hold`) instead of patching the bot.
+Tests script faults (`fail`), lost answers (`lose_answer`) and pauses (`hold`) instead
+of patching the bot.
 
 It also builds webhook payloads from GitHub's example payloads (`webhook-examples/`),
 which the contract test validates against GitHub's schemas.
@@ -76,6 +77,15 @@ class Fault:
 
 
 @dataclass
+class LostAnswer:
+    method: str
+    path: re.Pattern[str]
+    status: int | None
+    """What arrives instead of GitHub's answer; None: the connection drops."""
+    times: int
+
+
+@dataclass
 class Hold:
     method: str
     path: re.Pattern[str]
@@ -136,6 +146,7 @@ class FakeGitHub:
         self.tokens: dict[str, float] = {}
         self.tokens_minted = 0
         self.faults: list[Fault] = []
+        self.lost_answers: list[LostAnswer] = []
         self.holds: list[Hold] = []
         self._ids = iter(range(1000, 10**9))
 
@@ -155,6 +166,13 @@ class FakeGitHub:
         self.faults.append(Fault(method, re.compile(path), status, dict(headers or {}),
                                  {"message": message,
                                   "documentation_url": "https://docs.github.com/rest"}, times))
+
+    def lose_answer(self, method: str, path: str, *, status: int | None = 502,
+                    times: int = 1) -> None:
+        """GitHub does the work of the next `times` requests matching, then the answer
+        is lost: `status` arrives instead (a proxy giving up on a slow GitHub), or with
+        None the connection drops."""
+        self.lost_answers.append(LostAnswer(method, re.compile(path), status, times))
 
     def hold(self, method: str, path: str) -> Hold:
         """Requests matching wait until the hold is released."""
@@ -292,10 +310,25 @@ class FakeGitHub:
             if hold.method == request.method and hold.path.search(request.path):
                 hold.reached.set()
                 await hold.released.wait()
-        response = self._fault(request) or self._authorize(request) or self._route(
-            request, body)
+        response = self._fault(request)
+        if response is None:
+            response = self._authorize(request) or self._route(request, body)
+            lost = self._lost_answer(request)
+            if lost is not None:
+                if lost.status is None:
+                    assert request.transport is not None, "the request is being answered"
+                    request.transport.abort()
+                    raise web.HTTPInternalServerError  # never reaches the closed connection
+                response = _error(lost.status, "Bad Gateway")
         record.status = response.status
         return response
+
+    def _lost_answer(self, request: web.Request) -> LostAnswer | None:
+        for lost in self.lost_answers:
+            if lost.times and lost.method == request.method and lost.path.search(request.path):
+                lost.times -= 1
+                return lost
+        return None
 
     def _fault(self, request: web.Request) -> web.Response | None:
         for fault in self.faults:

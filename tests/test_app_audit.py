@@ -108,6 +108,17 @@ async def test_drafts_are_audited_when_the_base_config_says_so(
     assert github.runs_for(github.sha("feature"))[0].conclusion == "failure"
 
 
+async def test_an_empty_ssot_toml_at_the_base_means_defaults_over_pyproject(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.repo.commit("empty .ssot.toml", {
+        ".ssot.toml": "", "pyproject.toml": BASE_FILES["pyproject.toml"] + 'ignore = ["SF"]\n'})
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    assert github.runs_for(github.sha("feature"))[0].conclusion == "failure"
+    config_reads = [r.path.rpartition("/")[2] for r in github.requests if "/contents/" in r.path]
+    assert config_reads == [".ssot.toml"], "pyproject.toml is not read"
+
+
 async def test_a_pull_request_cannot_change_its_own_gate(
         bot: BotClient, github: FakeGitHub) -> None:
     head = github.push("feature", {

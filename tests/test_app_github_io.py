@@ -4,6 +4,7 @@ treats its own failures: a dead audit process, bad settings, secrets in reports.
 from __future__ import annotations
 
 import os
+import re
 import time
 from logging import Formatter
 from pathlib import Path
@@ -33,6 +34,45 @@ async def test_bad_gateway_is_retried(bot: BotClient, github: FakeGitHub) -> Non
     assert files == [502, 502, 200]
     assert github.runs_for(github.sha("feature"))[0].conclusion == "failure"
     assert github.runs_for(github.sha("feature"))[0].output["title"].startswith("❌ NO-GO")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("lost", [502, None], ids=["bad-gateway", "dropped-connection"])
+@pytest.mark.parametrize("created", [r"/check-runs$", r"/issues/1/comments$"],
+                         ids=["check-run", "sticky-comment"])
+async def test_a_create_whose_answer_was_lost_is_found_not_repeated(
+        bot: BotClient, github: FakeGitHub, created: str, lost: int | None) -> None:
+    github.lose_answer("POST", created, status=lost)
+    await audit_pull_1(bot, github)
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert len(github.comments_on(1)) == 1
+    assert [r.status for r in github.requests
+            if r.method == "POST" and re.search(created, r.path)] == [lost or 0]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("created", [r"/check-runs$", r"/issues/1/comments$"],
+                         ids=["check-run", "sticky-comment"])
+async def test_a_create_that_failed_is_posted_again_once_not_found(
+        bot: BotClient, github: FakeGitHub, created: str) -> None:
+    github.fail("POST", created, 502)
+    await audit_pull_1(bot, github)
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert len(github.comments_on(1)) == 1
+    assert [r.status for r in github.requests
+            if r.method == "POST" and re.search(created, r.path)] == [502, 201]
+
+
+@pytest.mark.asyncio
+async def test_a_check_run_created_by_the_last_attempt_is_found_and_concluded(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.fail("POST", r"/check-runs$", 502, times=3)
+    github.lose_answer("POST", r"/check-runs$")  # the 4th and last attempt
+    await audit_pull_1(bot, github)
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
 
 
 @pytest.mark.asyncio

@@ -16,14 +16,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
+from bot.github import GitHubApp
+from bot.redis_cache import RedisSharedCache
 from bot.redis_queue import DELIVERIES, RedisJobQueue, connect
 from bot.report import MARKER
 from bot.worker import work
 from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient, MakeBot, settings_for
-from tests.fake_github import FakeGitHub, Hold
+from tests.fake_github import INSTALLATION_ID, FakeGitHub, Hold
 
 if TYPE_CHECKING:
     from tests.redis_server import RedisServer
@@ -241,6 +244,73 @@ async def test_a_second_worker_reuses_the_first_ones_token_blobs_and_tarball(
     await client.aclose()
     assert stored, "the token is shared"
     assert not any(token.encode() in stored for token in github.tokens), "but not readable"
+
+
+async def test_workers_starting_together_mint_one_installation_token(
+        github: FakeGitHub, app_key: tuple[str, str], redis_url: str) -> None:
+    settings = settings_for(github, app_key[0], redis_url=redis_url)
+    minting = github.hold("POST", r"/access_tokens$")
+    clients = [connect(redis_url) for _ in range(3)]
+    try:
+        async with aiohttp.ClientSession() as session:
+            apps = [GitHubApp(session, settings, shared=RedisSharedCache(client, settings))
+                    for client in clients]  # three workers' own connections and caches
+            tokens = asyncio.gather(*(app.token(INSTALLATION_ID) for app in apps))
+            await asyncio.wait_for(minting.reached.wait(), timeout=10)
+            await asyncio.sleep(0.2)  # time for the others to ask GitHub too, if they would
+            minting.released.set()
+            assert len(set(await tokens)) == 1
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert github.tokens_minted == 1
+
+
+async def test_a_worker_stops_an_audit_over_its_time_limit(
+        intake: Intake, github: FakeGitHub, app_key: tuple[str, str], redis_url: str) -> None:
+    settings = settings_for(github, app_key[0], redis_url=redis_url, redis_lease=LEASE,
+                            audit_timeout=0.001)
+    bot = await intake()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(work(settings, stop))
+    await settled(redis_url)
+    stop.set()
+    await running
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.conclusion, run.output["title"]) == ("failure", "SSOT audit could not complete")
+    assert "took longer than 0.001 s" in run.output["summary"]
+
+
+def live_processes_in_group(group: int) -> list[int]:
+    """Pids of the processes of process group `group` that have not exited."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            state, _parent, process_group = stat.read_text().rpartition(")")[2].split()[:3]
+            if int(process_group) == group and state != "Z":
+                found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="audit processes watch with pidfds")
+async def test_a_killed_workers_audit_processes_die_with_it(
+        intake: Intake, github: FakeGitHub, app_key: tuple[str, str], redis_url: str) -> None:
+    bot = await intake()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    doomed = worker_process(github, app_key[0], redis_url)  # its own process group
+    try:
+        await settled(redis_url)
+        assert len(live_processes_in_group(doomed.pid)) > 1, "the audit process pool runs"
+        doomed.kill()  # the worker alone, as the OOM killer would
+        doomed.wait(timeout=10)
+        for _ in range(200):
+            if not live_processes_in_group(doomed.pid):
+                break
+            await asyncio.sleep(0.05)
+        assert live_processes_in_group(doomed.pid) == []
+    finally:
+        kill_machine(doomed)
 
 
 def _signed_headers(body: bytes) -> dict[str, str]:

@@ -215,6 +215,7 @@ class _TokenStream:
         hashes: dict[str | None, int] = {None: 0}
         line, column = 1, 0
         stack: list[ast.AST | tuple[str, int, int]] = list(reversed(tree.body))
+        declarations = _declarations(tree.body)
         while stack:
             item = stack.pop()
             if isinstance(item, tuple):
@@ -231,6 +232,10 @@ class _TokenStream:
             else:
                 line = getattr(item, "lineno", line)
                 column = getattr(item, "col_offset", column)
+                if id(item) in declarations:
+                    self.quiet_lines.append((line, getattr(item, "end_lineno", None) or line))
+                elif isinstance(item, ast.ClassDef):
+                    declarations |= _declarations(item.body)
                 if isinstance(item, ast.List | ast.Tuple | ast.Set | ast.Dict) and _is_table(item):
                     kind, param = "table", None  # one token, its first line counted
                     self.quiet_lines.append((line + 1, getattr(item, "end_lineno", None) or line))
@@ -292,6 +297,14 @@ def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
             if field in _STATEMENT_LISTS and value:
                 out.append(("", 0, getattr(value[-1], "end_lineno", None) or 1))
     return out
+
+
+def _declarations(body: list[ast.stmt]) -> set[int]:
+    """Assignments directly in a module or class body (constants, model fields, type
+    variables): declarations, not logic. They stay in the stream, so a copied class is
+    still matched through its methods, but their lines count zero towards a clone's size;
+    a repeated declaration is the SS2xx rules' business."""
+    return {id(s) for s in body if isinstance(s, ast.Assign | ast.AnnAssign)}
 
 
 def _is_trivial_statement(node: ast.AST) -> bool:

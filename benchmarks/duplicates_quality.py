@@ -380,7 +380,9 @@ def _canonical(text: str, first: int, last: int, blind: bool) -> list[str]:
     dropped, each name or literal replaced by the index of its first occurrence (for a
     near-miss, `blind`: by its token type, as statements added or removed shift those
     indexes)."""
-    region = textwrap.dedent("\n".join(text.splitlines()[first - 1:last])) + "\n"
+    # Indentation stripped: a region may start deeper than it ends, which the tokenizer
+    # would refuse; layout is not compared anyway.
+    region = "\n".join(line.strip() for line in text.splitlines()[first - 1:last]) + "\n"
     seen: dict[str, int] = {}
     out: list[str] = []
     statement_start = True

@@ -38,16 +38,19 @@ def is_peripheral(path: str) -> bool:
 
 
 def same_role(left: str, right: str) -> bool:
-    """Two modules that play the same part in parallel places (one `formats.py` per
-    locale, one `base.py` per database backend, `commands/*.py`, `migrations/*.py`):
-    they define the same names by design."""
+    """Two modules that play the same part in parallel places: the same file name in
+    sibling folders (one `formats.py` per locale, one `base.py` per database backend), or
+    any file of same-named folders (`*/commands/*.py`, `*/migrations/*.py`). They define
+    the same names by design."""
     left_dir, _, left_name = left.rpartition("/")
     right_dir, _, right_name = right.rpartition("/")
-    if left_name == right_name and left_name != "__init__.py":
-        return True
-    if left_dir == right_dir:
+    if left_dir == right_dir or not left_dir or not right_dir:
         return False
-    return bool(left_dir) and left_dir.rpartition("/")[2] == right_dir.rpartition("/")[2]
+    left_parent, _, left_folder = left_dir.rpartition("/")
+    right_parent, _, right_folder = right_dir.rpartition("/")
+    if left_name == right_name and left_name != "__init__.py" and left_parent == right_parent:
+        return True
+    return left_folder == right_folder
 
 
 @dataclass(frozen=True)

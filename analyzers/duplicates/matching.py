@@ -36,6 +36,8 @@ GAP = 40
 MARGIN = K_GRAM + WINDOW + NAME_REACH
 """Tokens around a chain of hits that alignment also looks at: a copy's first and last
 tokens may not be covered by a shared fingerprint."""
+MIN_COVERED = K_GRAM + WINDOW
+"""Tokens the hits of a chain must cover before it is aligned: more than one k-gram."""
 MAX_CHAIN = 2000
 """Bounds the alignment work per candidate (difflib is quadratic on repetitive input)."""
 MIN_EDGE_BLOCK = 6
@@ -185,8 +187,8 @@ def _align(
     same_file: bool,
     thresholds: Thresholds,
 ) -> Clone | None:
-    if _covered(mine for mine, _ in chain) < thresholds.min_tokens // 4:
-        return None
+    if _covered(mine for mine, _ in chain) < MIN_COVERED:
+        return None  # one shared k-gram (a line or so) is a coincidence, not a clone
     mine_from = max(0, chain[0][0] - MARGIN)
     mine_to = min(len(facts.kinds), chain[-1][0] + K_GRAM + MARGIN)
     theirs_from = max(0, min(t for _, t in chain) - MARGIN)

@@ -13,6 +13,7 @@ few; expressions are most of a tree, and walking them all would cost as much as 
 from __future__ import annotations
 
 import ast
+import builtins
 import hashlib
 import re
 from collections.abc import Iterator
@@ -24,6 +25,9 @@ FAMILY = "ssot"
 
 CONSTANT_NAME = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
 """Module-level names written as constants (PEP 8)."""
+
+LOCAL_PREFIX = "@"
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 MAX_KEY_CHARS = 200
 """Longer literal values are keyed by a digest, so a big table costs a few bytes."""
@@ -57,7 +61,11 @@ class Definition:
     """An overload, a protocol or abstract stub, or a body of only `...`/`pass`/docstring:
     an interface, not a second implementation."""
     bases: tuple[str, ...]
-    """A class's base classes as written, last name only (`models.Model` -> `Model`)."""
+    """A class's base classes by import-resolved name (`django.db.models.Model`,
+    `Exception`); a base named without an import is `@Name` (defined in this module, or
+    imported relatively), for the check to qualify with the module's own name."""
+    body_lines: int
+    """Lines of code in the body (no docstring, comments or blank lines)."""
     wraps: bool
     """Extends or delegates to a same-named definition it imports (`class Form(BaseForm)`
     after `from x import Form as BaseForm`, `def dumps(...): return json.dumps(...)`)."""
@@ -260,7 +268,7 @@ def _definition(
             *(f"{a}(" for a in same_name_imports if a != node.name),
         )
         extends = False
-    fingerprint, delegates = _digest(node, parsed, markers)
+    fingerprint, delegates, body_lines = _digest(node, parsed, markers)
     return Definition(
         name=node.name,
         kind=kind,
@@ -270,19 +278,22 @@ def _definition(
         params=params,
         fingerprint=fingerprint,
         stub=stub,
-        bases=tuple(_last_name(b) for b in node.bases) if isinstance(node, ast.ClassDef) else (),
+        bases=tuple(_base_name(b, parsed) for b in node.bases)
+        if isinstance(node, ast.ClassDef) else (),
+        body_lines=body_lines,
         wraps=extends or delegates,
     )
 
 
-def _last_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
+def _base_name(node: ast.expr, parsed: ParsedFile) -> str:
     if isinstance(node, ast.Subscript):
-        return _last_name(node.value)
-    return "?"
+        node = node.value
+    name = parsed.qualified_name(node)
+    if name is None:
+        return "?"
+    if "." in name or name in _BUILTIN_NAMES:
+        return name
+    return LOCAL_PREFIX + name
 
 
 def _import_aliases(tree: ast.Module) -> dict[str, set[str]]:
@@ -317,10 +328,10 @@ def _digest(
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
     parsed: ParsedFile,
     delegation_markers: tuple[str, ...],
-) -> tuple[str, bool]:
+) -> tuple[str, bool, int]:
     """A fingerprint of the body (its code without docstring, comments, blank lines and
-    indentation: no tree walk, and equal for copies that differ only in layout), and
-    whether the body calls a same-named function elsewhere (a wrapper)."""
+    indentation: no tree walk, and equal for copies that differ only in layout), whether
+    the body calls a same-named function elsewhere (a wrapper), and its lines of code."""
     body = node.body
     if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str) and len(body) > 1):
@@ -328,14 +339,16 @@ def _digest(
     first, last = body[0].lineno, node.end_lineno or body[-1].lineno
     digest = hashlib.blake2b(digest_size=8)
     delegates = False
+    lines = 0
     for text in parsed.lines[first - 1 : last]:
         stripped = text.strip()
         if stripped and not stripped.startswith("#"):
+            lines += 1
             code = _COMMENT.sub("", stripped)
             digest.update(code.encode("utf-8", "replace"))
             digest.update(b"\n")
             delegates = delegates or any(marker in code for marker in delegation_markers)
-    return digest.hexdigest(), delegates
+    return digest.hexdigest(), delegates, lines
 
 
 def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:

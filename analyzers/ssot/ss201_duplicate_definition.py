@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
-from analyzers.ssot.index import Definition
+from analyzers.ssot.index import LOCAL_PREFIX, Definition
 from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role
 
 CONVENTIONAL_NAMES = frozenset({
@@ -51,6 +51,8 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             existing = [
                 (path, other) for path, other in repo.definitions.get(definition.name, ())
                 if path != module.path and _same_concept(module.path, definition, path, other)
+                and (definition.kind != "class" or _same_bases(repo, module.path, definition,
+                                                                 path, other))
                 and (other.fingerprint == definition.fingerprint
                      or not repo.parallel(module.path, path))
                 and not repo.in_family(path, definition.name)
@@ -97,7 +99,7 @@ def _same_concept(new_path: str, new: Definition, path: str, other: Definition) 
     if not _compound(new.name):
         # `Parser`, `Point`, `deactivate`: common words recur by chance; only a
         # substantial verbatim copy is the same thing.
-        return identical and new.end_line - new.line + 1 >= MIN_COPIED_LINES
+        return identical and new.body_lines >= MIN_COPIED_LINES
     if identical:
         return True
     if same_role(new_path, path):
@@ -106,11 +108,27 @@ def _same_concept(new_path: str, new: Definition, path: str, other: Definition) 
         return False  # tests and examples restate names on purpose; verbatim copies aside
     if new.name.startswith("_"):
         return False  # private helpers are local unless copied verbatim
-    if new.kind == "class":
-        # Same-named classes on different bases are different things (`LineString` of
-        # GDAL and of GEOS); on the same bases, one concept written twice.
-        return bool(new.bases) and new.bases == other.bases
     return _may_share_callers(new, other)
+
+
+def _same_bases(repo: RepoIndex, new_path: str, new: Definition, path: str,
+                other: Definition) -> bool:
+    """Same-named classes on different bases are different things (the model and the
+    form `FileField`); on the same bases, one concept written twice. Verbatim copies
+    count whatever their bases."""
+    if new.fingerprint == other.fingerprint:
+        return True
+    mine = _qualified_bases(repo, new_path, new)
+    return bool(mine) and "?" not in mine and mine == _qualified_bases(repo, path, other)
+
+
+def _qualified_bases(repo: RepoIndex, path: str, definition: Definition) -> tuple[str, ...]:
+    module = repo.import_name(path)
+    return tuple(
+        f"{module}.{base.removeprefix(LOCAL_PREFIX)}" if base.startswith(LOCAL_PREFIX)
+        else base
+        for base in definition.bases
+    )
 
 
 def _may_share_callers(new: Definition, other: Definition) -> bool:

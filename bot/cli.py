@@ -12,14 +12,13 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeVar
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Mode, Verdict, audit
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
-from bot import report
+from bot import PRODUCT, package_version, report
 from bot.facts_store import FactsStore, code_fingerprint
 from bot.git import STAGED, GitError, Repo
 
@@ -39,13 +38,6 @@ class UsageError(Exception):
     """Bad arguments or config; the message says what to do."""
 
 
-def package_version() -> str:
-    try:
-        return version("ssot-bot")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -53,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _audit(args)
         except (GitError, UsageError) as exc:
-            print(f"ssot-bot: error: {exc}", file=sys.stderr)
+            print(f"{PRODUCT}: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
     if args.command == "serve":
         from bot.server import serve
@@ -69,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ssot-bot",
+        prog=PRODUCT,
         description="Audit changes for single-source-of-truth compliance.",
     )
     parser.add_argument("--version", action="version", version=package_version())
@@ -130,7 +122,7 @@ def _audit(args: argparse.Namespace) -> int:
         base = repo.head_or_empty_tree() if args.staged else _base(repo, args.base, head)
         request = _diff_request(repo, base, head, files, config_text, config_path)
     store = None if args.no_cache else FactsStore.load(
-        repo.git_dir() / "ssot-bot" / f"facts-{code_fingerprint()}.pickle"
+        repo.git_dir() / PRODUCT / f"facts-{code_fingerprint()}.pickle"
     )
     result = _run(request, args.jobs, store)
     if store is not None:

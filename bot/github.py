@@ -34,12 +34,13 @@ from gidgethub import BadRequest, GitHubBroken, HTTPException, sansio
 from gidgethub.aiohttp import GitHubAPI
 
 from analyzers.model import ChangeStatus
+from bot import PRODUCT, package_version
 from bot.report import CHECK_NAME, CheckRunOutput
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "ssot-bot"
+USER_AGENT = f"{PRODUCT}/{package_version()}"
 ANNOTATIONS_PER_REQUEST = 50
 """GitHub's limit per create/update check-run request."""
 MAX_PULL_FILES = 3000

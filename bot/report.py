@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from analyzers import ALL_RULES, AuditResult, Finding, Verdict
 from analyzers.model import ChecklistRow, Severity, Status, SuppressionKind
+from bot import PRODUCT
 
 MARKER = "<!-- ssot-bot:report -->"
 COMMENT_LIMIT = 65_000
@@ -313,7 +314,7 @@ def to_sarif(result: AuditResult, *, version: str) -> dict[str, Any]:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
-                "name": "ssot-bot",
+                "name": PRODUCT,
                 "version": version,
                 "informationUri": "https://github.com/ssot-bot/ssot-bot",
                 "rules": rules,

@@ -21,8 +21,7 @@ from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, sansio
 from gidgethub.routing import Router
 
-from bot import logs, sentry
-from bot.cli import package_version
+from bot import PRODUCT, logs, package_version, sentry
 from bot.github import USER_AGENT, GitHubApp, installation_id, repository_name
 from bot.jobs import AuditPool, DeliveryLog, InProcessQueue, JobQueue, MemoryDeliveryLog, Supervisor
 from bot.pull_request import Pipeline
@@ -173,7 +172,7 @@ def serve(host: str, port: int | None) -> int:
     try:
         settings = from_environment()
     except SettingsError as exc:
-        print(f"ssot-bot: error: {exc}", file=sys.stderr)
+        print(f"{PRODUCT}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
     logs.configure()
     sentry.init(settings.sentry_dsn, release=package_version())

@@ -17,8 +17,7 @@ import sys
 import aiohttp
 from redis.exceptions import RedisError
 
-from bot import logs, sentry
-from bot.cli import package_version
+from bot import PRODUCT, logs, package_version, sentry
 from bot.github import USER_AGENT, GitHubApp, installation_id
 from bot.jobs import AuditPool
 from bot.pull_request import Pipeline
@@ -44,7 +43,7 @@ def worker_command() -> int:
     try:
         settings = from_environment()
     except SettingsError as exc:
-        print(f"ssot-bot: error: {exc}", file=sys.stderr)
+        print(f"{PRODUCT}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
     return run_worker(settings)
 
@@ -52,7 +51,7 @@ def worker_command() -> int:
 def run_worker(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; 2 when Redis mode is not configured."""
     if not settings.redis_url:
-        print("ssot-bot: error: SSOT_REDIS_URL is not set (workers need Redis)",
+        print(f"{PRODUCT}: error: SSOT_REDIS_URL is not set (workers need Redis)",
               file=sys.stderr)
         return EXIT_BAD_SETTINGS
     logs.configure()

@@ -190,3 +190,11 @@ def test_magic_value_names_the_constant_to_use() -> None:
     assert finding.message == "'sessionid' is the value of `SESSION_COOKIE_NAME` (app/config.py:1)"
     assert finding.suggestion == "use `SESSION_COOKIE_NAME` from app/config.py"
     assert finding.severity is Severity.WARNING
+
+
+def test_a_verbatim_copy_is_an_error_and_a_same_name_rewrite_a_warning() -> None:
+    [copied] = [f for f in audit_case("ss201_verbatim_copy_into_tests").findings
+                if f.rule == "SS201"]
+    [renamed] = [f for f in audit_case("ss201_function_already_exists").findings
+                 if f.rule == "SS201"]
+    assert (copied.severity, renamed.severity) == (Severity.ERROR, Severity.WARNING)

@@ -337,18 +337,12 @@ def _digest(
             and isinstance(body[0].value.value, str) and len(body) > 1):
         body = body[1:]
     first, last = body[0].lineno, node.end_lineno or body[-1].lineno
-    digest = hashlib.blake2b(digest_size=8)
-    delegates = False
-    lines = 0
-    for text in parsed.lines[first - 1 : last]:
-        stripped = text.strip()
-        if stripped and not stripped.startswith("#"):
-            lines += 1
-            code = _COMMENT.sub("", stripped)
-            digest.update(code.encode("utf-8", "replace"))
-            digest.update(b"\n")
-            delegates = delegates or any(marker in code for marker in delegation_markers)
-    return digest.hexdigest(), delegates, lines
+    code = [c for c in (text.strip() for text in parsed.lines[first - 1 : last])
+            if c and c[0] != "#"]
+    joined = "\n".join(_COMMENT.sub("", c) if "#" in c else c for c in code)
+    digest = hashlib.blake2b(joined.encode("utf-8", "replace"), digest_size=8)
+    delegates = any(marker in joined for marker in delegation_markers)
+    return digest.hexdigest(), delegates, len(code)
 
 
 def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:

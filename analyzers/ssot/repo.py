@@ -20,8 +20,10 @@ from analyzers.ssot.neighbours import ModuleMap
 if TYPE_CHECKING:
     from analyzers.registry import Project
 
-PERIPHERAL_PARTS = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks"})
-"""Folders of code that demonstrates or drives the project rather than being it."""
+PERIPHERAL_PARTS = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks",
+                              "migrations"})
+"""Folders of code that demonstrates or drives the project rather than being it, or
+(migrations) that freezes values on purpose."""
 MAX_RELATED = 3
 PARALLEL_SHARED_NAMES = 3
 """Modules sharing this many top-level names, mostly with different bodies, implement one

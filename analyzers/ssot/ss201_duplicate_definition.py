@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
+from analyzers import paths
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.ssot.index import LOCAL_PREFIX, Definition
@@ -14,6 +16,7 @@ CONVENTIONAL_NAMES = frozenset({
 })
 """Entry points every script or module may define for its own runner."""
 MIN_COPIED_LINES = 4
+CONVENTION_DEFINITIONS = 3
 
 
 class DuplicateDefinition(RuleMeta):
@@ -57,7 +60,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                      or not repo.parallel(module.path, path))
                 and not repo.in_family(path, definition.name)
             ]
-            if not existing or _is_plugin_convention(module.path, existing):
+            if not existing or _is_plugin_convention(module.path, definition, existing):
                 continue
             if module.existed_before(definition.name):
                 continue  # last: it parses the base version
@@ -66,7 +69,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             where = f"{path}:{canonical.line}"
             identical = canonical.fingerprint == definition.fingerprint
             import_line = f"from {repo.import_name(path)} import {definition.name}"
-            yield repo.finding(
+            finding = repo.finding(
                 DuplicateDefinition,
                 module.path,
                 definition,
@@ -77,6 +80,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 [Related(p, d.line, f"existing {d.kind} `{d.name}`") for p, d in ranked],
                 definition.name,
             )
+            yield finding if identical else _as_warning(finding, repo)
 
 
 def _may_clash(definition: Definition) -> bool:
@@ -93,8 +97,10 @@ def _same_concept(new_path: str, new: Definition, path: str, other: Definition) 
     """Whether `other` is a definition a reviewer would say `new` should have reused."""
     if other.stub or other.wraps or other.kind != new.kind:
         return False
-    if is_peripheral(new_path) and is_peripheral(path):
-        return False  # a test helper shadowing a test helper stays local to its tests
+    if is_peripheral(path):
+        return False  # nobody is told to import from tests or examples
+    if is_peripheral(new_path) and not paths.is_test_path(new_path):
+        return False  # docs, examples and scripts restate code on purpose
     identical = other.fingerprint == new.fingerprint
     if not _compound(new.name):
         # `Parser`, `Point`, `deactivate`: common words recur by chance; only a
@@ -104,7 +110,7 @@ def _same_concept(new_path: str, new: Definition, path: str, other: Definition) 
         return True
     if same_role(new_path, path):
         return False  # parallel modules implement one interface by design
-    if is_peripheral(new_path) or is_peripheral(path):
+    if is_peripheral(new_path):
         return False  # tests and examples restate names on purpose; verbatim copies aside
     if new.name.startswith("_"):
         return False  # private helpers are local unless copied verbatim
@@ -143,11 +149,16 @@ def _may_share_callers(new: Definition, other: Definition) -> bool:
     return bool(mine & theirs) or not (mine or theirs)
 
 
-def _is_plugin_convention(new_path: str, existing: list[tuple[str, Definition]]) -> bool:
-    """Two or more modules of the same folder already define the name: it is the
-    folder's convention (a command per module, a migration per module)."""
+def _is_plugin_convention(new_path: str, new: Definition,
+                          existing: list[tuple[str, Definition]]) -> bool:
+    """The name is a convention, not one thing: two or more modules of the same folder
+    define it (a command per module, a migration per module), or three or more modules
+    anywhere define it differently (`get_parser` of each command-line tool)."""
     folder = new_path.rpartition("/")[0]
-    return sum(1 for path, _ in existing if path.rpartition("/")[0] == folder) >= 2
+    if sum(1 for path, _ in existing if path.rpartition("/")[0] == folder) >= 2:
+        return True
+    different = {d.fingerprint for _, d in existing if d.fingerprint != new.fingerprint}
+    return len(different) >= CONVENTION_DEFINITIONS
 
 
 _HUMP = re.compile(r"[A-Z][a-z0-9]+")
@@ -157,3 +168,13 @@ def _compound(name: str) -> bool:
     """`get_env`, `SessionStore`: a name made of several words names one specific thing."""
     bare = name.strip("_")
     return "_" in bare or len(_HUMP.findall(bare)) >= 2
+
+
+def _as_warning(finding: Finding, repo: RepoIndex) -> Finding:
+    """A same-named definition with a different body is a warning: in the precision study
+    every verbatim copy was a real duplicate, but same names with different bodies were
+    as often two things that share a name (hooks, per-resource filters). The repo's
+    config can still make the rule an error."""
+    if DuplicateDefinition.id in repo.config.severity:
+        return finding
+    return replace(finding, severity=Severity.WARNING)

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role
+
+_WORD = re.compile(r"[A-Za-z][a-z0-9_]*")
+"""A one-word value (`'password'`, `'Shipping'`) means different things in different
+corners of a code base; it only counts against a nearby module's constant."""
 
 
 class DuplicateConstantValue(RuleMeta):
@@ -40,9 +45,11 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 continue
             if repo.in_family(module.path, constant.name):
                 continue
+            word = _WORD.fullmatch(constant.value.shown.strip("'\"")) is not None
             existing = [
                 (path, other) for path, other in repo.constants_by_value[constant.value.key]
                 if path != module.path and not is_peripheral(path)
+                and (not word or repo.is_neighbour(path))
                 and not same_role(module.path, path)
                 and not repo.in_family(path, other.name)
             ]

@@ -28,9 +28,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analyzers import AuditRequest, ChangeStatus, FileChange, Finding, audit
+from analyzers import AuditRequest, Finding, audit
 from analyzers.source import ParsedFile, parse
 from analyzers.ssot.index import ModuleFacts, module_facts
+from bot.cli import diff_request
 from bot.git import Repo
 
 DEFAULT_REPO = Path("/work/corpus/flask")
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for commit in commits:
         if not repo.git("rev-list", "--parents", "-n", "1", commit).decode().split()[1:]:
             continue  # the root commit has no parent to compare with
-        request = _request(repo, f"{commit}^", commit)
+        request = diff_request(repo, f"{commit}^", commit)
         if args.cli:
             findings = _cli_findings(args.repo, commit)
         else:
@@ -100,31 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out.write(json.dumps(entry) + "\n")
         print(f"written to {args.dump}")
     return 0
-
-
-def _request(repo: Repo, base: str, head: str) -> AuditRequest:
-    """What `ssot-bot audit --base BASE --head HEAD` builds (bot/cli.py)."""
-    files = repo.python_files(head)
-    diffs = repo.diff(base, head)
-    changed_paths = [d.path for d in diffs if d.status is not ChangeStatus.DELETED]
-    head_contents = repo.read(head, sorted(set(files) | set(changed_paths)))
-    base_paths = [d.old_path or d.path for d in diffs if (d.old_path or d.path).endswith(".py")]
-    base_contents = repo.read(base, base_paths)
-    changes = tuple(
-        FileChange(
-            path=d.path, status=d.status,
-            head=head_contents.get(d.path) if d.status is not ChangeStatus.DELETED else None,
-            base=base_contents.get(d.old_path or d.path),
-            changed_lines=None if d.binary else frozenset(d.added_lines),
-            old_path=d.old_path,
-        )
-        for d in diffs
-    )
-    changed = {c.path for c in changes}
-    context = {p: data for p, data in head_contents.items() if p not in changed}
-    config = repo.read(head, ["pyproject.toml"]).get("pyproject.toml")
-    return AuditRequest(changes=changes, context=context,
-                        config_text=config.decode("utf-8", "replace") if config else None)
 
 
 def _cli_findings(root: Path, commit: str) -> list[dict[str, Any]]:

@@ -115,12 +115,11 @@ def _audit(args: argparse.Namespace) -> int:
     fatal = [p for p in problems if p.fatal]
     if fatal:
         raise UsageError(f"{fatal[0].message} (line {fatal[0].line}); fix the config")
-    files = repo.python_files(head)
     if args.all:
-        request = _all_request(repo, head, files, config_text, config_path)
+        request = all_request(repo, head)
     else:
         base = repo.head_or_empty_tree() if args.staged else _base(repo, args.base, head)
-        request = _diff_request(repo, base, head, files, config_text, config_path)
+        request = diff_request(repo, base, head)
     store = None if args.no_cache else FactsStore.load(
         repo.git_dir() / PRODUCT / f"facts-{code_fingerprint()}.pickle"
     )
@@ -149,9 +148,10 @@ def _config(repo: Repo, ref: str) -> tuple[str | None, str]:
     return None, CONFIG_FILES[-1]
 
 
-def _all_request(repo: Repo, head: str, files: dict[str, int], config_text: str | None,
-                 config_path: str) -> AuditRequest:
-    contents = repo.read(head, sorted(files))
+def all_request(repo: Repo, head: str) -> AuditRequest:
+    """What `ssot-bot audit --all` audits: every Python file at `head`, as new."""
+    config_text, config_path = _config(repo, head)
+    contents = repo.read(head, sorted(repo.python_files(head)))
     changes = tuple(
         FileChange(path, ChangeStatus.ADDED, data) for path, data in sorted(contents.items())
     )
@@ -159,8 +159,11 @@ def _all_request(repo: Repo, head: str, files: dict[str, int], config_text: str 
                         config_path=config_path)
 
 
-def _diff_request(repo: Repo, base: str, head: str, files: dict[str, int],
-                  config_text: str | None, config_path: str) -> AuditRequest:
+def diff_request(repo: Repo, base: str, head: str) -> AuditRequest:
+    """What `ssot-bot audit --base BASE --head HEAD` audits: the change, with every other
+    Python file at `head` as context and the config at `head`."""
+    config_text, config_path = _config(repo, head)
+    files = repo.python_files(head)
     diffs = repo.diff(base, head)
     changed_paths = [d.path for d in diffs if d.status is not ChangeStatus.DELETED]
     head_contents = repo.read(head, sorted(set(files) | set(changed_paths)))

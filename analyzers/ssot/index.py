@@ -69,6 +69,9 @@ class Definition:
     wraps: bool
     """Extends or delegates to a same-named definition it imports (`class Form(BaseForm)`
     after `from x import Form as BaseForm`, `def dumps(...): return json.dumps(...)`)."""
+    fixture: bool = False
+    """A pytest fixture: redefining one by name is how pytest lets a test module
+    override it, not a second truth."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,7 @@ def _distinctive_scalar(value: object) -> bool:
 
 # --- definitions and constants ----------------------------------------------------------
 
+_FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture", "fixture"})
 _STUB_DECORATORS = frozenset({"overload", "abstractmethod", "abc.abstractmethod",
                               "typing.overload", "typing_extensions.overload"})
 _PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
@@ -246,6 +250,7 @@ def _definition(
     same_name_imports = aliases.get(node.name, set())
     if isinstance(node, ast.ClassDef):
         kind = "class"
+        fixture = False
         params: tuple[str, ...] = ()
         stub = any(parsed.qualified_name(base) in _PROTOCOLS for base in node.bases)
         markers: tuple[str, ...] = ()
@@ -260,8 +265,12 @@ def _definition(
         params = tuple(
             a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
         )
-        decorators = {parsed.qualified_name(d) for d in node.decorator_list}
+        decorators = {
+            parsed.qualified_name(d.func if isinstance(d, ast.Call) else d)
+            for d in node.decorator_list
+        }
         stub = bool(decorators & _STUB_DECORATORS) or _empty_body(node.body)
+        fixture = bool(decorators & _FIXTURE_DECORATORS)
         markers = (
             f".{node.name}(",
             f"import {node.name}",  # a lazy import of the same name inside the body
@@ -282,6 +291,7 @@ def _definition(
         if isinstance(node, ast.ClassDef) else (),
         body_lines=body_lines,
         wraps=extends or delegates,
+        fixture=fixture,
     )
 
 

@@ -88,6 +88,7 @@ def _may_clash(definition: Definition) -> bool:
     return not (
         definition.stub
         or definition.wraps
+        or definition.fixture
         or name in CONVENTIONAL_NAMES
         or (name.startswith("__") and name.endswith("__"))
     )

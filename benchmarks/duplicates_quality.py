@@ -54,7 +54,7 @@ from analyzers.config import AuditConfig
 from analyzers.duplicates.tokens import extract_clone_facts, region_lines, region_size
 from analyzers.engine import FactsCache
 from analyzers.source import ParsedFile, parse
-from bot.cli import _diff_request
+from bot.cli import diff_request
 from bot.git import GitError, Repo
 
 CORPUS = Path("/work/corpus/Django-5.2")
@@ -344,8 +344,7 @@ def _precision(repo: Repo, commits: int) -> None:
             parent = repo.resolve(f"{commit}^")
         except GitError:
             continue
-        files = repo.python_files(commit)
-        request = _diff_request(repo, parent, commit, files, None, "pyproject.toml")
+        request = diff_request(repo, parent, commit)
         result = audit(request, facts_cache=cache)
         texts = {c.path: (c.head or b"").decode("utf-8", "replace") for c in request.changes}
         texts.update({p: d.decode("utf-8", "replace") for p, d in request.context.items()})

@@ -19,8 +19,7 @@ import pytest
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from analyzers.duplicates import RULES
-from analyzers.duplicates.matching import MARGIN, _chains, _diagonal_blocks, _difflib_blocks
-from analyzers.duplicates.tokens import FAMILY, K_GRAM, extract_clone_facts
+from analyzers.duplicates.tokens import FAMILY, extract_clone_facts
 from analyzers.engine import FactsCache
 from analyzers.source import ParsedFile, parse
 from tests.test_ssot_rules import request_for
@@ -118,40 +117,6 @@ def test_only_the_edited_context_file_is_fingerprinted_again() -> None:
     audit(AuditRequest(request.changes, context=edited), facts_cache=cache)
     assert len(cache) == len(before) + 1
     assert all(cache[key] is facts for key, facts in before.items())
-
-
-def _window(facts_len: int, other_len: int,
-            chain: list[tuple[int, int]]) -> tuple[tuple[int, int], tuple[int, int]]:
-    return (
-        (max(0, chain[0][0] - MARGIN), min(facts_len, chain[-1][0] + K_GRAM + MARGIN)),
-        (max(0, min(t for _, t in chain) - MARGIN),
-         min(other_len, max(t for _, t in chain) + K_GRAM + MARGIN)),
-    )
-
-
-def test_exact_copy_is_aligned_as_difflib_aligns_it() -> None:
-    case = FIXTURES / "du301_exact_copy"
-    mine = extract_clone_facts(_parsed("app/billing.py", (case / "app/billing.py").read_bytes()))
-    theirs = extract_clone_facts(_parsed("lib/orders.py", (case / "lib/orders.py").read_bytes()))
-    places = dict(zip(theirs.fingerprints, theirs.positions, strict=True))
-    seeds = [(at, places[value])
-             for value, at in zip(mine.fingerprints, mine.positions, strict=True)
-             if value in places]
-    aligned = 0
-    for chain in _chains(seeds):
-        mine_span, theirs_span = _window(len(mine.kinds), len(theirs.kinds), chain)
-        fast = _diagonal_blocks(mine.kinds, theirs.kinds, chain, mine_span, theirs_span)
-        if fast is not None:
-            aligned += 1
-            assert fast == _difflib_blocks(mine.kinds, theirs.kinds, mine_span, theirs_span)
-    assert aligned
-
-
-def test_chain_that_shifts_diagonal_is_left_to_difflib() -> None:
-    kinds = list(range(100))
-    shifted = [*range(50), -1, -2, *range(50, 100)]
-    chain = [(0, 0), (K_GRAM, K_GRAM), (60, 62)]
-    assert _diagonal_blocks(kinds, shifted, chain, (0, 100), (0, 102)) is None
 
 
 def test_copy_among_hundreds_of_copies_in_one_file_is_found() -> None:

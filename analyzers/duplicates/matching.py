@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import accumulate
 
 from analyzers.duplicates.tokens import (
     END,
@@ -49,7 +49,8 @@ MAX_PLACES_PER_KGRAM = 16
 of the file itself; only its first occurrences seed matches."""
 MAX_PLACES_PER_FINGERPRINT = 64
 """Likewise for a fingerprint of a file the change is compared with: past this many
-places in one file it is boilerplate there, and its first places list enough copies."""
+places in that file it is boilerplate there (a file of hundreds of copies of one
+function made matching quadratic in the copies), and its first places list enough."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ def find_clones(
                 continue
             places[fingerprint] = seen = places.get(fingerprint, 0) + 1
             if seen > MAX_PLACES_PER_FINGERPRINT:
-                continue  # boilerplate of that file: its first copies are enough to list
+                continue  # boilerplate of that file: its first places list enough copies
             for number in numbers:
                 same_file = queries[number].path == other_path
                 seeds.setdefault(number, []).extend(
@@ -203,14 +204,15 @@ def _align(
     mine_to = min(len(facts.kinds), chain[-1][0] + K_GRAM + MARGIN)
     theirs_from = max(0, min(t for _, t in chain) - MARGIN)
     theirs_to = min(len(other.kinds), max(t for _, t in chain) + K_GRAM + MARGIN)
-    # Windows that overlap in one file keep difflib's alignment, which may pair the shared
-    # tokens with themselves: the fast path must not find more than difflib would.
-    overlapping = same_file and mine_from < theirs_to and theirs_from < mine_to
-    blocks = None if overlapping else _diagonal_blocks(
-        facts.kinds, other.kinds, chain, (mine_from, mine_to), (theirs_from, theirs_to))
-    if blocks is None:
-        blocks = _difflib_blocks(facts.kinds, other.kinds,
-                                 (mine_from, mine_to), (theirs_from, theirs_to))
+    if not (_big_enough(facts, mine_from, mine_to - 1, thresholds)
+            and _big_enough(other, theirs_from, theirs_to - 1, thresholds)):
+        return None  # the clone lies inside these spans, so it cannot be big enough either
+    matcher = difflib.SequenceMatcher(
+        None, facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to],
+        autojunk=False,
+    )
+    blocks = [(a + mine_from, b + theirs_from, size)
+              for a, b, size in matcher.get_matching_blocks() if size]
     run = _whole_lines(facts, other, _densest_run(blocks))
     if not run:
         return None
@@ -231,55 +233,6 @@ def _align(
     else:
         return None
     return Clone(first, last, other_path, other_first, other_last, clone_type, similarity)
-
-
-def _difflib_blocks(mine: Sequence[int], theirs: Sequence[int], mine_span: tuple[int, int],
-                    theirs_span: tuple[int, int]) -> list[tuple[int, int, int]]:
-    """The matching blocks of two spans, in file positions."""
-    (mine_from, mine_to), (theirs_from, theirs_to) = mine_span, theirs_span
-    if mine_from >= mine_to or theirs_from >= theirs_to:
-        return []
-    matcher = difflib.SequenceMatcher(
-        None, mine[mine_from:mine_to], theirs[theirs_from:theirs_to], autojunk=False,
-    )
-    return [(a + mine_from, b + theirs_from, size)
-            for a, b, size in matcher.get_matching_blocks() if size]
-
-
-def _diagonal_blocks(
-    mine: Sequence[int],
-    theirs: Sequence[int],
-    chain: list[tuple[int, int]],
-    mine_span: tuple[int, int],
-    theirs_span: tuple[int, int],
-) -> list[tuple[int, int, int]] | None:
-    """The matching blocks of a chain whose hits lie on one diagonal and leave no token
-    between them uncovered (an exact copy, up to renaming), found without difflib's
-    quadratic search: the copy is that diagonal extended token by token both ways, and
-    only the short margins beside it are aligned by difflib, as difflib itself would after
-    taking the copy as its longest block. None for any other chain."""
-    first_mine, first_theirs = chain[0]
-    shift = first_theirs - first_mine
-    for (mine_at, theirs_at), (next_mine, _) in pairwise(chain):
-        if theirs_at - mine_at != shift or next_mine - mine_at > K_GRAM:
-            return None
-    if chain[-1][1] - chain[-1][0] != shift:
-        return None
-    (mine_from, mine_to), (theirs_from, theirs_to) = mine_span, theirs_span
-    start = first_mine
-    while (start > mine_from and start + shift > theirs_from
-           and mine[start - 1] == theirs[start - 1 + shift]):
-        start -= 1
-    end = first_mine
-    while end < mine_to and end + shift < theirs_to and mine[end] == theirs[end + shift]:
-        end += 1
-    if end < chain[-1][0] + K_GRAM:
-        return None  # the k-grams agree but the kinds do not (a hash collision)
-    return [
-        *_difflib_blocks(mine, theirs, (mine_from, start), (theirs_from, start + shift)),
-        (start, start + shift, end - start),
-        *_difflib_blocks(mine, theirs, (end, mine_to), (end + shift, theirs_to)),
-    ]
 
 
 def _big_enough(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:

@@ -132,3 +132,4 @@ def test_copy_among_hundreds_of_copies_in_one_file_is_found() -> None:
     (finding,) = [f for f in result.findings if f.rule.startswith("DU")]
     assert {r.path for r in finding.related} == {"lib/many.py"}
     assert len(finding.related) > 1
+    assert "at least 64 copies already" in finding.message

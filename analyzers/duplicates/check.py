@@ -22,6 +22,7 @@ from analyzers.duplicates.du302_similar_block import SimilarBlock
 from analyzers.duplicates.du303_duplicated_function import DuplicatedFunction
 from analyzers.duplicates.matching import (
     GAP,
+    MAX_PLACES_PER_FINGERPRINT,
     Clone,
     Query,
     Thresholds,
@@ -142,7 +143,10 @@ def _finding(
         suggestion = ("extract the shared part into one function and pass the differences "
                       "as parameters")
     if len(copies) >= 2:
-        message += f"; {len(copies)} copies already, refactor now (rule of two)"
+        # Matching stops counting one file's copies at the cap; say so rather than undercount.
+        count = (f"at least {len(copies)}" if len(copies) >= MAX_PLACES_PER_FINGERPRINT
+                 else str(len(copies)))
+        message += f"; {count} copies already, refactor now (rule of two)"
     return Finding(
         rule=rule.id,
         name=rule.name,

@@ -289,10 +289,6 @@ def _counts(finding: Finding, changed: frozenset[int] | None) -> bool:
     return any(line in changed for line in range(finding.line, finding.end_line + 1))
 
 
-def _enabled(finding: Finding, config: AuditConfig) -> bool:
-    return config.enabled(finding.rule)
-
-
 def _note(rule_id: str, path: str, line: int, message: str, suggestion: str = "") -> Finding:
     rule = _RULES_BY_ID[rule_id]
     return Finding(

@@ -1,9 +1,18 @@
-"""Real temporary git repositories for tests: write files, commit, branch."""
+"""Real temporary git repositories for tests, and `ssot-bot audit` run on them as a user
+runs it (a real process)."""
 
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
+
+
+def run_audit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "audit", *args],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
 
 
 class GitRepo:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.gitrepo import GitRepo
+from tests.gitrepo import GitRepo, run_audit
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
@@ -24,13 +22,6 @@ SWALLOWS = (
 )
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "audit", *args],
-        cwd=cwd, capture_output=True, text=True, check=False, timeout=120,
-    )
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> GitRepo:
     repo = GitRepo(tmp_path / "repo")
@@ -40,7 +31,7 @@ def repo(tmp_path: Path) -> GitRepo:
 
 
 def audit_json(repo: GitRepo, *args: str) -> dict[str, object]:
-    done = run("--repo", str(repo.root), "--format", "json", *args)
+    done = run_audit("--repo", str(repo.root), "--format", "json", *args)
     assert done.returncode in (0, 1), done.stderr
     parsed: dict[str, object] = json.loads(done.stdout)
     return parsed
@@ -54,14 +45,14 @@ def rules_of(report: dict[str, object]) -> list[tuple[str, str, int]]:
 
 def test_a_clean_change_exits_0_and_says_go(repo: GitRepo) -> None:
     repo.commit("add helper", {"app/extra.py": CLEAN.replace("total", "grand_total")})
-    done = run("--repo", str(repo.root))
+    done = run_audit("--repo", str(repo.root))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "✅ GO" in done.stdout
 
 
 def test_a_new_silent_failure_exits_1_and_names_the_line(repo: GitRepo) -> None:
     repo.commit("add loader", {"app/loader.py": SWALLOWS})
-    done = run("--repo", str(repo.root))
+    done = run_audit("--repo", str(repo.root))
     assert done.returncode == 1
     assert "app/loader.py:4:5: SF102 broad-except-swallowed [error]" in done.stdout
     assert "❌ NO-GO" in done.stdout
@@ -113,7 +104,7 @@ def test_json_output_follows_the_published_schema(repo: GitRepo) -> None:
 
 def test_sarif_output_is_valid_sarif_2_1_0(repo: GitRepo) -> None:
     repo.commit("add loader", {"app/loader.py": SWALLOWS})
-    done = run("--repo", str(repo.root), "--format", "sarif")
+    done = run_audit("--repo", str(repo.root), "--format", "sarif")
     assert done.returncode == 1
     sarif = json.loads(done.stdout)
     schema = json.loads((SCHEMAS / "sarif-2.1.0-rtm.5.json").read_text())
@@ -127,7 +118,7 @@ def test_sarif_output_is_valid_sarif_2_1_0(repo: GitRepo) -> None:
 
 def test_markdown_output_is_the_pr_comment(repo: GitRepo) -> None:
     repo.commit("add loader", {"app/loader.py": SWALLOWS})
-    out = run("--repo", str(repo.root), "--format", "markdown").stdout
+    out = run_audit("--repo", str(repo.root), "--format", "markdown").stdout
     assert out.startswith("<!-- ssot-bot:report -->\n")
     assert "| Principle | Status | Evidence |" in out
     assert "| **No Silent Failures** | ❌ FAIL |" in out
@@ -136,7 +127,7 @@ def test_markdown_output_is_the_pr_comment(repo: GitRepo) -> None:
 def test_output_file_receives_the_report(repo: GitRepo, tmp_path: Path) -> None:
     repo.commit("add loader", {"app/loader.py": SWALLOWS})
     target = tmp_path / "report.json"
-    done = run("--repo", str(repo.root), "--format", "json", "--output", str(target))
+    done = run_audit("--repo", str(repo.root), "--format", "json", "--output", str(target))
     assert done.returncode == 1
     assert done.stdout == ""
     assert json.loads(target.read_text())["verdict"] == "NO-GO"
@@ -145,13 +136,13 @@ def test_output_file_receives_the_report(repo: GitRepo, tmp_path: Path) -> None:
 def test_staged_change_is_audited_for_pre_commit(repo: GitRepo) -> None:
     repo.write("app/loader.py", SWALLOWS)
     repo.git("add", "app/loader.py")
-    done = run("--repo", str(repo.root), "--staged", "--format", "json")
+    done = run_audit("--repo", str(repo.root), "--staged", "--format", "json")
     assert done.returncode == 1
     assert rules_of(json.loads(done.stdout)) == [("SF102", "app/loader.py", 4)]
 
 
 def test_not_a_git_repository_exits_2_with_one_line(tmp_path: Path) -> None:
-    done = run("--repo", str(tmp_path))
+    done = run_audit("--repo", str(tmp_path))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert "not a git repository" in done.stderr
@@ -159,14 +150,14 @@ def test_not_a_git_repository_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 def test_unknown_ref_exits_2_and_says_what_to_check(repo: GitRepo) -> None:
-    done = run("--repo", str(repo.root), "--base", "no-such-branch")
+    done = run_audit("--repo", str(repo.root), "--base", "no-such-branch")
     assert done.returncode == 2
     assert "unknown ref 'no-such-branch'" in done.stderr
 
 
 def test_unparseable_config_exits_2_naming_the_file(repo: GitRepo) -> None:
     repo.commit("bad config", {"pyproject.toml": "[tool.ssot\nselect = 1\n"})
-    done = run("--repo", str(repo.root))
+    done = run_audit("--repo", str(repo.root))
     assert done.returncode == 2
     assert "pyproject.toml is not valid TOML" in done.stderr
 
@@ -213,6 +204,6 @@ def test_staged_change_in_a_repository_without_commits_is_audited(tmp_path: Path
     repo = GitRepo(tmp_path / "fresh")
     repo.write("a.py", SWALLOWS)
     repo.git("add", "a.py")
-    done = run("--repo", str(repo.root), "--staged", "--format", "json")
+    done = run_audit("--repo", str(repo.root), "--staged", "--format", "json")
     assert done.returncode == 1, done.stderr
     assert rules_of(json.loads(done.stdout)) == [("SF102", "a.py", 4)]

@@ -22,7 +22,7 @@ from analyzers.duplicates import RULES
 from analyzers.duplicates.tokens import FAMILY, extract_clone_facts
 from analyzers.engine import FactsCache
 from analyzers.source import ParsedFile, parse
-from tests.test_ssot_rules import request_for
+from tests.fixture_repos import request_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "duplicates"
 CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())

@@ -4,14 +4,12 @@ is the index, and only the change is judged."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.gitrepo import GitRepo
+from tests.gitrepo import GitRepo, run_audit
 
 CONFIG = '''import os
 
@@ -26,11 +24,8 @@ CONSUMER = "from app.config import get_env\n\nHOME = get_env('HOME')\n"
 
 
 def audit_json(repo: GitRepo, base: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "audit", "--repo", str(repo.root), "--base", base,
-         "--head", "HEAD", "--format", "json", "--no-cache"],
-        capture_output=True, text=True, check=False, timeout=120,
-    )
+    done = run_audit("--repo", str(repo.root), "--base", base, "--head", "HEAD",
+                     "--format", "json", "--no-cache")
     assert done.returncode in (0, 1), done.stderr
     report: dict[str, Any] = json.loads(done.stdout)
     return report

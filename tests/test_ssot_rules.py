@@ -1,16 +1,12 @@
 """SS2xx rules on small multi-module repositories.
 
-Each folder under tests/fixtures/ssot is a repository. A file whose first line is
-`# changed` is new in the change (every line counts); a file `X.py` beside an `X.py.base`
-was modified (its changed lines are the difference); every other file is context (the
-rest of the repository). A `pyproject.toml` in the folder is the audited repo's config.
+Each folder under tests/fixtures/ssot is a repository (format: tests/fixture_repos.py).
 Each line of a changed file that ends with `# SSnnn` (several ids may follow) must be
 flagged with exactly those SS rules, and every other line must stay clean.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
@@ -18,45 +14,11 @@ import pytest
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from analyzers.model import Severity
+from tests.fixture_repos import request_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ssot"
 CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
 EXPECTATION = re.compile(r"#\s*((?:SS\d{3}\s*)+)$")
-NEW_MARKER = "# changed"
-
-
-def changed_lines(base: str, head: str) -> frozenset[int]:
-    lines: set[int] = set()
-    matcher = difflib.SequenceMatcher(a=base.splitlines(), b=head.splitlines(), autojunk=False)
-    for tag, _, _, start, end in matcher.get_opcodes():
-        if tag in ("replace", "insert"):
-            lines.update(range(start + 1, end + 1))
-    return frozenset(lines)
-
-
-def request_for(case: Path) -> AuditRequest:
-    changes: list[FileChange] = []
-    context: dict[str, bytes] = {}
-    for file in sorted(case.rglob("*")):
-        path = file.relative_to(case).as_posix()
-        if not file.is_file() or path.endswith(".base") or path == "pyproject.toml":
-            continue
-        head = file.read_text(encoding="utf-8")
-        base_file = file.with_name(file.name + ".base")
-        if base_file.exists():
-            base = base_file.read_text(encoding="utf-8")
-            changes.append(FileChange(path, ChangeStatus.MODIFIED, head.encode(), base.encode(),
-                                      changed_lines(base, head)))
-        elif head.startswith(NEW_MARKER):
-            changes.append(FileChange(path, ChangeStatus.ADDED, head.encode()))
-        else:
-            context[path] = head.encode()
-    config = case / "pyproject.toml"
-    return AuditRequest(
-        changes=tuple(changes),
-        context=context,
-        config_text=config.read_text(encoding="utf-8") if config.exists() else None,
-    )
 
 
 def expected(request: AuditRequest) -> set[tuple[str, int, str]]:

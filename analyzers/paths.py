@@ -48,3 +48,12 @@ def is_test_path(path: str) -> bool:
         or name == "conftest.py"
         or any(p in ("tests", "test", "testing") for p in parts)
     )
+
+
+EXAMPLE_FOLDERS = frozenset({"examples", "example", "docs", "doc", "demo", "demos"})
+"""Folders whose code is written to be read on its own (tutorials, documentation
+snippets): each file is meant to stand alone, so reuse advice does not apply there."""
+
+
+def is_example_path(path: str) -> bool:
+    return any(part in EXAMPLE_FOLDERS for part in path.split("/")[:-1])

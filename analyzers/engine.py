@@ -47,6 +47,7 @@ from analyzers.registry import (
 from analyzers.rule import FileRule, Hit, RuleMeta
 from analyzers.source import ParsedFile, ParseFailure, SuppressionComment, parse
 from analyzers.ssot.neighbours import project_neighbours
+from analyzers.syntax_diff import syntax_changed_lines
 
 PYTHON_SUFFIXES = (".py",)
 _RULES_BY_ID: dict[str, type[RuleMeta]] = {rule.id: rule for rule in ALL_RULES}
@@ -58,6 +59,8 @@ class FileJob:
     data: bytes
     changed_lines: frozenset[int] | None
     config: AuditConfig
+    base: bytes | None = None
+    """Contents at base, to tell changes of syntax from changes of layout."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,9 @@ class FileAnalysis:
     """Suppression comments on counted lines."""
     facts: Mapping[str, object]
     """Fact family name -> facts, for the cross-file checks (empty if not parsed)."""
+    changed_lines: frozenset[int] | None = None
+    """For a changed file, the job's changed lines less those whose statement kept its syntax (see
+    `syntax_diff`); what every rule and check counts."""
 
 
 FactsCache = MutableMapping[bytes, Mapping[str, object]]
@@ -96,12 +102,14 @@ def audit(
         skipped = _skip_reason(change, config)
         if skipped is None:
             assert change.head is not None
-            jobs.append(FileJob(change.path, change.head, change.changed_lines, config))
+            jobs.append(FileJob(change.path, change.head, change.changed_lines, config,
+                                change.base))
         elif isinstance(skipped, Finding):
             findings.append(skipped)
     analyses = list(map_files(analyze_file, jobs))
     for analysis in analyses:
         findings.extend(analysis.findings)
+    request = _with_counted_lines(request, analyses)
     facts = {a.path: a.facts for a in analyses}
     if _needs_facts(config):
         facts.update(_context_facts(request, config, facts, map_files, facts_cache))
@@ -130,6 +138,18 @@ def audit(
         ),
         notes=request.notes,
     )
+
+
+def _with_counted_lines(request: AuditRequest, analyses: Sequence[FileAnalysis]
+                        ) -> AuditRequest:
+    """The request as the cross-file checks see it: each changed file's lines narrowed
+    to those whose syntax changed, so no check blames a layout-only edit."""
+    counted = {a.path: a.changed_lines for a in analyses}
+    changes = tuple(
+        replace(c, changed_lines=counted[c.path]) if c.path in counted else c
+        for c in request.changes
+    )
+    return replace(request, changes=changes)
 
 
 def _run_check(check: CrossFileCheck, project: Project) -> list[Finding]:
@@ -222,24 +242,37 @@ def analyze_file(job: FileJob) -> FileAnalysis:
     parsed = parse(job.path, job.data)
     if isinstance(parsed, ParseFailure):
         note = _note(parsed.rule, job.path, parsed.line, parsed.message)
-        return FileAnalysis(job.path, job.data.count(b"\n"), (note,), (), {})
+        return FileAnalysis(job.path, job.data.count(b"\n"), (note,), (), {}, job.changed_lines)
+    changed_lines = _counted_lines(job, parsed)
     rules = [rule(job.config) for rule in FILE_RULES if job.config.enabled(rule.id)]
     try:
         findings = tuple(
-            f for f in _run_rules(rules, parsed, job.config) if _counts(f, job.changed_lines)
+            f for f in _run_rules(rules, parsed, job.config) if _counts(f, changed_lines)
         )
     except RecursionError:
         note = _note("SX004", job.path, 1, "too deeply nested to analyse; not audited")
-        return FileAnalysis(job.path, len(parsed.lines), (note,), (), {})
+        return FileAnalysis(job.path, len(parsed.lines), (note,), (), {}, changed_lines)
     except Exception as exc:  # noqa: BLE001 - a bug in one rule must not sink the audit
         note = _note("SX008", job.path, 1, f"a file rule raised {_describe(exc)}")
-        return FileAnalysis(job.path, len(parsed.lines), (note,), (), {})
+        return FileAnalysis(job.path, len(parsed.lines), (note,), (), {}, changed_lines)
     suppressions = tuple(
         s for s in parsed.suppressions.values()
-        if job.changed_lines is None or s.line in job.changed_lines
+        if changed_lines is None or s.line in changed_lines
     )
     facts = _extract_facts(parsed) if _needs_facts(job.config) else {}
-    return FileAnalysis(job.path, len(parsed.lines), findings, suppressions, facts)
+    return FileAnalysis(job.path, len(parsed.lines), findings, suppressions, facts,
+                        changed_lines)
+
+
+def _counted_lines(job: FileJob, head: ParsedFile) -> frozenset[int] | None:
+    """Changed lines whose statement changed its syntax; all of them when the base
+    cannot be compared (new file, base does not parse)."""
+    if job.changed_lines is None or job.base is None:
+        return job.changed_lines
+    base = parse(job.path, job.base)
+    if isinstance(base, ParseFailure):
+        return job.changed_lines
+    return syntax_changed_lines(head.tree, base.tree, job.changed_lines)
 
 
 def _needs_facts(config: AuditConfig) -> bool:

@@ -72,6 +72,8 @@ class ConfigProblem:
     line: int
     fatal: bool = False
     """True when the file could not be read at all (TOML syntax error)."""
+    suggestion: str = ""
+    """What to write instead, for this problem's key."""
 
 
 _RULE_ID = re.compile(r"^(SF|SS|DU|SX)[0-9]{0,3}$")
@@ -180,6 +182,28 @@ _KEYS: dict[str, tuple[str, Validator]] = {
     "audit-drafts": ("audit_drafts", _boolean),
 }
 KNOWN_KEYS = tuple(_KEYS)
+_EXAMPLES = {
+    "select": 'select = ["SF", "SS201"]',
+    "ignore": 'ignore = ["SF103"]',
+    "severity": 'severity = { SF108 = "error", DU302 = "off" }',
+    "exclude": 'exclude = ["migrations/**", "*_pb2.py"]',
+    "max-file-bytes": "max-file-bytes = 2097152",
+    "loud-functions": 'loud-functions = ["app.errors.report"]',
+    "config-modules": 'config-modules = ["app/settings.py"]',
+    "max-neighbours": "max-neighbours = 200",
+    "index-max-files": "index-max-files = 20000",
+    "real-test-paths": 'real-test-paths = ["tests/integration/**"]',
+    "critical-values": '[tool.ssot.critical-values]\nAPI_BASE_URL = "app/config.py"',
+    "acceptable-duplicates": '[[tool.ssot.acceptable-duplicates]]\nnames = ["load"]\n'
+                             'reason = "why the copy is deliberate"',
+    "min-lines": "min-lines = 6",
+    "min-tokens": "min-tokens = 50",
+    "min-similarity": "min-similarity = 0.8",
+    "rule-of-two": "rule-of-two = true",
+    "test-duplicates-severity": 'test-duplicates-severity = "warning"',
+    "audit-drafts": "audit-drafts = false",
+}
+"""One valid setting per key, offered with each problem about that key."""
 
 
 def load_config(text: str | None, path: str) -> tuple[AuditConfig, list[ConfigProblem]]:
@@ -191,7 +215,12 @@ def load_config(text: str | None, path: str) -> tuple[AuditConfig, list[ConfigPr
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(exc))) else 1
-        return AuditConfig(), [ConfigProblem(f"{path} is not valid TOML: {exc}", line, True)]
+        return AuditConfig(), [ConfigProblem(f"{path} is not valid TOML: {exc}", line, True,
+                                             "fix the TOML syntax at that line")]
+    except (RecursionError, MemoryError):
+        return AuditConfig(), [ConfigProblem(
+            f"{path} is nested too deeply to read", 1, True,
+            "flatten the nested arrays or tables")]
     if path.rsplit("/", 1)[-1] == ".ssot.toml":
         table: Any = document
     else:
@@ -200,9 +229,8 @@ def load_config(text: str | None, path: str) -> tuple[AuditConfig, list[ConfigPr
         return AuditConfig(), [ConfigProblem("[tool.ssot] must be a table", 1)]
     config = AuditConfig()
     problems: list[ConfigProblem] = []
-    lines = text.splitlines()
     for key, value in table.items():
-        line = _line_of(lines, key)
+        line = line_of_key(text, path, key)
         if key not in _KEYS:
             hint = _closest(key)
             problems.append(
@@ -210,6 +238,8 @@ def load_config(text: str | None, path: str) -> tuple[AuditConfig, list[ConfigPr
                     f"unknown key `{key}` in the ssot config"
                     + (f" (did you mean `{hint}`?)" if hint else ""),
                     line,
+                    suggestion=_EXAMPLES[hint] if hint else "see the README's Configuration"
+                    " section for the keys",
                 )
             )
             continue
@@ -217,15 +247,30 @@ def load_config(text: str | None, path: str) -> tuple[AuditConfig, list[ConfigPr
         try:
             config = replace(config, **{attribute: validate(value)})
         except ValueError as exc:
-            problems.append(ConfigProblem(f"bad value for `{key}`: {exc}; default used", line))
+            problems.append(ConfigProblem(f"bad value for `{key}`: {exc}; default used", line,
+                                          suggestion=_EXAMPLES[key]))
     return config, problems
 
 
-def _line_of(lines: list[str], key: str) -> int:
-    header = re.compile(rf"^\s*\[\[?\s*tool\.ssot\.{re.escape(key)}\s*\]\]?")
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
+
+
+def line_of_key(text: str, path: str, key: str) -> int:
+    """The line where `key` is set in the ssot config: inside `[tool.ssot]` (and its
+    sub-tables) of a pyproject.toml, never a namesake in another tool's table; 1 when it
+    cannot be found."""
+    own_file = path.rsplit("/", 1)[-1] == ".ssot.toml"
     assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-    for number, line in enumerate(lines, 1):
-        if header.match(line) or assignment.match(line):
+    inside = own_file
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _TABLE_HEADER.match(line)
+        if header is not None:
+            table = header.group(1).replace(" ", "")
+            if table in (f"tool.ssot.{key}", key if own_file else f"tool.ssot.{key}"):
+                return number
+            inside = (table == "tool.ssot") if not own_file else False
+            continue
+        if inside and assignment.match(line):
             return number
     return 1
 

@@ -11,7 +11,6 @@ that file, and the other files are still audited.
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import time
 from collections import defaultdict
@@ -19,7 +18,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from dataclasses import dataclass, replace
 
 from analyzers import paths
-from analyzers.config import AcceptableDuplicate, AuditConfig, ConfigProblem, load_config
+from analyzers.config import (
+    AcceptableDuplicate,
+    AuditConfig,
+    ConfigProblem,
+    line_of_key,
+    load_config,
+)
 from analyzers.model import (
     AuditRequest,
     AuditResult,
@@ -35,6 +40,7 @@ from analyzers.model import (
     SuppressionKind,
     Verdict,
 )
+from analyzers.notes import UNAUDITED_NOTES
 from analyzers.registry import (
     ALL_RULES,
     CROSS_FILE_CHECKS,
@@ -96,6 +102,7 @@ def audit(
     context files' facts between audits, so an unchanged file is never parsed twice."""
     started = time.perf_counter()
     config, problems = load_config(request.config_text, request.config_path)
+    problems += _catalogue_problems(config, request)
     findings: list[Finding] = [_config_finding(request.config_path, p) for p in problems]
     jobs: list[FileJob] = []
     for change in request.changes:
@@ -119,6 +126,7 @@ def audit(
     for check in CROSS_FILE_CHECKS if _needs_facts(config) else ():
         findings.extend(_run_check(check, project))
     findings = _apply_suppressions(findings, analyses, config)
+    findings = [_with_note_severity(f, config) for f in findings]
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
     has_blocking = any(f.blocks for f in findings)
     return AuditResult(
@@ -185,7 +193,7 @@ def _skip_reason(change: FileChange, config: AuditConfig) -> Finding | str | Non
             f"{size:,} bytes is over max-file-bytes ({config.max_file_bytes:,}); not audited",
         )
     if change.head is None:
-        return "no contents"
+        return _note("SX009", change.path, 1, "its contents could not be read; not audited")
     return None
 
 
@@ -224,17 +232,20 @@ def index_file(job: FileJob) -> FileAnalysis:
     parsed = parse(job.path, job.data)
     if isinstance(parsed, ParseFailure):
         return FileAnalysis(job.path, 0, (), (), {})
-    return FileAnalysis(job.path, len(parsed.lines), (), (), _extract_facts(parsed))
+    return FileAnalysis(job.path, len(parsed.lines), (), (), _extract_facts(parsed)[0])
 
 
-def _extract_facts(parsed: ParsedFile) -> dict[str, object]:
+def _extract_facts(parsed: ParsedFile) -> tuple[dict[str, object], list[str]]:
+    """Each family's facts, and the families that found the file too deep to read (a
+    changed file's note says so; a context file simply has no such facts)."""
     facts: dict[str, object] = {}
+    too_deep: list[str] = []
     for family, extract in FACT_EXTRACTORS.items():
-        # Too deep for this family: the file simply has no such facts, and the file's
-        # own rules (which walk iteratively) still ran.
-        with contextlib.suppress(RecursionError):
+        try:
             facts[family] = extract(parsed)
-    return facts
+        except RecursionError:
+            too_deep.append(family)
+    return facts, too_deep
 
 
 def analyze_file(job: FileJob) -> FileAnalysis:
@@ -259,7 +270,10 @@ def analyze_file(job: FileJob) -> FileAnalysis:
         s for s in parsed.suppressions.values()
         if changed_lines is None or s.line in changed_lines
     )
-    facts = _extract_facts(parsed) if _needs_facts(job.config) else {}
+    facts, too_deep = _extract_facts(parsed) if _needs_facts(job.config) else ({}, [])
+    if too_deep:
+        findings += (_note("SX004", job.path, 1, f"too deeply nested for the {', '.join(too_deep)}"
+                           " analysis; those rules did not audit it"),)
     return FileAnalysis(job.path, len(parsed.lines), findings, suppressions, facts,
                         changed_lines)
 
@@ -339,7 +353,45 @@ def _note(rule_id: str, path: str, line: int, message: str, suggestion: str = ""
 
 
 def _config_finding(path: str, problem: ConfigProblem) -> Finding:
-    return _note("SX007", path, problem.line, problem.message)
+    return _note("SX007", path, problem.line, problem.message, problem.suggestion)
+
+
+def _catalogue_problems(config: AuditConfig, request: AuditRequest) -> list[ConfigProblem]:
+    """What only the rule catalogue can tell about a config: ids and prefixes that name
+    no rule (a typo in `ignore` would silently ignore nothing), and attempts to turn off
+    the notes that say a file was not audited."""
+    problems: list[ConfigProblem] = []
+    text = request.config_text or ""
+    for key, entries in (("select", config.select), ("ignore", config.ignore),
+                         ("severity", tuple(config.severity))):
+        unknown = [e for e in entries if not any(r.startswith(e) for r in _RULES_BY_ID)]
+        if unknown:
+            problems.append(ConfigProblem(
+                f"`{key}` names no known rule: {', '.join(unknown)}; those entries do nothing",
+                line_of_key(text, request.config_path, key),
+                suggestion="use rule ids or prefixes from `ssot-bot`'s rule table "
+                           "(SF1xx, SS2xx, DU3xx, SX0xx)",
+            ))
+    silenced = sorted(r for r in UNAUDITED_NOTES if r in config.severity
+                      and config.severity[r] is None)
+    if silenced:
+        problems.append(ConfigProblem(
+            f"{', '.join(silenced)} cannot be turned off (a file nobody audited is never "
+            "passed silently); kept at its default",
+            line_of_key(text, request.config_path, "severity"),
+            suggestion=f'severity = {{ {silenced[0]} = "warning" }} lets such files pass '
+                       "with the note",
+        ))
+    return problems
+
+
+def _with_note_severity(finding: Finding, config: AuditConfig) -> Finding:
+    """Engine notes take their severity from the config here, in one place (rules get
+    theirs when their findings are made)."""
+    if not finding.rule.startswith("SX"):
+        return finding
+    severity = config.severity_of(finding.rule, _RULES_BY_ID[finding.rule].severity)
+    return finding if severity is finding.severity else replace(finding, severity=severity)
 
 
 def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis],

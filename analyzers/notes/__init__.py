@@ -8,6 +8,7 @@ from analyzers.notes.sx005_suppression_without_reason import SuppressionWithoutR
 from analyzers.notes.sx006_unused_suppression import UnusedSuppression
 from analyzers.notes.sx007_invalid_config import InvalidConfig
 from analyzers.notes.sx008_analyzer_crashed import AnalyzerCrashed
+from analyzers.notes.sx009_unreadable_file import UnreadableFile
 from analyzers.rule import RuleMeta
 
 NOTES: tuple[type[RuleMeta], ...] = (
@@ -19,4 +20,8 @@ NOTES: tuple[type[RuleMeta], ...] = (
     UnusedSuppression,
     InvalidConfig,
     AnalyzerCrashed,
+    UnreadableFile,
 )
+UNAUDITED_NOTES = frozenset({"SX001", "SX002", "SX003", "SX004", "SX009"})
+"""Notes that say a changed file (or part of its analysis) was not audited: always on,
+and never "off" in the config, so a file nobody read is never silently passed."""

@@ -6,10 +6,12 @@ class UndecodableFile(RuleMeta):
     """
     What it does:
         Notes a changed file that is binary or not valid in its declared encoding (UTF-8
-        unless a PEP 263 cookie says otherwise).
+        unless a PEP 263 cookie says otherwise); it was not audited.
 
     Why is this bad?
-        Python cannot read it either, and nothing in it was checked.
+        Python cannot read it either, and nothing in it was checked: a GO verdict would
+        pass code nobody read. An error by default; `severity = { SX002 = "warning" }`
+        lets such files pass with the note, and it cannot be turned off.
 
     Example:
         A latin-1 file without a coding cookie.
@@ -21,4 +23,4 @@ class UndecodableFile(RuleMeta):
     id = "SX002"
     name = "undecodable-file"
     principle = Principle.AUDIT_COVERAGE
-    severity = Severity.WARNING
+    severity = Severity.ERROR

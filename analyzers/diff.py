@@ -24,7 +24,7 @@ def added_lines(hunks: str) -> set[int]:
     """Head-side line numbers added by the hunks of one file (GitHub's `patch` field)."""
     lines: set[int] = set()
     current = 0
-    for raw in hunks.splitlines():
+    for raw in hunks.split("\n"):  # not splitlines: \x0c or \u2028 in code is no line end
         header = _HUNK.match(raw)
         if header:
             current = int(header["start"])
@@ -39,56 +39,66 @@ def added_lines(hunks: str) -> set[int]:
     return lines
 
 
-def parse_git_diff(text: str) -> list[FileDiff]:
-    """Parse `git diff -M --no-color --no-ext-diff -U0` output into one entry per file.
+_STATUS = {"A": ChangeStatus.ADDED, "D": ChangeStatus.DELETED, "R": ChangeStatus.RENAMED,
+           "C": ChangeStatus.ADDED}
+"""`git diff --raw` status letters; M (contents), T (type) and U (unmerged) are
+modifications. A copy (C) is a new file at its destination."""
 
-    Paths are taken from the `---`/`+++` and `rename` lines, which git quotes when they
-    hold unusual characters; quoted paths are unquoted."""
-    files: list[FileDiff] = []
-    current: FileDiff | None = None
-    hunk_text: list[str] = []
 
-    def finish() -> None:
-        if current is not None:
-            current.added_lines = added_lines("\n".join(hunk_text))
-            files.append(current)
-
-    for raw in text.splitlines():
-        if raw.startswith("diff --git "):
-            finish()
-            current, hunk_text = FileDiff(path=_path_from_header(raw)), []
-        elif current is None:
-            continue
-        elif raw.startswith("@@") or (hunk_text and raw[:1] in "+- \\"):
-            hunk_text.append(raw)
-        elif raw.startswith("new file mode"):
-            current.status = ChangeStatus.ADDED
-        elif raw.startswith("deleted file mode"):
-            current.status = ChangeStatus.DELETED
-        elif raw.startswith("rename from "):
-            current.status = ChangeStatus.RENAMED
-            current.old_path = unquote(raw[len("rename from ") :])
-        elif raw.startswith("rename to "):
-            current.path = unquote(raw[len("rename to ") :])
-        elif raw.startswith("+++ ") and raw != "+++ /dev/null":
-            current.path = unquote(raw[4:]).removeprefix("b/")
-        elif raw.startswith("Binary files "):
-            current.binary = True
-    finish()
+def parse_git_diff(raw: bytes, patch: str) -> list[FileDiff]:
+    """One entry per changed file from two views of the same diff: `git diff --raw -z`
+    (paths, NUL-separated, so spaces, tabs, quotes and newlines in names survive) and
+    `git diff -U0` of the same revisions (line numbers only). git writes both in the
+    same order, one patch section per raw entry, so the patch's own path headers, which
+    are ambiguous for names with spaces, are never read."""
+    files = _raw_entries(raw)
+    sections = _patch_sections(patch)
+    if len(sections) != len(files):
+        raise ValueError(f"git listed {len(files)} changed files but {len(sections)} patches")
+    for file, section in zip(files, sections, strict=True):
+        file.binary = any(line.startswith("Binary files ") for line in section)
+        file.added_lines = added_lines("\n".join(
+            line for line in _hunk_lines(section)))
     return files
 
 
-def _path_from_header(header: str) -> str:
-    rest = header[len("diff --git ") :]
-    if rest.startswith('"'):
-        return unquote(rest.split('" ', 1)[0] + '"').removeprefix("a/")
-    half = (len(rest) - 1) // 2
-    return rest[half + 1 :].removeprefix("b/")
+def _raw_entries(raw: bytes) -> list[FileDiff]:
+    fields = raw.split(b"\0")
+    files: list[FileDiff] = []
+    position = 0
+    while position < len(fields) and fields[position].startswith(b":"):
+        letter = fields[position].split()[-1][:1].decode()
+        status = _STATUS.get(letter, ChangeStatus.MODIFIED)
+        paths = [_decode(fields[position + 1])]
+        position += 2
+        if letter in "RC":
+            paths.append(_decode(fields[position]))
+            position += 1
+        old_path = paths[0] if letter == "R" else None
+        files.append(FileDiff(path=paths[-1], status=status, old_path=old_path))
+    return files
 
 
-def unquote(path: str) -> str:
-    """Undo git's C-style quoting of paths with special characters."""
-    if not (path.startswith('"') and path.endswith('"')):
-        return path
-    body = path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-    return body.encode("latin-1").decode("utf-8", "replace")
+def _decode(path: bytes) -> str:
+    # A name that is not UTF-8 keeps a visible replacement character; reading it back
+    # then fails and the file gets a "could not be read" note instead of vanishing.
+    return path.decode("utf-8", "replace")
+
+
+def _patch_sections(patch: str) -> list[list[str]]:
+    sections: list[list[str]] = []
+    for line in patch.split("\n"):
+        if line.startswith("diff --git "):
+            sections.append([])
+        elif sections:
+            sections[-1].append(line)
+    return sections
+
+
+def _hunk_lines(section: list[str]) -> list[str]:
+    """The hunks of one file's patch, without the header lines before the first one
+    (whose `--- a/x` / `+++ b/x` would read as removed and added lines)."""
+    for index, line in enumerate(section):
+        if line.startswith("@@"):
+            return section[index:]
+    return []

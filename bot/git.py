@@ -86,9 +86,14 @@ class Repo:
         return (self.root / common).resolve()
 
     def diff(self, base: str, head: str) -> list[FileDiff]:
-        args = ["diff", "-M", "--no-color", "--no-ext-diff", "--no-textconv", "-U0"]
+        args = ["diff", "-M", "--no-color", "--no-ext-diff", "--no-textconv"]
         revisions = ["--cached", base] if head == STAGED else [base, head]
-        return parse_git_diff(self.git(*args, *revisions, "--").decode("utf-8", "replace"))
+        raw = self.git(*args, "--raw", "-z", *revisions, "--")
+        patch = self.git(*args, "-U0", *revisions, "--").decode("utf-8", "replace")
+        try:
+            return parse_git_diff(raw, patch)
+        except ValueError as exc:
+            raise GitError(f"cannot read the diff of {base}..{head}: {exc}") from None
 
     def python_files(self, ref: str) -> dict[str, int]:
         """Path -> size in bytes of every `.py` blob at `ref` (or in the index)."""
@@ -116,7 +121,12 @@ class Repo:
         specs = [f":{p}" if ref == STAGED else f"{ref}:{p}" for p in paths]
         if not specs:
             return {}
-        out = self.git("cat-file", "--batch", stdin="\n".join(specs).encode() + b"\n")
+        if any("\n" in spec for spec in specs):
+            # NUL-separated input needs git 2.38; only names with a newline need it.
+            out = self.git("cat-file", "--batch", "-z", stdin=b"\0".join(
+                spec.encode() for spec in specs) + b"\0")
+        else:
+            out = self.git("cat-file", "--batch", stdin="\n".join(specs).encode() + b"\n")
         contents: dict[str, bytes] = {}
         position = 0
         for path in paths:

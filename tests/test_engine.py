@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Mode, audit
 from analyzers.config import load_config
-from analyzers.diff import added_lines, parse_git_diff
+from analyzers.diff import added_lines
 from analyzers.model import Severity, SuppressionKind
 
 SWALLOW = "try:\n    run()\nexcept Exception:{comment}\n    pass\n"
@@ -125,21 +125,3 @@ def test_hostile_input_yields_notes_and_never_raises() -> None:
 def test_unified_diff_hunks_give_head_line_numbers() -> None:
     patch = "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n@@ -10,0 +12,2 @@\n+x\n+y\n\\ No newline\n"
     assert added_lines(patch) == {2, 3, 12, 13}
-
-
-def test_git_diff_parser_reads_renames_additions_deletions_and_quoted_paths() -> None:
-    text = (
-        "diff --git a/old.py b/new.py\nsimilarity index 90%\nrename from old.py\n"
-        "rename to new.py\n--- a/old.py\n+++ b/new.py\n@@ -3 +3 @@\n-a\n+b\n"
-        "diff --git a/gone.py b/gone.py\ndeleted file mode 100644\n--- a/gone.py\n"
-        "+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"
-        'diff --git "a/caf\\303\\251.py" "b/caf\\303\\251.py"\nnew file mode 100644\n'
-        '--- /dev/null\n+++ "b/caf\\303\\251.py"\n@@ -0,0 +1,2 @@\n+++x\n+y\n'
-    )
-    files = {f.path: f for f in parse_git_diff(text)}
-    assert files["new.py"].status.value == "renamed"
-    assert files["new.py"].old_path == "old.py"
-    assert files["new.py"].added_lines == {3}
-    assert files["gone.py"].status.value == "deleted"
-    assert files["café.py"].status.value == "added"
-    assert files["café.py"].added_lines == {1, 2}

@@ -63,6 +63,26 @@ class Pipeline:
             await _conclude_crashed(gh, job, check_run, exc)
             raise
 
+    async def abandon(self, job: AuditJob) -> None:
+        """Conclude a job given up after its last attempt (every worker that ran it
+        died): `failure` with that reason, never a check left in progress."""
+        gh = self.github.installation(job.installation)
+        found = await gh.our_check_run(job.repo, job.head_sha)
+        if found is not None and found[1]:
+            return
+        check_run = found[0] if found else await gh.start_check_run(job.repo, job.head_sha)
+        tries = job.attempt - 1
+        await gh.complete_check_run(job.repo, check_run, "failure", CheckRunOutput(
+            title=COULD_NOT_COMPLETE,
+            summary=f"The audit of `{job.head_sha[:12]}` was given up after {tries} "
+                    f"attempt{'' if tries == 1 else 's'}: the worker running it died every time "
+                    "(killed, out of memory, or a crash below Python), so this check "
+                    "cannot pass.\n\nUse **Re-run** to try again, or comment "
+                    "`/ssot recheck`; if it dies again, the server logs say where.",
+            text="", annotations=[],
+        ))
+        logger.error("abandoned audit concluded", extra=job.log_context())
+
     async def _audit(self, gh: Installation, job: AuditJob, pull: PullRequest,
                      check_run: int) -> None:
         found = await gh.first_file_at(job.repo, CONFIG_FILES, pull.base_sha)

@@ -56,6 +56,9 @@ RECONNECT_WAIT = (0.05, 2.0)
 RECONNECT_BACKOFF_CAP = 6
 """Failures after which `back_off` waits its longest."""
 
+Abandoner = Callable[[AuditJob], Awaitable[None]]
+"""Concludes a job that is given up after its last attempt."""
+
 Handler = Callable[[str, dict[bytes, bytes], int], Awaitable[bool]]
 """(entry id, entry fields, times delivered) -> whether the consumer should acknowledge
 the entry now (False: the handler did, atomically with its own bookkeeping). Raising
@@ -88,6 +91,19 @@ def connect(url: str, *, socket_timeout: float = 10.0) -> aioredis.Redis:
         retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
         health_check_interval=15,
     )
+
+
+async def warn_without_persistence(client: aioredis.Redis) -> None:
+    """Log at start-up when Redis keeps no append-only file: then "202 means stored" and
+    "a dead worker loses nothing" hold only until Redis itself restarts."""
+    try:
+        answer = await client.config_get("appendonly")
+    except RedisError:  # managed Redis often forbids CONFIG; nothing to conclude then
+        logger.info("redis persistence not checked: CONFIG GET is not allowed")
+        return
+    if answer.get("appendonly") != "yes":
+        logger.warning("redis has no append-only file (appendonly no): queued deliveries "
+                       "and audits are lost if Redis restarts; enable AOF persistence")
 
 
 def pull_key(key: PullKey) -> str:
@@ -233,6 +249,19 @@ class StreamConsumer:
             try:
                 entry = await self._next()
                 failures = 0
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    failures = await self._wait_for_redis(exc, failures)
+                    continue
+                # Redis lost its data (restart without persistence, failover to an empty
+                # replica, a flush): any stream command may be the first to notice.
+                logger.error("consumer group missing; recreated", extra={
+                    "stream": self._stream})
+                try:
+                    await self.ensure_group()
+                except RedisError as again:
+                    failures = await self._wait_for_redis(again, failures)
+                continue
             except RedisError as exc:
                 failures = await self._wait_for_redis(exc, failures)
                 continue
@@ -251,17 +280,9 @@ class StreamConsumer:
         for entry_id, fields in claimed[1]:
             if fields is not None:
                 return _text(entry_id), fields, await self._deliveries(entry_id)
-        try:
-            read = await _command(self._client,
-                "XREADGROUP", "GROUP", GROUP, self._consumer, "COUNT", 1,
-                "BLOCK", self._block_ms, "STREAMS", self._stream, ">")
-        except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            # Redis came back without its data (no persistence): start over.
-            logger.error("consumer group missing; recreated", extra={"stream": self._stream})
-            await self.ensure_group()
-            return None
+        read = await _command(self._client,
+            "XREADGROUP", "GROUP", GROUP, self._consumer, "COUNT", 1,
+            "BLOCK", self._block_ms, "STREAMS", self._stream, ">")
         for _stream, entries in _stream_entries(read):
             for entry_id, fields in entries:
                 return _text(entry_id), fields, 1
@@ -428,6 +449,7 @@ class RedisJobQueue:
         self._finish = client.register_script(_FINISH)
         self._consumer: StreamConsumer | None = None
         self._run: Runner | None = None
+        self._abandon: Abandoner | None = None
 
     async def submit(self, job: AuditJob) -> bool:
         pr = pull_key(job.key)
@@ -444,8 +466,11 @@ class RedisJobQueue:
                 **job.log_context(), "superseded": _text(superseded)})
         return True
 
-    async def start(self, run: Runner) -> None:
+    async def start(self, run: Runner, abandon: Abandoner | None = None) -> None:
+        """Run jobs with `run`; `abandon` concludes a job given up after its last attempt
+        (its workers died every time), so its check never stays in progress."""
         self._run = run
+        self._abandon = abandon
         self._consumer = StreamConsumer(
             self._client, AUDITS, self._run_entry, consumer=self.consumer,
             concurrency=self._concurrency, lease=self._lease)
@@ -479,6 +504,12 @@ class RedisJobQueue:
         if job.attempt > self._max_attempts:
             logger.error("audit dropped: its workers died every time",
                          extra={**job.log_context(), "attempt": job.attempt})
+            if self._abandon is not None:
+                try:
+                    await self._abandon(job)
+                except Exception:
+                    logger.exception("could not conclude an abandoned audit",
+                                     extra=job.log_context())
         else:
             if job.attempt > 1:
                 logger.warning("audit resumed after its worker died",

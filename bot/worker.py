@@ -29,6 +29,7 @@ from bot.redis_queue import (
     back_off,
     connect,
     delivered_event,
+    warn_without_persistence,
 )
 from bot.settings import Settings, SettingsError, from_environment
 from bot.webhooks import router as webhook_router
@@ -80,6 +81,7 @@ async def work(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 lease=settings.redis_lease)
             if not await _started(queue, Pipeline(github, pool, queue), deliveries, stop):
                 return
+            await warn_without_persistence(client)
             logger.info("worker started", extra={"consumer": queue.consumer})
             await stop.wait()
             logger.info("worker stopping", extra={"consumer": queue.consumer})
@@ -97,7 +99,7 @@ async def _started(queue: RedisJobQueue, pipeline: Pipeline, deliveries: StreamC
     while not stop.is_set():
         try:
             await deliveries.start()
-            await queue.start(pipeline)
+            await queue.start(pipeline, abandon=pipeline.abandon)
             return True
         except RedisError as exc:
             if failures == 0:

@@ -27,8 +27,10 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, executable: str, folder: Path, *, fsync: str = "always") -> None:
+    def __init__(self, executable: str, folder: Path, *, fsync: str = "always",
+                 appendonly: bool = True) -> None:
         self.executable = executable
+        self.appendonly = appendonly
         self.folder = folder
         self.fsync = fsync
         """`appendfsync`: `always` for tests; production and benchmarks use `everysec`."""
@@ -39,7 +41,8 @@ class RedisServer:
     def start(self) -> None:
         self._process = subprocess.Popen(
             [self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", self.fsync,
+             "--dir", str(self.folder), "--appendonly", "yes" if self.appendonly else "no",
+             "--appendfsync", self.fsync,
              "--save", "", "--daemonize", "no", "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

@@ -179,6 +179,25 @@ async def test_a_worker_killed_mid_audit_is_taken_over_with_one_check_and_one_co
         "the second attempt looked for the first attempt's check run"
 
 
+async def test_an_audit_whose_workers_all_died_is_concluded_failure(
+        intake: Intake, github: FakeGitHub, app_key: tuple[str, str], redis_url: str) -> None:
+    hold = github.hold("GET", r"/_codeload/")  # the check run is in progress by then
+    bot = await intake()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await kill_a_worker_at(hold, github, app_key[0], redis_url)
+    stop = asyncio.Event()
+    last_worker = asyncio.create_task(work(settings_for(
+        github, app_key[0], redis_url=redis_url, redis_lease=LEASE, max_job_attempts=1), stop))
+    try:
+        await settled(redis_url)
+    finally:
+        stop.set()
+        await last_worker
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert "given up after 1 attempt:" in run.output["summary"]
+
+
 async def test_a_killed_workers_check_run_on_a_superseded_head_is_concluded(
         intake: Intake, worker: StartWorker, github: FakeGitHub, app_key: tuple[str, str],
         redis_url: str) -> None:

@@ -4,7 +4,10 @@ separate clients (separate connections and consumer names), as separate processe
 from __future__ import annotations
 
 import asyncio
+import logging
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,7 +16,14 @@ import redis.asyncio as aioredis
 from gidgethub import sansio
 
 from bot.jobs import AuditJob
-from bot.redis_queue import AUDITS, DELIVERIES, DeliveryInbox, RedisJobQueue, connect
+from bot.redis_queue import (
+    AUDITS,
+    DELIVERIES,
+    DeliveryInbox,
+    RedisJobQueue,
+    connect,
+    warn_without_persistence,
+)
 
 if TYPE_CHECKING:
     from tests.redis_server import RedisServer
@@ -196,3 +206,66 @@ async def test_a_stopped_worker_leaves_the_consumer_group_as_it_found_it(
     await worker.join()
     await worker.close(grace=1)
     assert await clients().xinfo_consumers(AUDITS, "workers") == []
+
+
+async def test_workers_recover_when_redis_loses_its_data(
+        queue: MakeQueue, clients: Callable[[], aioredis.Redis]) -> None:
+    runner = Recorder()
+    worker = await queue(runner)
+    await clients().flushall()  # a restart without persistence, a failover to an empty replica
+    intake = await queue()
+    await intake.submit(job("a1"))
+    await asyncio.wait_for(runner.started.wait(), timeout=20 * LEASE)
+    await asyncio.wait_for(worker.join(), timeout=20 * LEASE)
+    assert [j.head_sha for j in runner.ran] == ["a1"]
+
+
+class Abandoned:
+    def __init__(self) -> None:
+        self.jobs: list[AuditJob] = []
+
+    async def __call__(self, job: AuditJob) -> None:
+        self.jobs.append(job)
+
+
+async def test_a_job_that_kills_every_worker_is_concluded_after_its_last_attempt(
+        clients: Callable[[], aioredis.Redis]) -> None:
+    intake = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=2)
+    await intake.submit(job("a1"))
+    for _attempt in range(2):  # each worker dies mid-run: its job is never finished
+        dying = Recorder()
+        dying.gate.clear()
+        doomed = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=2)
+        await doomed.start(dying)
+        await asyncio.wait_for(dying.started.wait(), timeout=20 * LEASE)
+        await doomed.close(grace=0)
+    survivor, abandoned = Recorder(), Abandoned()
+    last = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=2)
+    await last.start(survivor, abandon=abandoned)
+    try:
+        await asyncio.wait_for(last.join(), timeout=20 * LEASE)
+    finally:
+        await last.close(grace=0)
+    assert survivor.ran == []
+    assert [(j.head_sha, j.attempt) for j in abandoned.jobs] == [("a1", 3)]
+
+
+async def test_start_up_warns_when_redis_keeps_no_append_only_file(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, redis_server: RedisServer,
+        clients: Callable[[], aioredis.Redis]) -> None:
+    executable = shutil.which("redis-server")
+    assert executable is not None
+    volatile = type(redis_server)(executable, tmp_path, appendonly=False)
+    volatile.start()
+    client = connect(volatile.url)
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.redis_queue"):
+            await warn_without_persistence(client)
+    finally:
+        await client.aclose()
+        volatile.stop()
+    assert "no append-only file" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.redis_queue"):
+        await warn_without_persistence(clients())  # the suite's Redis keeps an AOF
+    assert caplog.text == ""

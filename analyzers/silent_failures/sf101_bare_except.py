@@ -5,19 +5,34 @@ from collections.abc import Iterator
 
 from analyzers.model import Principle, Severity
 from analyzers.rule import FileRule, Hit
-from analyzers.silent_failures.handling import raises
+from analyzers.silent_failures.broad_handler import reported_inside
+from analyzers.silent_failures.handling import Handling, assess
+from analyzers.silent_failures.intent import deliberate_handler
 from analyzers.source import ParsedFile
 
 
 class BareExceptSwallowed(FileRule):
     """
     What it does:
-        Flags a bare `except:` clause that does not re-raise.
+        Flags a bare `except:` clause that is not loud (the same test as SF102: the
+        failure must leave the handler on every path).
 
     Why is this bad?
         A bare `except:` also catches `KeyboardInterrupt`, `SystemExit` and
         `GeneratorExit`: the program cannot be stopped, and every bug inside the `try`
         vanishes, including ones nobody anticipated.
+
+    Known limits:
+        Not flagged, because the author's intent is plain: a comment in or right
+        above the handler saying why (pragmas and TODOs do not count); clean-up
+        (`__del__`, `__exit__`, `close`/`teardown`-style functions, `atexit`
+        functions, a `try` that only closes or flushes); demo code under
+        `if __name__ == "__main__":  # pragma: no cover`; in tests, a handler that
+        asserts or captures the exception. Probes are
+        flagged all the same: a bare `except:` in one still swallows Ctrl-C. A
+        `# noqa: E722` or `# pylint: disable=bare-except` suppresses it, with its
+        reason. No bare `except:` occurs in the measured projects; the severity is
+        not measured.
 
     Example:
         try:
@@ -40,11 +55,19 @@ class BareExceptSwallowed(FileRule):
 
     def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
         assert isinstance(node, ast.ExceptHandler)
-        if node.type is None and not raises(node.body):
-            yield Hit(
+        if node.type is not None:
+            return
+        loud_functions = self.config.loud_functions
+        if assess(node, file, loud_functions).handling is Handling.LOUD:
+            return
+        if reported_inside(node, file, loud_functions) or deliberate_handler(
+            node, file, probes=False
+        ):
+            return
+        yield Hit(
                 node,
                 "bare `except:` catches everything, KeyboardInterrupt and SystemExit "
-                "included, and does not re-raise",
+                "included, and is not loud",
                 "catch the exceptions you expect (`except (KeyError, ValueError):`) or "
                 "re-raise after handling",
             )

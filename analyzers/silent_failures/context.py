@@ -1,0 +1,198 @@
+"""Where a handler sits, for the rules that judge intent: its enclosing function, its
+`try` statement, whether it is demo code, which functions run at interpreter exit, and
+the comments its author wrote in or above it.
+
+Computed once per file, in one pass over the nodes the parser already listed (pre-order,
+so a stack of open statements gives each node its ancestors without a parent map).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from analyzers.source import ParsedFile
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_CONTAINERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Try, ast.TryStar,
+               ast.ExceptHandler, ast.If, *_LOOPS)
+_PLACED = (ast.ExceptHandler, ast.With, ast.AsyncWith)
+
+_PRAGMA = re.compile(
+    r"^(?:pragma|noqa|type:|pylint|noinspection|fmt:|isort:|nosec|ssot:|mypy:|pyright:"
+    r"|coverage:|lgtm)|^(?:[A-Z]{1,4}[0-9]{3,4}[\s,]*)+$",
+    re.IGNORECASE,
+)
+"""Comments addressed to a tool, not to a reader (pragmas, bare rule codes such as
+`# BLE001`): they give no reason."""
+_UNFINISHED = re.compile(r"^(?:todo|fixme|xxx|hack)\b", re.IGNORECASE)
+"""A comment that says the handler is not finished is the opposite of a reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    functions: tuple[Function, ...]
+    """The functions the node is in, outermost first."""
+    in_class_body: bool
+    """Directly in a class body (no function between)."""
+    try_node: ast.Try | ast.TryStar | None
+    """For a handler, the `try` statement it belongs to."""
+    loop: ast.For | ast.AsyncFor | ast.While | None
+    """The innermost loop around the node, within its function."""
+    demo: bool
+    """Under `if __name__ == "__main__":  # pragma: no cover`: demo code the author
+    declared outside the tested program."""
+
+
+    @property
+    def function(self) -> Function | None:
+        """The innermost function the node is in."""
+        return self.functions[-1] if self.functions else None
+
+
+@dataclass(frozen=True, slots=True)
+class FileContext:
+    file: ParsedFile
+    places: dict[int, Place]
+    """id(handler or `with` node) -> where it sits."""
+    exit_functions: frozenset[str]
+    """Names of functions registered with `atexit` (decorator or `atexit.register(f)`)."""
+
+    def place(self, node: ast.AST) -> Place:
+        return self.places.get(id(node), Place((), False, None, None, False))
+
+    def loop_of(self, node: ast.AST) -> ast.For | ast.AsyncFor | ast.While | None:
+        return self.place(node).loop
+
+    def author_reason(self, node: ast.ExceptHandler | ast.With | ast.AsyncWith) -> str | None:
+        """The first comment the author wrote on the node's first line, on the comment
+        lines right above it, or inside its body; None when there is none (pragmas for
+        tools and TODOs do not count)."""
+        lines = self.file.lines
+        first = node.lineno
+        last = node.end_lineno or first
+        indent = _indent(lines[first - 1]) if 0 < first <= len(lines) else 0
+        candidates: list[str] = []
+        above = first - 1
+        while 0 < above <= len(lines) and lines[above - 1].lstrip().startswith("#"):
+            candidates.append(lines[above - 1])
+            above -= 1
+        after = last + 1
+        while 0 < after <= len(lines) and lines[after - 1].lstrip().startswith("#") and (
+            _indent(lines[after - 1]) > indent
+        ):
+            last = after
+            after += 1
+        candidates.extend(lines[first - 1:last])
+        for line in candidates:
+            text = _comment_text(line)
+            if text and not _PRAGMA.match(text) and not _UNFINISHED.match(text) and any(
+                c.isalpha() for c in text
+            ):
+                return text
+        return None
+
+
+_LAST: list[FileContext] = []
+"""The context of the last file asked about: every rule of one file asks in turn, and
+holding the file itself makes a stale hit impossible."""
+
+
+def context_of(file: ParsedFile) -> FileContext:
+    if _LAST and _LAST[0].file is file:
+        return _LAST[0]
+    context = _build(file)
+    _LAST[:] = [context]
+    return context
+
+
+def _build(file: ParsedFile) -> FileContext:
+    places: dict[int, Place] = {}
+    exit_functions: set[str] = set()
+    open_nodes: list[ast.stmt | ast.excepthandler] = []
+    for node in file.nodes:
+        if isinstance(node, ast.Call):
+            _record_exit_registration(node, file, exit_functions)
+            continue
+        if not isinstance(node, _CONTAINERS + _PLACED):
+            continue
+        start = (node.lineno, node.col_offset)
+        while open_nodes and start >= _end(open_nodes[-1]):
+            open_nodes.pop()
+        if isinstance(node, _PLACED):
+            places[id(node)] = _place(node, open_nodes, file)
+        if isinstance(node, _CONTAINERS):
+            if isinstance(node, Function) and any(
+                file.qualified_name(d) == "atexit.register" for d in node.decorator_list
+            ):
+                exit_functions.add(node.name)
+            open_nodes.append(node)
+    return FileContext(file, places, frozenset(exit_functions))
+
+
+def _place(node: ast.AST, ancestors: list[ast.stmt | ast.excepthandler], file: ParsedFile
+           ) -> Place:
+    functions = tuple(a for a in ancestors if isinstance(a, Function))
+    in_class_body = False
+    for ancestor in reversed(ancestors):
+        if isinstance(ancestor, Function | ast.ClassDef):
+            in_class_body = isinstance(ancestor, ast.ClassDef)
+            break
+    parent = ancestors[-1] if ancestors else None
+    try_node = parent if isinstance(node, ast.ExceptHandler) and isinstance(
+        parent, ast.Try | ast.TryStar) else None
+    loop: ast.For | ast.AsyncFor | ast.While | None = None
+    for ancestor in reversed(ancestors):
+        if isinstance(ancestor, _LOOPS):
+            loop = ancestor
+            break
+        if isinstance(ancestor, Function | ast.ClassDef):
+            break
+    demo = any(isinstance(a, ast.If) and _is_pragma_main_guard(a, file) for a in ancestors)
+    return Place(functions, in_class_body, try_node, loop, demo)
+
+
+def _end(node: ast.stmt | ast.excepthandler) -> tuple[int, int]:
+    return (node.end_lineno or node.lineno, node.end_col_offset or 0)
+
+
+def _is_pragma_main_guard(node: ast.If, file: ParsedFile) -> bool:
+    test = node.test
+    if not (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__" and len(test.comparators) == 1):
+        return False
+    value = test.comparators[0]
+    if not (isinstance(value, ast.Constant) and value.value == "__main__"):
+        return False
+    line = file.lines[node.lineno - 1] if 0 < node.lineno <= len(file.lines) else ""
+    return "pragma: no cover" in line
+
+
+def _record_exit_registration(call: ast.Call, file: ParsedFile, names: set[str]) -> None:
+    func = call.func
+    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if called != "register" or not call.args:  # decide cheaply before resolving
+        return
+    if file.qualified_name(func) != "atexit.register":
+        return
+    target = call.args[0]
+    name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+    if isinstance(name, str):
+        names.add(name)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _comment_text(line: str) -> str | None:
+    """The comment on a line, if the line has one outside any string. Lines with quotes
+    are left out rather than tokenized: a missed comment only costs a finding."""
+    stripped = line.lstrip()
+    if stripped.startswith("#"):
+        return stripped.lstrip("#").strip()
+    if "#" not in line or "'" in line or '"' in line:
+        return None
+    return line.split("#", 1)[1].strip()

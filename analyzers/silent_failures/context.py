@@ -59,6 +59,9 @@ class FileContext:
     """id(handler or `with` node) -> where it sits."""
     exit_functions: frozenset[str]
     """Names of functions registered with `atexit` (decorator or `atexit.register(f)`)."""
+    raising_functions: frozenset[str]
+    """Names of the file's functions that never return normally: annotated `NoReturn`
+    or `Never`, or ending in a `raise`. Calling one is raising."""
 
     def place(self, node: ast.AST) -> Place:
         return self.places.get(id(node), Place((), False, None, None, False))
@@ -111,6 +114,7 @@ def context_of(file: ParsedFile) -> FileContext:
 def _build(file: ParsedFile) -> FileContext:
     places: dict[int, Place] = {}
     exit_functions: set[str] = set()
+    raising_functions: set[str] = set()
     open_nodes: list[ast.stmt | ast.excepthandler] = []
     for node in file.nodes:
         if isinstance(node, ast.Call):
@@ -128,8 +132,20 @@ def _build(file: ParsedFile) -> FileContext:
                 file.qualified_name(d) == "atexit.register" for d in node.decorator_list
             ):
                 exit_functions.add(node.name)
+            if isinstance(node, Function) and _never_returns(node, file):
+                raising_functions.add(node.name)
             open_nodes.append(node)
-    return FileContext(file, places, frozenset(exit_functions))
+    return FileContext(file, places, frozenset(exit_functions), frozenset(raising_functions))
+
+
+def _never_returns(function: Function, file: ParsedFile) -> bool:
+    returns = function.returns
+    if returns is not None:
+        name = returns.value if isinstance(returns, ast.Constant) and isinstance(
+            returns.value, str) else file.qualified_name(returns) or ""
+        if name.rsplit(".", 1)[-1] in ("NoReturn", "Never"):
+            return True
+    return bool(function.body) and isinstance(function.body[-1], ast.Raise)
 
 
 def _place(node: ast.AST, ancestors: list[ast.stmt | ast.excepthandler], file: ParsedFile

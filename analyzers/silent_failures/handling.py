@@ -300,7 +300,8 @@ class _PathJudge:
                 self.acts.add(Act.RAISES)
                 loud = True
             elif isinstance(inner, ast.Call):
-                act = _call_act(inner, self.file, self.loud_functions)
+                act = (Act.RAISES if self._calls_raising_function(inner)
+                       else _call_act(inner, self.file, self.loud_functions))
                 if act is not None:
                     self.acts.add(act)
                     loud = loud or act in _LOUD_ACTS
@@ -316,6 +317,19 @@ class _PathJudge:
             self.acts.add(Act.CARRIES_EXCEPTION)
             loud = True
         return loud
+
+    def _calls_raising_function(self, call: ast.Call) -> bool:
+        """`fail(...)` or `self._abort(...)` where the file defines it to always raise."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            if not (isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")):
+                return False
+            called = func.attr
+        elif isinstance(func, ast.Name):
+            called = func.id
+        else:
+            return False
+        return called in context_of(self.file).raising_functions
 
     def _flows_out(self, node: ast.AST, parents: dict[int, ast.AST]) -> bool:
         """The exception (or its traceback) reaches someone: returned, yielded, raised

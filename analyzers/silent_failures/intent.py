@@ -21,8 +21,12 @@ it. A quiet handler is deliberate when:
 - **it is a retry**: the handler passes or continues inside a loop whose `else:`
   raises, so the last failure is raised;
 - **it is demo code**: under `if __name__ == "__main__":  # pragma: no cover`;
-- **a test catches on purpose**: in a test path, the handler asserts, or reads or
-  captures the exception or its traceback (that is what the test is about).
+- **a test catches on purpose**: in a test path, the handler asserts, reads or
+  captures the exception or its traceback, or records that it happened (sets an
+  attribute, an item or a counter for the test's assertions);
+- **the `try` only asks a value a question** (its truth, length, hash, iteration,
+  equality, type): any object may raise anything there, and the handler answers with
+  a fallback.
 """
 
 from __future__ import annotations
@@ -76,6 +80,10 @@ _ANSWERS_WHETHER = re.compile(
     re.IGNORECASE,
 )
 """A docstring that opens "Check whether ..." describes a predicate, whatever its name."""
+_QUESTIONS = frozenset({
+    "bool", "len", "hash", "iter", "next", "isinstance", "issubclass", "hasattr", "callable",
+})
+"""Builtins that ask an object about itself: its own methods answer, and may raise."""
 _PURE_CALLS = frozenset({"type", "id", "repr", "str", "len", "hex", "format", "object.__repr__"})
 """Calls a fallback value may make: they describe the object, they do the work no
 second time."""
@@ -119,7 +127,13 @@ def deliberate_handler(handler: ast.ExceptHandler, file: ParsedFile, *, probes: 
             return Intent.CACHE_OR_DELETE
     if fallback and _retried(handler, context):
         return Intent.RETRY
-    if is_test_path(file.path) and (captures_exception(handler, file) or _asserts(handler)):
+    if fallback and try_node is not None and len(try_node.body) == 1 and _asks_a_question(
+        try_node.body[0]
+    ):
+        return Intent.PROBE
+    if is_test_path(file.path) and (
+        captures_exception(handler, file) or _asserts(handler) or _records(handler)
+    ):
         return Intent.TEST_CATCHES
     return None
 
@@ -243,6 +257,40 @@ def _is_plain(value: ast.expr) -> bool:
             if name not in _PURE_CALLS:
                 return False
     return True
+
+
+def _asks_a_question(stmt: ast.stmt) -> bool:
+    """`done = not result`, `return len(value) > 0`, `bool(x)`: the statement's value is a
+    question put to an object (truth, comparison, a builtin from `_QUESTIONS`) about
+    values the `try` does not compute (no other call)."""
+    if not isinstance(stmt, ast.Assign | ast.Return | ast.Expr) or stmt.value is None:
+        return False
+    value = stmt.value
+    asked: list[ast.expr]
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
+        asked = [value.operand]
+    elif isinstance(value, ast.Compare):
+        asked = [value.left, *value.comparators]
+    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and (
+        value.func.id in _QUESTIONS
+    ):
+        asked = [*value.args, *(k.value for k in value.keywords)]
+    else:
+        return False
+    return all(
+        not isinstance(node, ast.Call | ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr)
+        for argument in asked for node in ast.walk(argument)
+    )
+
+
+def _records(handler: ast.ExceptHandler) -> bool:
+    """The handler sets an attribute, an item or a counter: a test looks at it later."""
+    return any(
+        isinstance(stmt, ast.AugAssign)
+        or (isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Attribute | ast.Subscript) for t in stmt.targets))
+        for stmt in handler.body
+    )
 
 
 def _asserts(handler: ast.ExceptHandler) -> bool:

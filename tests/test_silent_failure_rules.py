@@ -251,3 +251,13 @@ def test_other_linters_comments_suppress_the_overlapping_rules_with_their_reason
 def test_suppressed_by_a_peer_comment_the_verdict_is_go() -> None:
     change = FileChange("app.py", ChangeStatus.ADDED, PEER_COMMENTS.replace(b"E501", b"S110"))
     assert audit(AuditRequest(changes=(change,))).verdict.value == "GO"
+
+
+def test_narrow_pass_in_a_try_with_else_is_never_told_to_use_suppress() -> None:
+    data = (FIXTURES / "sf103_narrow_except_pass.py").read_bytes()
+    opted_in = '[tool.ssot]\nselect = ["SF103"]\n'
+    suggestions = {f.line: f.suggestion for f in sf_findings("app.py", data, opted_in)}
+    line = next(n for n, text in enumerate(data.decode().splitlines(), 1)
+                if "def positive_try_with_else" in text) + 3
+    assert "suppress" not in suggestions[line]
+    assert any("contextlib.suppress" in s for s in suggestions.values())

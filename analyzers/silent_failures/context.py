@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from analyzers.source import ParsedFile
@@ -27,6 +28,8 @@ _PRAGMA = re.compile(
 )
 """Comments addressed to a tool, not to a reader (pragmas, bare rule codes such as
 `# BLE001`): they give no reason."""
+_AFTER_CODE = re.compile(r"^\s*(?:as\s+\w+\s*)?:?\s*#(?P<comment>.*)$")
+"""What may follow a clause's code before its comment: `as name`, the colon."""
 _UNFINISHED = re.compile(r"^(?:todo|fixme|xxx|hack)\b", re.IGNORECASE)
 """A comment that says the handler is not finished is the opposite of a reason."""
 
@@ -70,32 +73,47 @@ class FileContext:
         return self.place(node).loop
 
     def author_reason(self, node: ast.ExceptHandler | ast.With | ast.AsyncWith) -> str | None:
-        """The first comment the author wrote on the node's first line, on the comment
-        lines right above it, or inside its body; None when there is none (pragmas for
-        tools and TODOs do not count)."""
-        lines = self.file.lines
-        first = node.lineno
-        last = node.end_lineno or first
-        indent = _indent(lines[first - 1]) if 0 < first <= len(lines) else 0
-        candidates: list[str] = []
-        above = first - 1
-        while 0 < above <= len(lines) and lines[above - 1].lstrip().startswith("#"):
-            candidates.append(lines[above - 1])
-            above -= 1
-        after = last + 1
-        while 0 < after <= len(lines) and lines[after - 1].lstrip().startswith("#") and (
-            _indent(lines[after - 1]) > indent
-        ):
-            last = after
-            after += 1
-        candidates.extend(lines[first - 1:last])
-        for line in candidates:
-            text = _comment_text(line)
-            if text and not _PRAGMA.match(text) and not _UNFINISHED.match(text) and any(
+        """The first comment the author wrote on the comment lines right above the node,
+        after its header (`except Exception:  # why`), or inside its body; None when
+        there is none (pragmas for tools and TODOs do not count). Comments are found
+        by position, so a quote inside one does not hide it."""
+        for text in self._comments(node):
+            if not _PRAGMA.match(text) and not _UNFINISHED.match(text) and any(
                 c.isalpha() for c in text
             ):
                 return text
         return None
+
+    def _comments(self, node: ast.ExceptHandler | ast.With | ast.AsyncWith) -> Iterator[str]:
+        lines = self.file.lines
+        first = node.lineno
+        if not 0 < first <= len(lines):
+            return
+        above = first - 1
+        while above > 0 and lines[above - 1].lstrip().startswith("#"):
+            yield lines[above - 1].lstrip().lstrip("#").strip()
+            above -= 1
+        header_end = _header_end(node)
+        if header_end is not None and header_end[0] == first:
+            yield from _trailing_comment(lines[first - 1], header_end[1])
+        last = node.end_lineno or first
+        for number in range(first + 1, last + 1):
+            if lines[number - 1].lstrip().startswith("#"):
+                yield lines[number - 1].lstrip().lstrip("#").strip()
+        for stmt in node.body:
+            for inner in ast.walk(stmt):
+                if isinstance(inner, ast.stmt) and inner.end_lineno is not None and (
+                    inner.end_col_offset is not None and inner.end_lineno <= len(lines)
+                ):
+                    yield from _trailing_comment(lines[inner.end_lineno - 1],
+                                                 inner.end_col_offset)
+        indent = _indent(lines[first - 1])
+        after = last + 1
+        while after <= len(lines) and lines[after - 1].lstrip().startswith("#") and (
+            _indent(lines[after - 1]) > indent
+        ):
+            yield lines[after - 1].lstrip().lstrip("#").strip()
+            after += 1
 
 
 _LAST: list[FileContext] = []
@@ -203,12 +221,22 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def _comment_text(line: str) -> str | None:
-    """The comment on a line, if the line has one outside any string. Lines with quotes
-    are left out rather than tokenized: a missed comment only costs a finding."""
-    stripped = line.lstrip()
-    if stripped.startswith("#"):
-        return stripped.lstrip("#").strip()
-    if "#" not in line or "'" in line or '"' in line:
-        return None
-    return line.split("#", 1)[1].strip()
+def _header_end(node: ast.ExceptHandler | ast.With | ast.AsyncWith) -> tuple[int, int] | None:
+    """Line and byte column where the clause's own code ends, before its colon."""
+    if isinstance(node, ast.ExceptHandler):
+        if node.type is None:
+            return node.lineno, node.col_offset + len("except")
+        end: ast.AST = node.type
+    else:
+        end = node.items[-1].optional_vars or node.items[-1].context_expr
+    line, column = getattr(end, "end_lineno", None), getattr(end, "end_col_offset", None)
+    return (line, column) if isinstance(line, int) and isinstance(column, int) else None
+
+
+def _trailing_comment(line: str, code_end: int) -> Iterator[str]:
+    """The comment after the code that ends at byte `code_end` of the line (past an
+    `as name` and the colon of a clause header)."""
+    rest = line.encode("utf-8")[code_end:].decode("utf-8", "ignore")
+    match = _AFTER_CODE.match(rest)
+    if match is not None:
+        yield match["comment"].strip()

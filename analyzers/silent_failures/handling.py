@@ -1,9 +1,12 @@
 """How loudly an exception handler deals with what it caught.
 
-Handling counts as loud when the handler re-raises, raises another exception, exits,
-logs at warning level or above, reports to Sentry, warns, prints to stderr, calls a
-configured loud function, or hands the exception object on as a value (stores it,
-returns it, passes it to a callback): then the error is carried, not swallowed.
+Handling counts as loud when, on every path through the handler, it re-raises, raises
+another exception, exits, logs at warning level or above, reports to Sentry, warns,
+prints to stderr, calls a configured loud function or a function of the same file that
+never returns, or hands the exception object on where someone sees it (returns it,
+raises from it, passes it to a call, stores it on an object, binds it to a name that is
+read later): then the error is carried, not swallowed. A `raise` under `if DEBUG:`, one
+that a nested `try` swallows, an `isinstance(exc, ...)` test or a dead local is not.
 
 Names are resolved through the file's imports (`ParsedFile.qualified_name`), so
 `from sentry_sdk import capture_exception` counts and a local `capture_exception` does
@@ -139,11 +142,6 @@ def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
             continue
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-def raises(body: list[ast.stmt]) -> bool:
-    """True when the block itself (not a function defined in it) contains a `raise`."""
-    return any(isinstance(node, ast.Raise) for node in own_nodes(body))
 
 
 _LOG_ACTS = frozenset({Act.LOGS_TRACEBACK, Act.LOGS_WARNING, Act.LOGS_ERROR, Act.LOGS_QUIETLY})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -112,6 +113,23 @@ def test_rule_docstring_has_the_five_sections(rule: type[FileRule]) -> None:
     headings = [line for line in doc.splitlines() if line and not line[0].isspace()]
     assert headings == ["What it does:", "Why is this bad?", "Known limits:", "Example:",
                         "Use instead:"]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
+def test_rule_flags_its_example_and_not_what_it_suggests_instead(rule: type[FileRule]
+                                                                 ) -> None:
+    config = f'[tool.ssot]\nselect = ["{rule.id}"]\n'
+    for section, expected in (("Example", {rule.id}), ("Use instead", set())):
+        code = textwrap.dedent(_doc_section_code(rule, section))
+        found = {r for _, r in silent_failures("app.py", code.encode(), config)}
+        assert found == expected, section
+
+
+def _doc_section_code(rule: type[FileRule], section: str) -> str:
+    doc = inspect.getdoc(rule) or ""
+    match = re.search(rf"^{re.escape(section)}:\n((?:    .*\n?|\n)+)", doc, re.MULTILINE)
+    assert match is not None, section
+    return match.group(1)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)

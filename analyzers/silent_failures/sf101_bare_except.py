@@ -38,7 +38,7 @@ class BareExceptSwallowed(FileRule):
         try:
             sync_accounts()
         except:
-            logger.warning("sync failed")
+            return None
 
     Use instead:
         try:

@@ -44,12 +44,13 @@ PROBE_FUNCTION_LINES = 30
 """A probe is small: longer functions do more than answer one question."""
 
 _PREDICATE_NAME = re.compile(
-    r"^_*(?:(?:is|has|can|safe|supports?|should|try|maybe|probe)(?:_|(?=[a-z]))"
-    r"|(?!en)(?!dis)\w*able$|\w*atty$)|^__(?:repr|str|format)__$",
+    r"^_*(?:(?:is|has|can|safe|supports?|should|try|maybe|probe)_|(?:is|has)[a-z]+$"
+    r"|(?!en)(?!dis)[a-z]*able$|[a-z]*atty$)|^__(?:repr|str|format)__$",
 )
-"""`is_tty`, `isatty`, `has_colors`, `safe_str`, `try_repr`, `readable`, `supports_ansi`
-(not `enable`/`disable`, which are verbs), and `__repr__`/`__str__`/`__format__`, which
-must answer with a marker rather than fail."""
+"""`is_tty`, `has_colors`, `safe_str`, `try_repr`, `supports_ansi`; one-word predicates in
+the stdlib's style (`isatty`, `hasattr`, `readable`; not `issue_refund`, nor `enable`/
+`disable`, which are verbs); and `__repr__`/`__str__`/`__format__`, which must answer
+with a marker rather than fail."""
 _FLAG_NAME = re.compile(r"^_*(?:IS|HAS|CAN|SUPPORTS?|HAVE)_", re.IGNORECASE)
 _ANSWERS_FAILURE = re.compile(
     r"\b(?:on (?:any )?(?:error|failure|exception)s?|if (?:it|this|that|anything) fails"

@@ -74,9 +74,12 @@ class FileContext:
 
     def author_reason(self, node: ast.ExceptHandler | ast.With | ast.AsyncWith) -> str | None:
         """The first comment the author wrote on the comment lines right above the node,
-        after its header (`except Exception:  # why`), or inside its body; None when
-        there is none (pragmas for tools and TODOs do not count). Comments are found
-        by position, so a quote inside one does not hide it."""
+        after its header (`except Exception:  # why`), before its first statement or
+        before the fallback it answers with, after one of its own statements
+        (`return None  # why`) or right after it; None when there is none (pragmas for
+        tools and TODOs do not count). A comment above a working step deeper in the
+        body describes that step, not the decision. Comments are found by
+        position, so a quote inside one does not hide it."""
         for text in self._comments(node):
             if not _PRAGMA.match(text) and not _UNFINISHED.match(text) and any(
                 c.isalpha() for c in text
@@ -96,17 +99,18 @@ class FileContext:
         header_end = _header_end(node)
         if header_end is not None and header_end[0] == first:
             yield from _trailing_comment(lines[first - 1], header_end[1])
-        last = node.end_lineno or first
-        for number in range(first + 1, last + 1):
-            if lines[number - 1].lstrip().startswith("#"):
-                yield lines[number - 1].lstrip().lstrip("#").strip()
+        previous_end = first
         for stmt in node.body:
-            for inner in ast.walk(stmt):
-                if isinstance(inner, ast.stmt) and inner.end_lineno is not None and (
-                    inner.end_col_offset is not None and inner.end_lineno <= len(lines)
-                ):
-                    yield from _trailing_comment(lines[inner.end_lineno - 1],
-                                                 inner.end_col_offset)
+            if previous_end == first or is_fallback(stmt):
+                for number in range(previous_end + 1, min(stmt.lineno, len(lines) + 1)):
+                    if lines[number - 1].lstrip().startswith("#"):
+                        yield lines[number - 1].lstrip().lstrip("#").strip()
+            previous_end = stmt.end_lineno or stmt.lineno
+            if stmt.end_lineno is not None and stmt.end_col_offset is not None and (
+                stmt.end_lineno <= len(lines)
+            ):
+                yield from _trailing_comment(lines[stmt.end_lineno - 1], stmt.end_col_offset)
+        last = node.end_lineno or first
         indent = _indent(lines[first - 1])
         after = last + 1
         while after <= len(lines) and lines[after - 1].lstrip().startswith("#") and (
@@ -114,6 +118,44 @@ class FileContext:
         ):
             yield lines[after - 1].lstrip().lstrip("#").strip()
             after += 1
+
+
+_PURE_CALLS = frozenset({"type", "id", "repr", "str", "len", "hex", "format", "object.__repr__"})
+"""Calls a fallback value may make: they describe the object, they do the work no
+second time."""
+
+
+def is_fallback(stmt: ast.stmt) -> bool:
+    """`pass`, `continue`, `break`, a bare `return`, or returning or assigning a value
+    that does no work of its own (a constant, a name, a marker f-string)."""
+    if isinstance(stmt, ast.Pass | ast.Continue | ast.Break):
+        return True
+    if isinstance(stmt, ast.Expr):
+        return isinstance(stmt.value, ast.Constant)
+    if isinstance(stmt, ast.Return):
+        return stmt.value is None or _is_plain(stmt.value)
+    if isinstance(stmt, ast.Assign):
+        return _is_plain(stmt.value) and all(
+            isinstance(t, ast.Name | ast.Attribute) for t in stmt.targets
+        )
+    if isinstance(stmt, ast.AnnAssign):
+        return stmt.value is not None and _is_plain(stmt.value)
+    return False
+
+
+def _is_plain(value: ast.expr) -> bool:
+    for node in ast.walk(value):
+        if isinstance(node, ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr):
+            return False
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else (
+                f"object.{func.attr}" if isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name) and func.value.id == "object" else None
+            )
+            if name not in _PURE_CALLS:
+                return False
+    return True
 
 
 _LAST: list[FileContext] = []

@@ -36,7 +36,7 @@ import enum
 import re
 
 from analyzers.paths import is_test_path
-from analyzers.silent_failures.context import FileContext, Function, context_of
+from analyzers.silent_failures.context import FileContext, Function, context_of, is_fallback
 from analyzers.silent_failures.handling import captures_exception, own_nodes
 from analyzers.source import ParsedFile
 
@@ -85,9 +85,6 @@ _QUESTIONS = frozenset({
     "bool", "len", "hash", "iter", "next", "isinstance", "issubclass", "hasattr", "callable",
 })
 """Builtins that ask an object about itself: its own methods answer, and may raise."""
-_PURE_CALLS = frozenset({"type", "id", "repr", "str", "len", "hex", "format", "object.__repr__"})
-"""Calls a fallback value may make: they describe the object, they do the work no
-second time."""
 
 
 class Intent(enum.Enum):
@@ -117,7 +114,7 @@ def deliberate_handler(handler: ast.ExceptHandler, file: ParsedFile, *, probes: 
     if probes and _is_probe(handler, context):
         return Intent.PROBE
     try_node = context.place(handler).try_node
-    fallback = all(_is_fallback(stmt) for stmt in handler.body)
+    fallback = all(is_fallback(stmt) for stmt in handler.body)
     if fallback and _caller_chose(context.place(handler).function):
         return Intent.CALLER_CHOSE
     if try_node is not None and try_node.body and fallback:
@@ -161,7 +158,7 @@ def _deliberate_place(node: ast.AST, context: FileContext) -> Intent | None:
 
 
 def _is_probe(handler: ast.ExceptHandler, context: FileContext) -> bool:
-    if not all(_is_fallback(stmt) for stmt in handler.body):
+    if not all(is_fallback(stmt) for stmt in handler.body):
         return False
     place = context.place(handler)
     function = place.function
@@ -225,39 +222,6 @@ def _retried(handler: ast.ExceptHandler, context: FileContext) -> bool:
     """The innermost loop around the handler's `try` has an `else:` that raises."""
     loop = context.loop_of(handler)
     return loop is not None and any(isinstance(stmt, ast.Raise) for stmt in loop.orelse)
-
-
-def _is_fallback(stmt: ast.stmt) -> bool:
-    """`pass`, `continue`, `break`, a bare `return`, or returning or assigning a value
-    that does no work of its own (a constant, a name, a marker f-string)."""
-    if isinstance(stmt, ast.Pass | ast.Continue | ast.Break):
-        return True
-    if isinstance(stmt, ast.Expr):
-        return isinstance(stmt.value, ast.Constant)
-    if isinstance(stmt, ast.Return):
-        return stmt.value is None or _is_plain(stmt.value)
-    if isinstance(stmt, ast.Assign):
-        return _is_plain(stmt.value) and all(
-            isinstance(t, ast.Name | ast.Attribute) for t in stmt.targets
-        )
-    if isinstance(stmt, ast.AnnAssign):
-        return stmt.value is not None and _is_plain(stmt.value)
-    return False
-
-
-def _is_plain(value: ast.expr) -> bool:
-    for node in ast.walk(value):
-        if isinstance(node, ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr):
-            return False
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else (
-                f"object.{func.attr}" if isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name) and func.value.id == "object" else None
-            )
-            if name not in _PURE_CALLS:
-                return False
-    return True
 
 
 def _asks_a_question(stmt: ast.stmt) -> bool:

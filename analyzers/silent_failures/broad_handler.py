@@ -4,6 +4,7 @@ handles what it caught, unless its author's intent is plain (`intent.py`)."""
 from __future__ import annotations
 
 import ast
+from abc import abstractmethod
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -26,21 +27,45 @@ def reported_inside(handler: ast.ExceptHandler, file: ParsedFile,
     )
 
 
-class BroadHandlerRule(FileRule):
-    """A broad handler whose `Handling` is `flagged`; each rule says what to say."""
+class HandlerRule(FileRule):
+    """A handler the rule `catches` whose handling it `flags`; each rule says what to
+    say. `probes` says whether the probe principle applies."""
 
     node_types = (ast.ExceptHandler,)
-    flagged: ClassVar[Handling]
     message: ClassVar[str]
     suggestion: ClassVar[str]
+    probes: ClassVar[bool] = True
+
+    @abstractmethod
+    def catches(self, handler: ast.ExceptHandler, file: ParsedFile) -> bool:
+        """Whether this rule is about this kind of handler (bare, broad)."""
+
+    @abstractmethod
+    def flags(self, handling: Handling) -> bool:
+        """Whether handling this quiet is what the rule reports."""
 
     def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
         assert isinstance(node, ast.ExceptHandler)
-        if not is_broad(node, file):
+        if not self.catches(node, file):
             return
         loud_functions = self.config.loud_functions
-        if assess(node, file, loud_functions).handling is not self.flagged:
+        if not self.flags(assess(node, file, loud_functions).handling):
             return
-        if reported_inside(node, file, loud_functions) or deliberate_handler(node, file):
+        if reported_inside(node, file, loud_functions) or deliberate_handler(
+            node, file, probes=self.probes
+        ):
             return
         yield Hit(node, self.message, self.suggestion)
+
+
+class BroadHandlerRule(HandlerRule):
+    """A broad handler (`except Exception`, also in a tuple) whose `Handling` is
+    `flagged`."""
+
+    flagged: ClassVar[Handling]
+
+    def catches(self, handler: ast.ExceptHandler, file: ParsedFile) -> bool:
+        return is_broad(handler, file)
+
+    def flags(self, handling: Handling) -> bool:
+        return handling is self.flagged

@@ -164,10 +164,11 @@ holding the file itself makes a stale hit impossible."""
 
 
 def context_of(file: ParsedFile) -> FileContext:
-    if _LAST and _LAST[0].file is file:
-        return _LAST[0]
+    cached = _LAST[0] if _LAST else None  # read once: another thread may replace it
+    if cached is not None and cached.file is file:
+        return cached
     context = _build(file)
-    _LAST[:] = [context]
+    _LAST[:] = [context]  # ssot: ignore[SS206] one-entry memo, checked by identity
     return context
 
 

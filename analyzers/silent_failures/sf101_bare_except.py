@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 
 from analyzers.model import Principle, Severity
-from analyzers.rule import FileRule, Hit
-from analyzers.silent_failures.broad_handler import reported_inside
-from analyzers.silent_failures.handling import Handling, assess
-from analyzers.silent_failures.intent import deliberate_handler
+from analyzers.silent_failures.broad_handler import HandlerRule
+from analyzers.silent_failures.handling import Handling
 from analyzers.source import ParsedFile
 
 
-class BareExceptSwallowed(FileRule):
+class BareExceptSwallowed(HandlerRule):
     """
     What it does:
         Flags a bare `except:` clause that is not loud (the same test as SF102: the
@@ -51,23 +48,14 @@ class BareExceptSwallowed(FileRule):
     name = "bare-except-swallowed"
     principle = Principle.NO_SILENT_FAILURES
     severity = Severity.ERROR
-    node_types = (ast.ExceptHandler,)
+    probes = False
+    message = ("bare `except:` catches everything, KeyboardInterrupt and SystemExit "
+               "included, and is not loud")
+    suggestion = ("catch the exceptions you expect (`except (KeyError, ValueError):`) or "
+                  "re-raise after handling")
 
-    def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
-        assert isinstance(node, ast.ExceptHandler)
-        if node.type is not None:
-            return
-        loud_functions = self.config.loud_functions
-        if assess(node, file, loud_functions).handling is Handling.LOUD:
-            return
-        if reported_inside(node, file, loud_functions) or deliberate_handler(
-            node, file, probes=False
-        ):
-            return
-        yield Hit(
-                node,
-                "bare `except:` catches everything, KeyboardInterrupt and SystemExit "
-                "included, and is not loud",
-                "catch the exceptions you expect (`except (KeyError, ValueError):`) or "
-                "re-raise after handling",
-            )
+    def catches(self, handler: ast.ExceptHandler, file: ParsedFile) -> bool:
+        return handler.type is None
+
+    def flags(self, handling: Handling) -> bool:
+        return handling is not Handling.LOUD

@@ -51,6 +51,8 @@ from analyzers.registry import (
     Project,
 )
 from analyzers.rule import FileRule, Hit, RuleMeta
+from analyzers.silent_failures.peers import overlaps as peer_overlaps
+from analyzers.silent_failures.severity import capped_in_tests_and_examples
 from analyzers.source import ParsedFile, ParseFailure, SuppressionComment, parse
 from analyzers.ssot.neighbours import project_neighbours
 from analyzers.syntax_diff import syntax_changed_lines
@@ -396,12 +398,21 @@ def _with_note_severity(finding: Finding, config: AuditConfig) -> Finding:
 
 def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis],
                         config: AuditConfig) -> list[Finding]:
+    """Comments and config entries that suppress findings. Another linter's comment
+    (`# noqa: BLE001`, `# pylint: disable=...`) suppresses the SF rules its codes overlap
+    (`silent_failures.peers`); it is that tool's business, so it is never reported as
+    unused or unexplained. Silent failures in tests and examples are capped at warning
+    on the way (`silent_failures.severity`)."""
     comments = {(a.path, s.line): s for a in analyses for s in a.suppressions}
     used: set[tuple[str, int, str]] = set()
     out: list[Finding] = []
     for finding in findings:
+        finding = capped_in_tests_and_examples(finding, config)
         comment = comments.get((finding.path, finding.line))
-        if comment is not None and finding.rule in comment.rule_ids:
+        if comment is not None and (
+            finding.rule in comment.rule_ids if comment.tool is None
+            else peer_overlaps(finding.rule, comment.rule_ids)
+        ):
             used.add((finding.path, comment.line, finding.rule))
             reason = comment.reason or "(no reason given)"
             finding = replace(finding, suppression=Suppression(SuppressionKind.COMMENT, reason))
@@ -413,6 +424,8 @@ def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis
                 )
         out.append(finding)
     for (path, line), comment in comments.items():
+        if comment.tool is not None:
+            continue
         if config.enabled("SX005") and not comment.reason:
             out.append(_note(
                 "SX005", path, line,

@@ -34,6 +34,18 @@ PYTHON = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 reason to audit on a newer Python, not a reason to pass the file."""
 
 _SUPPRESSION = re.compile(r"#\s*ssot:\s*ignore\[(?P<ids>[A-Za-z0-9_,\s-]*)\](?P<reason>[^#]*)")
+_NOQA = re.compile(
+    r"#\s*(?P<directive>noqa(?::\s*(?P<codes>[A-Z]+-?[0-9]+(?:[\s,]+[A-Z]+-?[0-9]+)*))?)"
+    r"(?P<reason>.*)",
+    re.IGNORECASE,
+)
+_PYLINT = re.compile(
+    r"#\s*(?P<directive>pylint:\s*disable\s*=\s*(?P<codes>[\w-]+(?:\s*,\s*[\w-]+)*))"
+    r"(?P<reason>.*)"
+)
+_PEER_TOOLS = ((_NOQA, "ruff"), (_PYLINT, "pylint"))
+"""Other linters' suppression comments: the project's recorded decisions, which the
+engine maps onto our rules (`analyzers.silent_failures.peers`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,9 @@ class SuppressionComment:
     rule_ids: tuple[str, ...]
     reason: str
     column: int
+    tool: str | None = None
+    """None for `# ssot: ignore[...]`; the peer tool ("ruff", "pylint") whose comment
+    this is, when `rule_ids` are that tool's codes."""
 
 
 @dataclass(slots=True)
@@ -129,7 +144,7 @@ def parse(path: str, data: bytes) -> ParsedFile | ParseFailure:
         lines=text.splitlines(),
         imports=imports,
         nodes=nodes,
-        suppressions=_suppressions(text) if "ssot:" in text else {},
+        suppressions=_suppressions(text) if _may_suppress(text) else {},
     )
 
 
@@ -186,22 +201,40 @@ def _record_import(node: ast.Import | ast.ImportFrom, names: dict[str, str]) -> 
             names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
 
+def _may_suppress(text: str) -> bool:
+    """A cheap look before tokenizing: most files have no suppression comment."""
+    return "ssot:" in text or "noqa" in text or "NOQA" in text or "pylint:" in text
+
+
 def _suppressions(text: str) -> dict[int, SuppressionComment]:
-    """Read suppression comments with the tokenizer, so text inside strings is not one."""
+    """Read suppression comments with the tokenizer, so text inside strings is not one.
+    Our own `ssot: ignore` wins over a peer tool's comment on the same line."""
     found: dict[int, SuppressionComment] = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
             if token.type != tokenize.COMMENT:
                 continue
-            match = _SUPPRESSION.search(token.string)
-            if match is None:
-                continue
-            ids = tuple(i.strip().upper() for i in match["ids"].split(",") if i.strip())
-            line = token.start[0]
-            found[line] = SuppressionComment(
-                line, ids, match["reason"].strip(), token.start[1] + 1
-            )
+            comment = _comment(token.string, token.start[0], token.start[1] + 1)
+            if comment is not None:
+                found[comment.line] = comment
     except (tokenize.TokenError, SyntaxError):
         # ast accepted the file, so a tokenizer disagreement only loses comments.
         return found
     return found
+
+
+def _comment(text: str, line: int, column: int) -> SuppressionComment | None:
+    match = _SUPPRESSION.search(text)
+    if match is not None:
+        ids = tuple(i.strip().upper() for i in match["ids"].split(",") if i.strip())
+        return SuppressionComment(line, ids, match["reason"].strip(), column)
+    for pattern, tool in _PEER_TOOLS:
+        match = pattern.search(text)
+        if match is None:
+            continue
+        codes = tuple(c for c in re.split(r"[\s,]+", match["codes"] or "") if c)
+        reason = match["reason"].strip().lstrip("-\u2013\u2014:;,#").strip()
+        return SuppressionComment(
+            line, codes, reason or f"recorded for {tool}: {match['directive']}", column, tool
+        )
+    return None

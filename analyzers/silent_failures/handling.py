@@ -1,9 +1,12 @@
 """How loudly an exception handler deals with what it caught.
 
-Handling counts as loud when the handler re-raises, raises another exception, exits,
-logs at warning level or above, reports to Sentry, warns, prints to stderr, calls a
-configured loud function, or hands the exception object on as a value (stores it,
-returns it, passes it to a callback): then the error is carried, not swallowed.
+Handling counts as loud when, on every path through the handler, it re-raises, raises
+another exception, exits, logs at warning level or above, reports to Sentry, warns,
+prints to stderr, calls a configured loud function or a function of the same file that
+never returns, or hands the exception object on where someone sees it (returns it,
+raises from it, passes it to a call, stores it on an object, binds it to a name that is
+read later): then the error is carried, not swallowed. A `raise` under `if DEBUG:`, one
+that a nested `try` swallows, an `isinstance(exc, ...)` test or a dead local is not.
 
 Names are resolved through the file's imports (`ParsedFile.qualified_name`), so
 `from sentry_sdk import capture_exception` counts and a local `capture_exception` does
@@ -19,9 +22,8 @@ import enum
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import ClassVar
 
-from analyzers.rule import FileRule, Hit
+from analyzers.silent_failures.context import context_of
 from analyzers.source import ParsedFile
 
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "builtins.Exception",
@@ -72,6 +74,8 @@ class Assessment:
 _EXIT_CALLS = frozenset({
     "sys.exit", "os._exit", "os.abort", "exit", "quit",
     "pytest.fail", "pytest.exit", "pytest.skip", "pytest.xfail",
+    "_pytest.outcomes.fail", "_pytest.outcomes.exit", "_pytest.outcomes.skip",
+    "_pytest.outcomes.xfail",
     "flask.abort", "werkzeug.exceptions.abort",
 })
 _SELF_EXIT_METHODS = frozenset({"fail", "skipTest"})
@@ -140,44 +144,262 @@ def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def raises(body: list[ast.stmt]) -> bool:
-    """True when the block itself (not a function defined in it) contains a `raise`."""
-    return any(isinstance(node, ast.Raise) for node in own_nodes(body))
+_LOG_ACTS = frozenset({Act.LOGS_TRACEBACK, Act.LOGS_WARNING, Act.LOGS_ERROR, Act.LOGS_QUIETLY})
+_DERIVING_BUILTINS = frozenset({
+    "isinstance", "issubclass", "hasattr", "getattr", "type", "id", "len", "bool",
+    "callable", "str", "repr", "format", "vars", "dir",
+})
+"""Builtins that only inspect or describe a value: the exception goes where their result
+goes (`isinstance(exc, X)` in an `if` goes nowhere; `return str(exc)` is returned)."""
+_CAPTURING_METHODS = frozenset({"from_current", "from_exc_info"})
+"""Constructors whose name says they capture the exception being handled (pytest's
+`ExceptionInfo.from_current()`)."""
+_CAPTURING_CALLS = _CARRIER_CALLS | {"rich.traceback.Traceback"}
 
 
 def assess(handler: ast.ExceptHandler, file: ParsedFile, loud_functions: tuple[str, ...]
            ) -> Assessment:
-    """Find the loudest act in the handler's own code (nested functions do not run)."""
-    acts: set[Act] = set()
-    in_log_calls: set[int] = set()
-    """Nodes inside logging calls: mentioning the exception there is logging, not
-    carrying it on."""
-    carriers: list[ast.AST] = []
-    for node in own_nodes(handler.body):
-        if isinstance(node, ast.Raise):
-            acts.add(Act.RAISES)
-        elif isinstance(node, ast.Call):
-            act = _call_act(node, file, loud_functions)
-            if act is not None:
-                acts.add(act)
-                if act in (Act.LOGS_TRACEBACK, Act.LOGS_WARNING, Act.LOGS_ERROR,
-                           Act.LOGS_QUIETLY):
-                    in_log_calls.update(id(inner) for inner in ast.walk(node))
-            elif file.qualified_name(node.func) in _CARRIER_CALLS:
-                carriers.append(node)
-        elif isinstance(node, ast.Name) and node.id == handler.name and isinstance(
-            node.ctx, ast.Load
-        ):
-            carriers.append(node)
-    if any(id(carrier) not in in_log_calls for carrier in carriers):
-        acts.add(Act.CARRIES_EXCEPTION)
-    for act in _LOUD_ACTS:
-        if act in acts:
-            return Assessment(Handling.LOUD, act)
+    """Loud only when every path through the handler's own code (nested functions do
+    not run) does something loud before it leaves: a `raise` under an `if` without an
+    `else`, or inside a nested `try` whose handler swallows it, leaves a quiet path.
+    Quiet handlers are classified by the loudest log call anywhere in them."""
+    judge = _PathJudge(handler, file, loud_functions)
+    leaves_quietly, ends_quietly = judge.flow(handler.body, in_loop=False)
+    if not leaves_quietly and not ends_quietly:
+        for act in _LOUD_ACTS:
+            if act in judge.acts:
+                return Assessment(Handling.LOUD, act)
     for act, handling in _QUIET_ACTS.items():
-        if act in acts:
+        if act in judge.acts:
             return Assessment(handling, act)
     return Assessment(Handling.SILENT, Act.NOTHING)
+
+
+def captures_exception(handler: ast.ExceptHandler, file: ParsedFile) -> bool:
+    """The handler reads the exception it caught, or captures it or its traceback
+    (`sys.exc_info()`, `traceback.format_exc()`, `ExceptionInfo.from_current()`),
+    whatever it then does with it."""
+    for node in own_nodes(handler.body):
+        if isinstance(node, ast.Name) and node.id == handler.name and isinstance(
+            node.ctx, ast.Load
+        ):
+            return True
+        if isinstance(node, ast.Call) and _is_capturing_call(node, file):
+            return True
+    return False
+
+
+def _is_capturing_call(call: ast.Call, file: ParsedFile) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in _CAPTURING_METHODS:
+        return True
+    return file.qualified_name(func) in _CAPTURING_CALLS
+
+
+class _PathJudge:
+    """Walks a handler's statements once, telling for each block whether some path
+    leaves it quietly (`return`, `break`, `continue` before any loud act) and whether
+    some path reaches its end quietly. Every act met on the way is kept in `acts`."""
+
+    def __init__(self, handler: ast.ExceptHandler, file: ParsedFile,
+                 loud_functions: tuple[str, ...]) -> None:
+        self.handler = handler
+        self.file = file
+        self.loud_functions = loud_functions
+        self.acts: set[Act] = set()
+        self._read_names: frozenset[str] | None = None
+
+    def flow(self, body: list[ast.stmt], *, in_loop: bool) -> tuple[bool, bool]:
+        """(some path leaves the block quietly, some path reaches its end quietly)."""
+        leaves = False
+        for stmt in body:
+            stmt_leaves, stmt_ends = self._statement(stmt, in_loop)
+            leaves = leaves or stmt_leaves
+            if not stmt_ends:
+                return leaves, False
+        return leaves, True
+
+    def _statement(self, stmt: ast.stmt, in_loop: bool) -> tuple[bool, bool]:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            return False, True  # defined, not run
+        if isinstance(stmt, ast.If | ast.While):
+            if self._loud(stmt.test):
+                return False, False
+            if self._reraises_all_but_some_types(stmt):
+                self.acts.add(Act.RAISES)
+                return False, False
+            body = self.flow(stmt.body, in_loop=in_loop or isinstance(stmt, ast.While))
+            orelse = self.flow(stmt.orelse, in_loop=in_loop)
+            if isinstance(stmt, ast.While):  # a loop's body is taken to run
+                return body[0] or orelse[0], body[1]
+            return body[0] or orelse[0], body[1] or orelse[1]
+        if isinstance(stmt, ast.For | ast.AsyncFor):
+            if self._loud(stmt.iter):
+                return False, False
+            body = self.flow(stmt.body, in_loop=True)
+            orelse = self.flow(stmt.orelse, in_loop=in_loop)
+            return body[0] or orelse[0], body[1]
+        if isinstance(stmt, ast.With | ast.AsyncWith):
+            if any(self._loud(item.context_expr) for item in stmt.items):
+                return False, False
+            return self.flow(stmt.body, in_loop=in_loop)
+        if isinstance(stmt, ast.Try | ast.TryStar):
+            return self._try(stmt, in_loop)
+        if isinstance(stmt, ast.Match):
+            if self._loud(stmt.subject):
+                return False, False
+            cases = [self.flow(case.body, in_loop=in_loop) for case in stmt.cases]
+            return any(c[0] for c in cases), True
+        if self._loud(stmt):
+            return False, False
+        if isinstance(stmt, ast.Return) or (
+            isinstance(stmt, ast.Break | ast.Continue) and not in_loop
+        ):
+            return True, False
+        return False, not isinstance(stmt, ast.Break | ast.Continue)
+
+    def _reraises_all_but_some_types(self, stmt: ast.If | ast.While) -> bool:
+        """`if not isinstance(exc, (KeyboardInterrupt, SystemExit)): raise` lets every
+        other error out: a narrow handler written as a broad one, loud for the rest."""
+        test = stmt.test
+        return (
+            isinstance(stmt, ast.If)
+            and isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+            and isinstance(test.operand, ast.Call)
+            and self.file.qualified_name(test.operand.func) == "isinstance"
+            and bool(test.operand.args)
+            and isinstance(test.operand.args[0], ast.Name)
+            and test.operand.args[0].id == self.handler.name
+            and len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Raise)
+            and stmt.body[0].exc is None
+        )
+
+    def _try(self, stmt: ast.Try | ast.TryStar, in_loop: bool) -> tuple[bool, bool]:
+        """A handler of the nested `try` is another path: a `raise` in its body that
+        a nested handler swallows leaves quietly through that handler."""
+        body = self.flow(stmt.body + stmt.orelse, in_loop=in_loop)
+        handlers = [self.flow(h.body, in_loop=in_loop) for h in stmt.handlers]
+        leaves = body[0] or any(h[0] for h in handlers)
+        ends = body[1] or any(h[1] for h in handlers)
+        final_leaves, final_ends = self.flow(stmt.finalbody, in_loop=in_loop)
+        if not final_leaves and not final_ends:
+            return False, False
+        return leaves or final_leaves, ends and final_ends
+
+    def _loud(self, node: ast.AST) -> bool:
+        """Whether this statement or expression (not its nested blocks, which
+        `_statement` walks) does something loud; every act found is recorded."""
+        loud = False
+        in_log_calls: set[int] = set()
+        carriers: list[ast.AST] = []
+        parents: dict[int, ast.AST] = {}
+        for inner in _own_expression_nodes(node, parents):
+            if isinstance(inner, ast.Raise):
+                self.acts.add(Act.RAISES)
+                loud = True
+            elif isinstance(inner, ast.Call):
+                act = (Act.RAISES if self._calls_raising_function(inner)
+                       else _call_act(inner, self.file, self.loud_functions))
+                if act is not None:
+                    self.acts.add(act)
+                    loud = loud or act in _LOUD_ACTS
+                    if act in _LOG_ACTS:
+                        in_log_calls.update(id(n) for n in ast.walk(inner))
+                elif _is_capturing_call(inner, self.file):
+                    carriers.append(inner)
+            elif isinstance(inner, ast.Name) and inner.id == self.handler.name and (
+                isinstance(inner.ctx, ast.Load)
+            ):
+                carriers.append(inner)
+        if any(id(c) not in in_log_calls and self._flows_out(c, parents) for c in carriers):
+            self.acts.add(Act.CARRIES_EXCEPTION)
+            loud = True
+        return loud
+
+    def _calls_raising_function(self, call: ast.Call) -> bool:
+        """`fail(...)` or `self._abort(...)` where the file defines it to always raise."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            if not (isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")):
+                return False
+            called = func.attr
+        elif isinstance(func, ast.Name):
+            called = func.id
+        else:
+            return False
+        return called in context_of(self.file).raising_functions
+
+    def _flows_out(self, node: ast.AST, parents: dict[int, ast.AST]) -> bool:
+        """The exception (or its traceback) reaches someone: returned, yielded, raised
+        from, passed to a call, stored on an object or in a container, or bound to a
+        name that is read somewhere in the scope. An `isinstance` test or a local that
+        nobody reads goes nowhere."""
+        child = node
+        while (parent := parents.get(id(child))) is not None:
+            if isinstance(parent, ast.Return | ast.Yield | ast.YieldFrom | ast.Raise):
+                return True
+            if isinstance(parent, ast.Call) and child is not parent.func:
+                name = self.file.qualified_name(parent.func)
+                if name not in _DERIVING_BUILTINS:
+                    return True
+            if isinstance(parent, ast.keyword):
+                call = parents.get(id(parent))
+                if isinstance(call, ast.Call) and (
+                    self.file.qualified_name(call.func) not in _DERIVING_BUILTINS
+                ):
+                    return True
+            if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+                if child is not parent.value:
+                    return False
+                targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+                return any(self._target_is_read(t) for t in targets)
+            if isinstance(parent, ast.stmt):
+                return False
+            child = parent
+        return False
+
+    def _target_is_read(self, target: ast.expr) -> bool:
+        if isinstance(target, ast.Tuple | ast.List):
+            return any(self._target_is_read(t) for t in target.elts)
+        if isinstance(target, ast.Starred):
+            return self._target_is_read(target.value)
+        if not isinstance(target, ast.Name):
+            return True  # an attribute or an item: stored where others look
+        return target.id in self._names_read()
+
+    def _names_read(self) -> frozenset[str]:
+        if self._read_names is None:
+            function = context_of(self.file).place(self.handler).function
+            scope: list[ast.stmt] = function.body if function else self.file.tree.body
+            names: set[str] = set()
+            for node in own_nodes(scope):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    names.add(node.id)
+                elif isinstance(node, ast.Global | ast.Nonlocal):
+                    names.update(node.names)
+            self._read_names = frozenset(names)
+        return self._read_names
+
+
+_BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+
+
+def _own_expression_nodes(node: ast.AST, parents: dict[int, ast.AST]) -> Iterator[ast.AST]:
+    """The node and what is under it, without nested blocks (walked as statements) and
+    without nested functions and lambdas (which do not run here); fills `parents`."""
+    stack: list[ast.AST] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, ast.Lambda):
+            continue
+        for field_name, value in ast.iter_fields(current):
+            if isinstance(current, ast.stmt) and field_name in _BLOCK_FIELDS:
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST) and not isinstance(child, ast.expr_context):
+                    parents[id(child)] = current
+                    stack.append(child)
 
 
 def _call_act(call: ast.Call, file: ParsedFile, loud_functions: tuple[str, ...]) -> Act | None:
@@ -305,7 +527,6 @@ def _keyword_is(call: ast.Call, keyword_name: str, test: Callable[[ast.expr], bo
     return any(k.arg == keyword_name and test(k.value) for k in call.keywords)
 
 
-
 def body_is_only_pass(body: list[ast.stmt]) -> bool:
     """`pass`, `...`, `continue` or a bare string, and nothing else."""
     return all(
@@ -314,20 +535,3 @@ def body_is_only_pass(body: list[ast.stmt]) -> bool:
             and (stmt.value.value is Ellipsis or isinstance(stmt.value.value, str)))
         for stmt in body
     )
-
-
-class BroadHandlerRule(FileRule):
-    """The shape SF102, SF105 and SF108 share: a broad handler judged by how loudly it
-    handles what it caught. Each rule names the `Handling` it flags and what to say."""
-
-    node_types = (ast.ExceptHandler,)
-    flagged: ClassVar[Handling]
-    message: ClassVar[str]
-    suggestion: ClassVar[str]
-
-    def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
-        assert isinstance(node, ast.ExceptHandler)
-        if not is_broad(node, file):
-            return
-        if assess(node, file, self.config.loud_functions).handling is self.flagged:
-            yield Hit(node, self.message, self.suggestion)

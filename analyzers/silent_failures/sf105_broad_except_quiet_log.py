@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from analyzers.model import Principle, Severity
-from analyzers.silent_failures.handling import BroadHandlerRule, Handling
+from analyzers.silent_failures.broad_handler import BroadHandlerRule
+from analyzers.silent_failures.handling import Handling
 
 
 class BroadExceptLoggedQuietly(BroadHandlerRule):
@@ -13,6 +14,15 @@ class BroadExceptLoggedQuietly(BroadHandlerRule):
     Why is this bad?
         Production runs at warning level or above: the log line is never seen, so the
         failure is as silent as `pass`, only better disguised.
+
+    Known limits:
+        Not flagged, because the author's intent is plain: a comment in or right
+        above the handler saying why (pragmas and TODOs do not count); clean-up
+        (`__del__`, `__exit__`, `close`/`teardown`-style functions, `atexit`
+        functions, a `try` that only closes or flushes); demo code under
+        `if __name__ == "__main__":  # pragma: no cover`; in tests, a handler that
+        asserts or captures the exception. Severity not
+        measured: no such handler occurs in the six measured projects.
 
     Example:
         try:

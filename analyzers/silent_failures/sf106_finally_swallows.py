@@ -23,6 +23,11 @@ class FinallySwallowsException(FileRule):
         caller gets a normal return and never learns the `try` failed (PEP 765 makes it
         a SyntaxWarning from Python 3.14).
 
+    Known limits:
+        Any `return`, `break` or `continue` in `finally` is reported, even when the
+        `try` cannot raise. Not measured: none occurs in the six measured projects.
+        `# noqa: B012` or `# pylint: disable=lost-exception` suppresses it.
+
     Example:
         try:
             return compute()

@@ -27,6 +27,11 @@ class FireAndForgetTask(FileRule):
         all, as "Task exception was never retrieved" at garbage collection. The event
         loop also keeps only a weak reference, so the task can vanish mid-flight.
 
+    Known limits:
+        Recognises loops by name (`loop`, `self._loop`, `get_running_loop()`); a task
+        kept by a wrapper the rule cannot see is still reported. `# noqa: RUF006`
+        suppresses it. Errors in tests and examples are warnings.
+
     Example:
         asyncio.create_task(notify_subscribers(event))
 

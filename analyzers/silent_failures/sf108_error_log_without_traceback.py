@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from analyzers.model import Principle, Severity
-from analyzers.silent_failures.handling import BroadHandlerRule, Handling
+from analyzers.silent_failures.broad_handler import BroadHandlerRule
+from analyzers.silent_failures.handling import Handling
 
 
 class BroadExceptLoggedWithoutTraceback(BroadHandlerRule):
@@ -13,6 +14,15 @@ class BroadExceptLoggedWithoutTraceback(BroadHandlerRule):
     Why is this bad?
         The failure is visible, but where it happened is lost: a broad handler catches
         bugs too, and a bug without its traceback costs hours to find.
+
+    Known limits:
+        Not flagged, because the author's intent is plain: a comment in or right
+        above the handler saying why (pragmas and TODOs do not count); clean-up
+        (`__del__`, `__exit__`, `close`/`teardown`-style functions, `atexit`
+        functions, a `try` that only closes or flushes); demo code under
+        `if __name__ == "__main__":  # pragma: no cover`; in tests, a handler that
+        asserts or captures the exception. `# noqa: TRY400`
+        or `BLE001` suppresses it.
 
     Example:
         try:

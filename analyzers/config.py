@@ -54,6 +54,8 @@ class AuditConfig:
     rule_of_two: bool = True
     test_duplicates_severity: Severity | None = Severity.WARNING
     audit_drafts: bool = False
+    suppressible: tuple[str, ...] | None = None
+    """Rule ids or prefixes that code comments may suppress; None means every rule."""
 
     def enabled(self, rule_id: str) -> bool:
         if self.select and not any(rule_id.startswith(s) for s in self.select):
@@ -61,6 +63,10 @@ class AuditConfig:
         if any(rule_id.startswith(i) for i in self.ignore):
             return False
         return not (rule_id in self.severity and self.severity[rule_id] is None)
+
+    def may_suppress(self, rule_id: str) -> bool:
+        return self.suppressible is None or any(rule_id.startswith(s)
+                                                for s in self.suppressible)
 
     def severity_of(self, rule_id: str, default: Severity) -> Severity:
         return self.severity.get(rule_id) or default
@@ -180,6 +186,7 @@ _KEYS: dict[str, tuple[str, Validator]] = {
     "rule-of-two": ("rule_of_two", _boolean),
     "test-duplicates-severity": ("test_duplicates_severity", _level),
     "audit-drafts": ("audit_drafts", _boolean),
+    "suppressible": ("suppressible", _rule_ids),
 }
 KNOWN_KEYS = tuple(_KEYS)
 _EXAMPLES = {
@@ -202,6 +209,7 @@ _EXAMPLES = {
     "rule-of-two": "rule-of-two = true",
     "test-duplicates-severity": 'test-duplicates-severity = "warning"',
     "audit-drafts": "audit-drafts = false",
+    "suppressible": 'suppressible = ["SS", "DU"]',
 }
 """One valid setting per key, offered with each problem about that key."""
 

@@ -405,6 +405,7 @@ def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis
     on the way (`silent_failures.severity`)."""
     comments = {(a.path, s.line): s for a in analyses for s in a.suppressions}
     used: set[tuple[str, int, str]] = set()
+    refused: list[Finding] = []
     out: list[Finding] = []
     for finding in findings:
         finding = capped_in_tests_and_examples(finding, config)
@@ -414,8 +415,15 @@ def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis
             else peer_overlaps(finding.rule, comment.rule_ids)
         ):
             used.add((finding.path, comment.line, finding.rule))
-            reason = comment.reason or "(no reason given)"
-            finding = replace(finding, suppression=Suppression(SuppressionKind.COMMENT, reason))
+            if not config.may_suppress(finding.rule):
+                refused.append(_note(
+                    "SX011", finding.path, comment.line,
+                    f"{finding.rule} may not be suppressed in code here (`suppressible` in "
+                    "the config); the finding still counts"))
+            elif comment.reason:
+                finding = replace(finding, suppression=Suppression(
+                    SuppressionKind.COMMENT, comment.reason))
+            # No reason: nothing is suppressed; SX005 below says so.
         else:
             accepted = _acceptable(finding, config.acceptable_duplicates)
             if accepted is not None:
@@ -427,10 +435,11 @@ def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis
         if comment.tool is not None:
             continue
         if config.enabled("SX005") and not comment.reason:
+            named = ", ".join(comment.rule_ids)
             out.append(_note(
                 "SX005", path, line,
-                f"`ssot: ignore[{', '.join(comment.rule_ids)}]` gives no reason",
-                "say why after the bracket: `# ssot: ignore[SF102] <reason>`",
+                f"`ssot: ignore[{named}]` gives no reason, so it suppresses nothing",
+                f"say why after the bracket: `# ssot: ignore[{named}] <reason>`",
             ))
         for rule_id in comment.rule_ids:
             if (path, line, rule_id) in used or not config.enabled("SX006"):
@@ -442,7 +451,7 @@ def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis
                 if known else f"`ssot: ignore[{rule_id}]` names no known rule",
                 "delete it" if known else "use a rule id from the README's rule table",
             ))
-    return out
+    return out + refused
 
 
 def _acceptable(finding: Finding, entries: Sequence[AcceptableDuplicate]

@@ -30,10 +30,11 @@ def test_suppression_with_a_reason_suppresses_and_keeps_the_finding_listed() -> 
     assert result.stats.suppressed == 1
 
 
-def test_suppression_without_a_reason_still_suppresses_but_warns() -> None:
+def test_suppression_without_a_reason_suppresses_nothing() -> None:
     result = audit_text(SWALLOW.format(comment="  # ssot: ignore[SF102]"))
-    assert rules(result) == [("SF102", 3, True), ("SX005", 3, False)]
-    assert result.verdict.value == "GO"
+    assert rules(result) == [("SF102", 3, False), ("SX005", 3, False)]
+    assert "suppresses nothing" in result.findings[1].message
+    assert result.verdict.value == "NO-GO"
 
 
 def test_unused_and_unknown_suppressions_are_reported() -> None:

@@ -121,3 +121,23 @@ def test_cli_blocks_a_push_that_pads_a_file_past_the_limit(tmp_path: Path) -> No
     done = run_audit("--repo", str(repo.root), "--base", "HEAD~1", "--head", "HEAD")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "SX003" in done.stdout
+
+
+BARE = "def load():\n    try:\n        return read()\n    except:{comment}\n        pass\n"
+
+
+def audit_new(text: str, config: str | None = None) -> AuditResult:
+    change = FileChange("app/mod.py", ChangeStatus.ADDED, text.encode())
+    return audit(AuditRequest(changes=(change,), config_text=config))
+
+
+def test_a_team_can_forbid_suppressing_a_rule_in_code() -> None:
+    config = '[tool.ssot]\nsuppressible = ["SS", "DU"]\n'
+    for comment in ("  # ssot: ignore[SF101] just this once", "  # noqa: E722 - on purpose"):
+        result = audit_new(BARE.format(comment=comment), config)
+        assert sorted((f.rule, f.suppressed) for f in result.findings) == [
+            ("SF101", False), ("SX011", False)], comment
+        assert result.verdict.value == "NO-GO"
+    allowed = audit_new(BARE.format(comment="  # ssot: ignore[SF101] just this once"))
+    assert [(f.rule, f.suppressed) for f in allowed.findings] == [("SF101", True)]
+    assert allowed.verdict.value == "GO"

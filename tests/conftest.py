@@ -38,7 +38,7 @@ SWALLOWING = (
     "    try:\n"
     "        with open(path) as handle:\n"
     "            return handle.read()\n"
-    "    except Exception:\n"
+    "    except:\n"
     "        return None\n"
 )
 

@@ -221,7 +221,7 @@ async def test_annotations_go_in_batches_of_50_and_reports_fit_githubs_limits(
         make_bot: MakeBot, github: FakeGitHub) -> None:
     bot = await make_bot(max_annotations=120)
     swallow = ("\n\ndef load_{n}(path):\n    try:\n        return int(path)\n"
-               "    except Exception:\n        return None\n")
+               "    except:\n        return None\n")
     deep_path = "app/" + "a_rather_long_package_name/" * 8 + "many.py"
     head = github.push("many", {deep_path: "".join(swallow.format(n=n) for n in range(130))})
     github.open_pull(2, "many")

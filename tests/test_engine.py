@@ -7,7 +7,7 @@ from analyzers.config import load_config
 from analyzers.diff import added_lines
 from analyzers.model import Severity, SuppressionKind
 
-SWALLOW = "try:\n    run()\nexcept Exception:{comment}\n    pass\n"
+SWALLOW = "try:\n    run()\nexcept:{comment}\n    pass\n"
 
 
 def audit_text(text: str, *, changed: frozenset[int] | None = None,
@@ -21,8 +21,8 @@ def rules(result: AuditResult) -> list[tuple[str, int, bool]]:
 
 
 def test_suppression_with_a_reason_suppresses_and_keeps_the_finding_listed() -> None:
-    result = audit_text(SWALLOW.format(comment="  # ssot: ignore[SF102] worker restarts"))
-    assert rules(result) == [("SF102", 3, True)]
+    result = audit_text(SWALLOW.format(comment="  # ssot: ignore[SF101] worker restarts"))
+    assert rules(result) == [("SF101", 3, True)]
     assert result.findings[0].suppression is not None
     assert result.findings[0].suppression.kind is SuppressionKind.COMMENT
     assert result.findings[0].suppression.reason == "worker restarts"
@@ -31,35 +31,35 @@ def test_suppression_with_a_reason_suppresses_and_keeps_the_finding_listed() -> 
 
 
 def test_suppression_without_a_reason_suppresses_nothing() -> None:
-    result = audit_text(SWALLOW.format(comment="  # ssot: ignore[SF102]"))
-    assert rules(result) == [("SF102", 3, False), ("SX005", 3, False)]
+    result = audit_text(SWALLOW.format(comment="  # ssot: ignore[SF101]"))
+    assert rules(result) == [("SF101", 3, False), ("SX005", 3, False)]
     assert "suppresses nothing" in result.findings[1].message
     assert result.verdict.value == "NO-GO"
 
 
 def test_unused_and_unknown_suppressions_are_reported() -> None:
-    result = audit_text("x = 1  # ssot: ignore[SF102, SF999] old\n")
+    result = audit_text("x = 1  # ssot: ignore[SF101, SF999] old\n")
     messages = [(f.rule, f.message) for f in result.findings]
-    assert ("SX006", "`ssot: ignore[SF102]` suppresses nothing on this line") in messages
+    assert ("SX006", "`ssot: ignore[SF101]` suppresses nothing on this line") in messages
     assert ("SX006", "`ssot: ignore[SF999]` names no known rule") in messages
 
 
 def test_suppression_comment_inside_a_string_is_not_a_suppression() -> None:
-    text = 'HELP = "write # ssot: ignore[SF102] why"\n' + SWALLOW.format(comment="")
-    assert rules(audit_text(text)) == [("SF102", 4, False)]
+    text = 'HELP = "write # ssot: ignore[SF101] why"\n' + SWALLOW.format(comment="")
+    assert rules(audit_text(text)) == [("SF101", 4, False)]
 
 
 def test_only_findings_touching_changed_lines_count() -> None:
     text = SWALLOW.format(comment="") + "\nVALUE = 2\n"
     assert rules(audit_text(text, changed=frozenset({6}))) == []
-    assert rules(audit_text(text, changed=frozenset({4}))) == [("SF102", 3, False)]
+    assert rules(audit_text(text, changed=frozenset({4}))) == [("SF101", 3, False)]
 
 
 def test_config_severity_off_select_and_ignore() -> None:
     text = SWALLOW.format(comment="")
-    off = '[tool.ssot]\nseverity = { SF102 = "off" }\n'
+    off = '[tool.ssot]\nseverity = { SF101 = "off" }\n'
     assert rules(audit_text(text, config=off)) == []
-    demoted = audit_text(text, config='[tool.ssot]\nseverity = { SF102 = "warning" }\n')
+    demoted = audit_text(text, config='[tool.ssot]\nseverity = { SF101 = "warning" }\n')
     assert demoted.findings[0].severity is Severity.WARNING
     assert demoted.verdict.value == "GO"
     assert rules(audit_text(text, config='[tool.ssot]\nignore = ["SF"]\n')) == []
@@ -99,7 +99,7 @@ def test_all_mode_counts_every_line() -> None:
     result = audit(AuditRequest(changes=(change,), mode=Mode.ALL))
     assert rules(result) == []  # the caller says which lines count: here none
     whole = FileChange("a.py", ChangeStatus.ADDED, SWALLOW.format(comment="").encode())
-    assert rules(audit(AuditRequest(changes=(whole,), mode=Mode.ALL))) == [("SF102", 3, False)]
+    assert rules(audit(AuditRequest(changes=(whole,), mode=Mode.ALL))) == [("SF101", 3, False)]
 
 
 def test_hostile_input_yields_notes_and_never_raises() -> None:

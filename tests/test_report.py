@@ -5,7 +5,7 @@ from __future__ import annotations
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from bot import report
 
-HANDLER = "try:\n    run()\nexcept Exception:\n    pass\n"
+HANDLER = "try:\n    run()\nexcept:\n    pass\n"
 
 
 def result_with_handlers(count: int) -> AuditResult:
@@ -19,7 +19,7 @@ def test_comment_starts_with_the_marker_and_names_the_audited_sha() -> None:
     assert body.splitlines()[0] == report.MARKER
     assert body.splitlines()[1] == "## ❌ NO-GO: 1 error, 0 warnings"
     assert "audited `0123456789ab`" in body
-    assert "| **No Silent Failures** | ❌ FAIL | 1 error: SF102 app/many.py:3 |" in body
+    assert "| **No Silent Failures** | ❌ FAIL | 1 error: SF101 app/many.py:3 |" in body
 
 
 def test_comment_links_places_when_given_a_blob_url() -> None:
@@ -27,7 +27,7 @@ def test_comment_links_places_when_given_a_blob_url() -> None:
         result_with_handlers(1), head_sha="abc",
         blob_url=lambda path, line: f"https://example.test/{path}#L{line}",
     )
-    assert "[SF102 app/many.py:3](https://example.test/app/many.py#L3)" in body
+    assert "[SF101 app/many.py:3](https://example.test/app/many.py#L3)" in body
 
 
 def test_huge_reports_are_cut_to_the_comment_limit_and_say_so() -> None:
@@ -38,7 +38,7 @@ def test_huge_reports_are_cut_to_the_comment_limit_and_say_so() -> None:
     output = report.check_run_output(result)
     assert len(output.text) <= report.CHECK_TEXT_LIMIT
     assert len(output.summary) <= report.CHECK_TEXT_LIMIT
-    assert sum(a["title"].startswith("SF102") for a in output.annotations) == 3_000
+    assert sum(a["title"].startswith("SF101") for a in output.annotations) == 3_000
 
 
 def test_annotations_carry_level_title_and_lines() -> None:
@@ -49,10 +49,10 @@ def test_annotations_carry_level_title_and_lines() -> None:
         "start_line": 3,
         "end_line": 4,
         "annotation_level": "failure",
-        "title": "SF102 broad-except-swallowed",
+        "title": "SF101 bare-except-swallowed",
         "message": output.annotations[0]["message"],
     }]
-    assert output.annotations[0]["message"].startswith("broad exception handler")
+    assert output.annotations[0]["message"].startswith("bare `except:` catches everything")
 
 
 def test_go_report_reads_go() -> None:

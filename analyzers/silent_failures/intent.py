@@ -25,8 +25,11 @@ it. A quiet handler is deliberate when:
   captures the exception or its traceback, or records that it happened (sets an
   attribute, an item or a counter for the test's assertions);
 - **the `try` only asks a value a question** (its truth, length, hash, iteration,
-  equality, type): any object may raise anything there, and the handler answers with
-  a fallback.
+  equality, type), also as the test of an `if` that only answers with a fallback: any
+  object may raise anything there, and the handler answers with a fallback;
+- **the author fenced off what must escape**: an earlier handler of the same `try`
+  re-raises `KeyboardInterrupt`, `SystemExit` or `GeneratorExit`, so the broad handler
+  after it was written knowing what it catches.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class Intent(enum.Enum):
     RETRY = "a retry: the loop raises the last failure"
     DEMO = "demo code under a `__main__` guard marked `pragma: no cover`"
     TEST_CATCHES = "a test that catches on purpose (asserts or captures the exception)"
+    FENCED = "an earlier handler lets KeyboardInterrupt/SystemExit through on purpose"
 
 
 def deliberate_handler(handler: ast.ExceptHandler, file: ParsedFile, *, probes: bool = True
@@ -129,6 +133,8 @@ def deliberate_handler(handler: ast.ExceptHandler, file: ParsedFile, *, probes: 
         try_node.body[0]
     ):
         return Intent.PROBE
+    if try_node is not None and _fenced(handler, try_node):
+        return Intent.FENCED
     if is_test_path(file.path) and (
         captures_exception(handler, file) or _asserts(handler) or _records(handler)
     ):
@@ -224,28 +230,64 @@ def _retried(handler: ast.ExceptHandler, context: FileContext) -> bool:
     return loop is not None and any(isinstance(stmt, ast.Raise) for stmt in loop.orelse)
 
 
+_ESCAPING = frozenset({"KeyboardInterrupt", "SystemExit", "GeneratorExit",
+                       "builtins.KeyboardInterrupt", "builtins.SystemExit"})
+
+
+def _fenced(handler: ast.ExceptHandler, try_node: ast.Try | ast.TryStar) -> bool:
+    """An earlier handler of the same `try` catches what must escape and re-raises it."""
+    for earlier in try_node.handlers:
+        if earlier is handler:
+            return False
+        if earlier.type is None:
+            continue
+        caught = earlier.type.elts if isinstance(earlier.type, ast.Tuple) else [earlier.type]
+        names = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "") for n in caught}
+        if names & _ESCAPING and any(isinstance(s, ast.Raise) for s in earlier.body):
+            return True
+    return False
+
+
 def _asks_a_question(stmt: ast.stmt) -> bool:
-    """`done = not result`, `return len(value) > 0`, `bool(x)`: the statement's value is a
-    question put to an object (truth, comparison, a builtin from `_QUESTIONS`) about
-    values the `try` does not compute (no other call)."""
+    """`done = not result`, `return len(value) > 0`, `bool(x)`, `if not issubclass(x, T):
+    return None`: the statement's value is a question put to an object (truth,
+    comparison, a builtin from `_QUESTIONS`) about values the `try` does not compute (no
+    other call)."""
+    if isinstance(stmt, ast.If):
+        return (all(is_fallback(s) for s in [*stmt.body, *stmt.orelse])
+                and _asks_a_question(ast.Expr(value=stmt.test)))
     if not isinstance(stmt, ast.Assign | ast.Return | ast.Expr) or stmt.value is None:
         return False
-    value = stmt.value
-    asked: list[ast.expr]
+    return _is_question(stmt.value)
+
+
+QUESTION_DEPTH = 8
+"""Questions nest (`not isinstance(x, T) and len(x) > 0`), but not deeply; deeper input
+is not taken for one, which also bounds the recursion on hostile code."""
+
+
+def _is_question(value: ast.expr, depth: int = 0) -> bool:
+    if depth > QUESTION_DEPTH:
+        return False
+    parts: list[ast.expr]
     if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
-        asked = [value.operand]
+        parts = [value.operand]
     elif isinstance(value, ast.Compare):
-        asked = [value.left, *value.comparators]
+        parts = [value.left, *value.comparators]
+    elif isinstance(value, ast.BoolOp):
+        parts = list(value.values)
     elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and (
         value.func.id in _QUESTIONS
     ):
-        asked = [*value.args, *(k.value for k in value.keywords)]
+        return all(_computes_nothing(a) for a in [*value.args, *(k.value for k in value.keywords)])
     else:
         return False
-    return all(
-        not isinstance(node, ast.Call | ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr)
-        for argument in asked for node in ast.walk(argument)
-    )
+    return all(_is_question(part, depth + 1) or _computes_nothing(part) for part in parts)
+
+
+def _computes_nothing(value: ast.expr) -> bool:
+    return not any(isinstance(node, ast.Call | ast.Await | ast.Yield | ast.YieldFrom
+                              | ast.NamedExpr) for node in ast.walk(value))
 
 
 def _records(handler: ast.ExceptHandler) -> bool:

@@ -776,12 +776,20 @@ class Installation:
         return comment_id
 
     async def find_comment(self, repo: str, number: int, marker: str) -> Comment | None:
+        """Our sticky comment: it starts with `marker` AND this App posted it. Anyone who
+        can comment can copy the marker; only GitHub can set `performed_via_github_app`,
+        so a planted look-alike is never edited into a report its author can then
+        rewrite."""
         url = f"/repos/{repo}/issues/{number}/comments?per_page={PER_PAGE}"
         async for data in self._api.getiter(url):
             body = str(data.get("body") or "")
-            if body.startswith(marker):
+            if body.startswith(marker) and self._posted_by_us(data):
                 return Comment(int(data["id"]), body)
         return None
+
+    def _posted_by_us(self, comment: Mapping[str, Any]) -> bool:
+        app = comment.get("performed_via_github_app")
+        return isinstance(app, Mapping) and str(app.get("id")) == self.app.settings.app_id
 
     def blob_url(self, repo: str, sha: str) -> Callable[[str, int], str]:
         return blob_url(web_url(self.app.settings.api_url), repo, sha)

@@ -43,6 +43,8 @@ OWNER, NAME = "octo-org", "octo-repo"
 REPO = f"{OWNER}/{NAME}"
 FORK = "contributor/octo-repo"
 INSTALLATION_ID = 4242
+APP_SLUG = "ssot-bot"
+APP_BOT_USER = f"{APP_SLUG}[bot]"
 
 
 def spec_dir() -> Path | None:
@@ -125,6 +127,8 @@ class IssueComment:
     number: int
     body: str
     user: str
+    app_id: str | None = None
+    """The App whose installation token created it (GitHub's `performed_via_github_app`)."""
 
 
 class FakeGitHub:
@@ -183,8 +187,10 @@ class FakeGitHub:
     def revoke_tokens(self) -> None:
         self.tokens.clear()
 
-    def add_comment(self, number: int, body: str, user: str = "someone") -> IssueComment:
-        comment = IssueComment(next(self._ids), number, body, user)
+    def add_comment(self, number: int, body: str, user: str = "someone", *,
+                    app_id: str | None = None) -> IssueComment:
+        """A comment by `user`; with `app_id`, one that App posted (its bot user)."""
+        comment = IssueComment(next(self._ids), number, body, user, app_id)
         self.comments[comment.id] = comment
         return comment
 
@@ -573,7 +579,7 @@ class FakeGitHub:
     def _create_comment(self, _request: web.Request, body: Any, number: str) -> web.Response:
         if len(body.get("body", "")) > 65536:
             return _error(422, "Body is too long (maximum is 65536 characters)")
-        comment = self.add_comment(int(number), body["body"], "ssot-bot[bot]")
+        comment = self.add_comment(int(number), body["body"], APP_BOT_USER, app_id=self.app_id)
         return web.json_response(self._comment_json(comment), status=201)
 
     def _update_comment(self, _request: web.Request, body: Any, comment_id: str) -> web.Response:
@@ -590,6 +596,15 @@ class FakeGitHub:
         data.update(id=comment.id, body=comment.body,
                     url=f"{self.url}/repos/{REPO}/issues/comments/{comment.id}")
         data["user"]["login"] = comment.user
+        if comment.app_id is not None:
+            # Like GitHub: a comment made with an installation token names its App, and
+            # its author is the App's bot user.
+            app = self._example("integration")
+            app.update(id=int(comment.app_id), slug=APP_SLUG)
+            data["performed_via_github_app"] = app
+            data["user"]["type"] = "Bot"
+        else:
+            data["performed_via_github_app"] = None
         return data
 
     def _react(self, _request: web.Request, body: Any, comment_id: str) -> web.Response:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.report import MARKER
-from tests.conftest import BASE_FILES, BotClient, MakeBot
-from tests.fake_github import FakeGitHub
+from tests.conftest import APP_ID, BASE_FILES, BotClient, MakeBot
+from tests.fake_github import APP_BOT_USER, FakeGitHub
 
 pytestmark = pytest.mark.asyncio
 
@@ -65,7 +65,8 @@ async def test_sticky_comment_is_found_on_a_later_page_by_its_marker(
         make_bot: MakeBot, github: FakeGitHub) -> None:
     for number in range(130):
         github.add_comment(1, f"comment {number}")
-    ours = github.add_comment(1, f"{MARKER}\nan older report", user="ssot-bot[bot]")
+    ours = github.add_comment(1, f"{MARKER}\nan older report", user=APP_BOT_USER,
+                              app_id=APP_ID)
     github.add_comment(1, f"> {MARKER}\nsomeone quoting the report")
     bot = await make_bot()  # a fresh process knows no comment ids
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
@@ -75,6 +76,20 @@ async def test_sticky_comment_is_found_on_a_later_page_by_its_marker(
     assert pages == ["1", "2"]
     assert github.comments[ours.id].body.startswith(MARKER + "\n## ❌ NO-GO")
     assert len(github.comments_on(1)) == 132
+
+
+async def test_a_comment_with_the_marker_by_someone_else_is_never_edited(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    planted = github.add_comment(1, f"{MARKER}\n## ✅ GO", user="read-only-user")
+    other_app = github.add_comment(1, f"{MARKER}\n## ✅ GO", user="other-app[bot]",
+                                   app_id="999")
+    bot = await make_bot()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    assert github.comments[planted.id].body == f"{MARKER}\n## ✅ GO"
+    assert github.comments[other_app.id].body == f"{MARKER}\n## ✅ GO"
+    [ours] = [c for c in github.comments_on(1) if c.app_id == APP_ID]
+    assert ours.body.startswith(MARKER + "\n## ❌ NO-GO")
 
 
 async def test_files_beyond_githubs_listing_cap_are_reported_as_not_audited(

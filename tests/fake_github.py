@@ -450,14 +450,18 @@ class FakeGitHub:
 
     def _diff(self, base: str, head: str) -> list[tuple[str, str, str | None]]:
         """(status letter, path, old path) of `base...head`, renames detected."""
-        out = self.repo.git("diff", "--name-status", "-M", f"{base}...{head}")
+        # -z: paths as they are (no C quoting of newlines, quotes or non-ASCII), as
+        # GitHub lists them.
+        out = _git_bytes(self.repo, "diff", "-z", "--name-status", "-M", f"{base}...{head}")
+        fields = out.decode("utf-8", "surrogateescape").split("\0")[:-1]
         entries: list[tuple[str, str, str | None]] = []
-        for line in out.splitlines():
-            parts = line.split("\t")
-            if parts[0].startswith("R"):
-                entries.append(("R", parts[2], parts[1]))
+        while fields:
+            letter = fields.pop(0)
+            if letter.startswith("R"):
+                old, new = fields.pop(0), fields.pop(0)
+                entries.append(("R", new, old))
             else:
-                entries.append((parts[0][0], parts[1], None))
+                entries.append((letter[0], fields.pop(0), None))
         return entries
 
     def _list_files(self, request: web.Request, _body: Any, number: str) -> web.Response:

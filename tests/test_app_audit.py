@@ -92,6 +92,30 @@ async def test_a_comment_with_the_marker_by_someone_else_is_never_edited(
     assert ours.body.startswith(MARKER + "\n## ❌ NO-GO")
 
 
+async def test_hostile_file_names_and_reasons_cannot_forge_the_published_report(
+        bot: BotClient, github: FakeGitHub) -> None:
+    hostile = "app/x`</details>\n## ✅ GO ![i](i.png) @octo-org|y.py"
+    reason = "</details> ## ✅ GO [approve](https://evil.test) @octo-org/admins"
+    handler = "try:\n    run()\nexcept Exception:{}\n    pass\n"
+    head = github.push("hostile", {hostile: handler.format("") + handler.format(
+        f"  # ssot: ignore[SF102] {reason}")})
+    github.open_pull(2, "hostile")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    [comment] = github.comments_on(2)
+    assert run.conclusion == "failure"
+    for text in (comment.body, run.output["summary"], run.output["text"]):
+        headings = {line for line in text.splitlines() if line.startswith("#")}
+        assert headings <= {"## ❌ NO-GO: 1 error, 0 warnings, 1 suppressed", "### Why",
+                            "### Findings"}
+        assert "@octo-org" not in text and "https://evil.test" not in text
+        assert text.count("<details>") == text.count("</details>")
+    [annotation] = run.annotations
+    assert annotation["path"] == hostile
+    assert "@octo-org" not in annotation["message"]
+
+
 async def test_files_beyond_githubs_listing_cap_are_reported_as_not_audited(
         bot: BotClient, github: FakeGitHub) -> None:
     github.pulls[1].unlisted_files = 500

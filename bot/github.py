@@ -57,7 +57,9 @@ RERUN_ACTION = {
     "description": "Audit this commit again",
     "identifier": "rerun",
 }
-WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+WRITE_PERMISSIONS = frozenset({"admin", "write"})
+"""Values of the collaborator-permission endpoint's `permission` that may ask for a
+re-audit."""
 _PRESENT, _ABSENT = b"+", b"-"
 """How the object cache tells a file at a commit (`_PRESENT` + its bytes, so an empty
 file is not taken for a missing one) from no file there."""
@@ -667,8 +669,10 @@ class Installation:
 
     # permissions and reactions
 
-    async def role(self, repo: str, user: str) -> str | None:
-        """The user's role on the repo (admin, maintain, write, triage, read), None if none."""
+    async def permission(self, repo: str, user: str) -> str | None:
+        """The user's base permission on the repo (admin, write, read or none; maintain
+        counts as write, triage as read, a custom role as its base), None if not a
+        collaborator. `role_name` is ignored: a custom role's name grants nothing."""
         try:
             data = await self._api.getitem(
                 f"/repos/{repo}/collaborators/{urllib.parse.quote(user)}/permission"
@@ -677,7 +681,7 @@ class Installation:
             if exc.status_code == 404:
                 return None
             raise
-        return str(data.get("role_name") or data.get("permission") or "") or None
+        return str(data.get("permission") or "") or None
 
     async def react(self, repo: str, comment_id: int, content: str) -> None:
         await self._raw.post(f"/repos/{repo}/issues/comments/{comment_id}/reactions",

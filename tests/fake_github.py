@@ -145,6 +145,8 @@ class FakeGitHub:
         self.comments: dict[int, IssueComment] = {}
         self.reactions: list[tuple[int, str]] = []
         self.roles: dict[str, str] = {}
+        self.custom_roles: dict[str, str] = {}
+        """Organisation roles of our own: name -> the base permission (read, write...)."""
         self.clock_skew = 0.0
         self.token_lifetime = 3600.0
         self.tokens: dict[str, float] = {}
@@ -623,7 +625,9 @@ class FakeGitHub:
             return _error(404, "Not Found")
         data = self._example(
             "repository-collaborator-permission-response-if-user-has-admin-permissions")
-        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+        # Like GitHub: `permission` is the base permission (maintain -> write,
+        # triage -> read, a custom role -> the base it was built on).
+        legacy = {"maintain": "write", "triage": "read", **self.custom_roles}.get(role, role)
         data.update(permission=legacy, role_name=role)
         data["user"]["login"] = user
         return self._json(request, data)

@@ -7,24 +7,32 @@ the process pool -> re-read the head -> sticky comment -> check run completed.
 
 Invariant: a check run this module starts is always completed: `success`/`failure` from
 the verdict, `neutral` for drafts and superseded heads, and `failure` titled
-"SSOT audit could not complete" when anything in between raises.
+"SSOT audit could not complete" when anything in between raises; that check names a
+reference that is also in the log and the Sentry event, never the exception's text.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import replace
 
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
 from analyzers.model import ChangeStatus
-from bot import report
+from bot import report, sentry
 from bot.audit_process import AuditWork, ChangedFile, run_audit
-from bot.github import MAX_PULL_FILES, GitHubApp, Installation, PullFile, PullRequest
-from bot.jobs import AuditJob, AuditPool, JobQueue
+from bot.github import (
+    MAX_PULL_FILES,
+    GitHubApp,
+    GitHubUnavailableError,
+    Installation,
+    PullFile,
+    PullRequest,
+)
+from bot.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
 from bot.report import CheckRunOutput
-from bot.sentry import scrub_text
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +68,13 @@ class Pipeline:
         try:
             await self._audit(gh, job, pull, check_run)
         except Exception as exc:
-            await _conclude_crashed(gh, job, check_run, exc)
-            raise
+            # Logged (and so sent to Sentry) here, under the reference the check run
+            # shows, and not raised on: the queue would report the same failure again.
+            reference = uuid.uuid4().hex[:12]
+            with sentry.tags(reference=reference):
+                logger.exception("audit could not complete", extra={
+                    **job.log_context(), "check_run": check_run, "reference": reference})
+            await _conclude_crashed(gh, job, check_run, exc, reference)
 
     async def _audit(self, gh: Installation, job: AuditJob, pull: PullRequest,
                      check_run: int) -> None:
@@ -166,15 +179,26 @@ async def _conclude_orphan(gh: Installation, job: AuditJob, pull: PullRequest) -
     await gh.complete_check_run(job.repo, found[0], "neutral", output)
 
 
+def public_reason(exc: Exception, reference: str) -> str:
+    """What the check run may say about a failure. Only our own sentences for the
+    failures we expect (the audit process died or ran too long; GitHub did not answer)
+    are shown; any other exception's text (URLs, response bodies, paths, values from
+    the audited code) stays in the log and Sentry, found there by `reference`."""
+    if isinstance(exc, AuditCrashedError | GitHubUnavailableError):
+        return f"{exc} (reference `{reference}`)"
+    return f"an internal error (reference `{reference}`)"
+
+
 async def _conclude_crashed(gh: Installation, job: AuditJob, check_run: int,
-                            exc: Exception) -> None:
-    """Never leave the check in progress: conclude `failure` with the reason."""
-    reason = scrub_text(f"{type(exc).__name__}: {exc}")[:1000]
+                            exc: Exception, reference: str) -> None:
+    """Never leave the check in progress: conclude `failure` with a reason fit to
+    publish."""
     try:
         await gh.complete_check_run(job.repo, check_run, "failure", CheckRunOutput(
             title=COULD_NOT_COMPLETE,
             summary=f"The audit of `{job.head_sha[:12]}` failed before it reached a "
-                    f"verdict, so this check cannot pass.\n\nReason: `{reason}`\n\n"
+                    f"verdict, so this check cannot pass.\n\nReason: "
+                    f"{public_reason(exc, reference)}\n\n"
                     "Use **Re-run** to try again, or comment `/ssot recheck`.",
             text="", annotations=[],
         ))

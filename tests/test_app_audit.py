@@ -233,15 +233,20 @@ async def test_late_delivery_of_an_older_head_does_not_hide_the_newest(
     assert newest[:12] in comment.body
 
 
-async def test_check_is_concluded_when_the_audit_cannot_complete(
-        bot: BotClient, github: FakeGitHub) -> None:
-    github.fail("GET", r"/pulls/1/files$", 500, times=10)
+async def test_check_is_concluded_when_the_audit_cannot_complete_without_internal_text(
+        bot: BotClient, github: FakeGitHub, caplog: pytest.LogCaptureFixture) -> None:
+    github.fail("GET", r"/pulls/1/files$", 500, times=10,
+                message="database replica db-7.internal refused the query")
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
     await bot.settle()
     [run] = github.runs_for(github.sha("feature"))
     assert (run.status, run.conclusion) == ("completed", "failure")
     assert run.output["title"] == "SSOT audit could not complete"
-    assert "GitHubBroken" in run.output["summary"]
+    assert "db-7.internal" not in run.output["summary"]
+    assert "GitHubBroken" not in run.output["summary"]
+    [failure] = [r for r in caplog.records if r.getMessage() == "audit could not complete"]
+    reference = failure.__dict__["reference"]
+    assert f"an internal error (reference `{reference}`)" in run.output["summary"]
     assert [a["identifier"] for a in run.actions] == ["rerun"]
     assert github.comments_on(1) == []
 

@@ -223,17 +223,67 @@ class InstallationChange:
         )
 
 
+class MalformedPayloadError(ValueError):
+    """A signed delivery whose JSON does not have the shape GitHub documents. The
+    message names the part, never its content."""
+
+
+def check_payload(event: str, payload: Any) -> None:
+    """Raise `MalformedPayloadError` unless `payload` has the shape the handlers of
+    `event` read: the envelope (`action` a string, `installation.id` an integer,
+    `repository.full_name` a string) and the event's own object, parsed here the way the
+    handler will parse it. So a payload a handler cannot read is refused at intake (400)
+    instead of failing later in the background."""
+    if not isinstance(payload, Mapping):
+        raise MalformedPayloadError("the payload is not a JSON object")
+    if not isinstance(payload.get("action", ""), str):
+        raise MalformedPayloadError("action is not a string")
+    installation = payload.get("installation")
+    if installation is not None and not (
+            isinstance(installation, Mapping) and _is_int(installation.get("id"))):
+        raise MalformedPayloadError("installation.id is not an integer")
+    repository = payload.get("repository")
+    if repository is not None and not (
+            isinstance(repository, Mapping) and isinstance(repository.get("full_name"), str)):
+        raise MalformedPayloadError("repository.full_name is not a string")
+    parse = _PAYLOAD_PARSERS.get(event)
+    if parse is None:
+        return
+    try:
+        parse(payload)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        raise MalformedPayloadError(f"the {event} payload lacks a field its handler "
+                                    "reads, or has one of the wrong type") from None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def installation_id(payload: Mapping[str, Any]) -> int | None:
-    """The installation a webhook delivery belongs to, when it says."""
-    installation = payload.get("installation") or {}
-    value = installation.get("id")
-    return int(value) if value is not None else None
+    """The installation a webhook delivery belongs to, when it says (an integer, as
+    `check_payload` made sure)."""
+    installation = payload.get("installation")
+    value = installation.get("id") if isinstance(installation, Mapping) else None
+    return value if _is_int(value) else None
 
 
 def repository_name(payload: Mapping[str, Any]) -> str | None:
-    repository = payload.get("repository") or {}
-    name = repository.get("full_name")
-    return str(name) if name else None
+    repository = payload.get("repository")
+    name = repository.get("full_name") if isinstance(repository, Mapping) else None
+    return name if isinstance(name, str) and name else None
+
+
+_PAYLOAD_PARSERS: dict[str, Callable[[Mapping[str, Any]], object]] = {
+    "pull_request": lambda payload: PullRequest.from_json(payload["pull_request"]),
+    "issue_comment": CommentEvent.from_payload,
+    "check_run": lambda payload: CheckEvent.from_payload("check_run", payload),
+    "check_suite": lambda payload: CheckEvent.from_payload("check_suite", payload),
+    "installation": lambda payload: InstallationChange.from_payload("installation", payload),
+    "installation_repositories": lambda payload: InstallationChange.from_payload(
+        "installation_repositories", payload),
+}
+"""How each handled event's payload is read (the handlers use the same parsers)."""
 
 
 def blob_url(html_base: str, repo: str, sha: str) -> Callable[[str, int], str]:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterator
 from logging import Formatter
 from pathlib import Path
 
 import jwt
 import pytest
+import sentry_sdk
 
+from bot import sentry
 from bot.github import retry_wait
 from bot.jobs import AuditCrashedError, AuditPool
 from bot.sentry import FILTERED, scrub
@@ -256,6 +259,37 @@ def test_serve_exits_2_with_one_line_naming_the_missing_setting(
         monkeypatch.delenv(name)
     assert serve("127.0.0.1", 0) == 2
     assert capsys.readouterr().err.splitlines() == ["ssot-bot: error: GITHUB_APP_ID is not set"]
+
+
+def test_partial_private_keys_are_scrubbed(app_key: tuple[str, str]) -> None:
+    lines = app_key[0].splitlines()
+    cut_short = "\n".join(lines[:4])
+    lone_line = f"failed near {lines[2]} in key"
+    assert scrub({"message": f"bad key {cut_short}"}) == {"message": f"bad key {FILTERED}"}
+    assert scrub(lone_line) == f"failed near {FILTERED} in key"
+    sha = "0123456789abcdef" * 4
+    assert scrub(f"head {sha}") == f"head {sha}"
+
+
+@pytest.fixture
+def sentry_enabled() -> Iterator[None]:
+    """Sentry on, with a DSN nothing listens at (events are dropped)."""
+    assert sentry.init("http://public@127.0.0.1:9/1", release="test")
+    try:
+        yield
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("sentry_enabled")
+async def test_requests_to_github_carry_no_tracing_headers(
+        bot: BotClient, github: FakeGitHub) -> None:
+    await audit_pull_1(bot, github)
+    assert github.requests
+    assert [r.operation for r in github.requests
+            if {"sentry-trace", "baggage"} & set(r.headers)] == []
 
 
 def test_secrets_are_scrubbed_from_error_reports(app_key: tuple[str, str]) -> None:

@@ -49,6 +49,9 @@ class AuditWork:
     config_text: str | None
     config_path: str
     notes: tuple[str, ...] = ()
+    unaudited: tuple[str, ...] = ()
+    """Why some changed files were never read (not listed, not fetchable); any reason
+    here keeps the check from passing."""
 
 
 def run_audit(work: AuditWork) -> AuditResult:

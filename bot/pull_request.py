@@ -105,11 +105,12 @@ class Pipeline:
                 **job.log_context(), "current_head": current.head_sha})
             return
         links = gh.blob_url(job.repo, job.head_sha)
-        comment = report.render_comment(result, head_sha=job.head_sha, blob_url=links)
+        comment = report.render_comment(result, head_sha=job.head_sha, blob_url=links,
+                                        unaudited=work.unaudited)
         await gh.upsert_comment(job.repo, job.number, comment, report.MARKER)
         await gh.complete_check_run(
-            job.repo, check_run, report.verdict_conclusion(result),
-            report.check_run_output(result, blob_url=links),
+            job.repo, check_run, report.verdict_conclusion(result, work.unaudited),
+            report.check_run_output(result, blob_url=links, unaudited=work.unaudited),
         )
         logger.info("audit published", extra={
             **job.log_context(), "verdict": str(result.verdict),
@@ -122,8 +123,9 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
     context, and what could not be fetched as notes for the report."""
     files = await gh.pull_files(pull.repo, pull.number)
     notes: list[str] = []
+    unaudited: list[str] = []
     if pull.changed_files > len(files):
-        notes.append(
+        unaudited.append(
             f"GitHub lists at most {MAX_PULL_FILES:,} files of a pull request; "
             f"{pull.changed_files - len(files):,} changed files were not audited."
         )
@@ -132,6 +134,11 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
         asyncio.gather(*(_head(gh, pull.repo, f) for f in python)),
         gh.archive(pull.repo, pull.base_sha),
     )
+    missing = [f.path for f, head in zip(python, heads, strict=True)
+               if head is None and f.status is not ChangeStatus.DELETED]
+    if missing:
+        unaudited.append(f"{len(missing)} changed Python file(s) could not be fetched: "
+                         + ", ".join(f"`{path}`" for path in missing[:5]) + ".")
     bases: list[bytes | None] = [None] * len(python)
     if archive is None:
         notes.append("The repository is too large to fetch as one archive; it was audited "
@@ -142,7 +149,8 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
                     old_path=f.old_path, base=base)
         for f, head, base in zip(python, heads, bases, strict=True)
     )
-    return AuditWork(changed, archive, config_text, config_path, tuple(notes))
+    return AuditWork(changed, archive, config_text, config_path, tuple(notes),
+                     tuple(unaudited))
 
 
 async def _head(gh: Installation, repo: str, changed: PullFile) -> bytes | None:

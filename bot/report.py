@@ -105,9 +105,14 @@ def _one_line(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def headline(result: AuditResult) -> str:
-    """`✅ GO` / `❌ NO-GO` with counts, e.g. "❌ NO-GO: 2 errors, 1 warning"."""
-    icon = "✅ GO" if result.verdict is Verdict.GO else "❌ NO-GO"
+def headline(result: AuditResult, unaudited: Sequence[str] = ()) -> str:
+    """`✅ GO` / `❌ NO-GO` with counts, e.g. "❌ NO-GO: 2 errors, 1 warning";
+    `❌ NOT FULLY AUDITED` when some changed files were never read (`unaudited` says why),
+    whatever the verdict on the rest."""
+    if unaudited:
+        icon = "❌ NOT FULLY AUDITED"
+    else:
+        icon = "✅ GO" if result.verdict is Verdict.GO else "❌ NO-GO"
     errors = sum(1 for f in result.active if f.severity is Severity.ERROR)
     warnings = sum(1 for f in result.active if f.severity is Severity.WARNING)
     counts = [_plural(errors, "error"), _plural(warnings, "warning")]
@@ -117,18 +122,18 @@ def headline(result: AuditResult) -> str:
 
 
 def render_comment(result: AuditResult, *, head_sha: str | None = None,
-                   blob_url: BlobUrl | None = None) -> str:
+                   blob_url: BlobUrl | None = None, unaudited: Sequence[str] = ()) -> str:
     """The sticky PR comment (markdown), at most `COMMENT_LIMIT` characters."""
     audited = f" · audited `{head_sha[:12]}`" if head_sha else ""
     top = "\n".join([
         MARKER,
-        f"## {headline(result)}",
+        f"## {headline(result, unaudited)}",
         "",
         f"SSOT audit of {_scope(result)}{audited}.",
         "",
         checklist_table(result.checklist, blob_url),
         "",
-        *reasoning(result),
+        *reasoning(result, unaudited),
     ])
     return _with_details(top, result, blob_url, COMMENT_LIMIT)
 
@@ -141,9 +146,11 @@ def checklist_table(rows: Sequence[ChecklistRow], blob_url: BlobUrl | None = Non
     return "\n".join(lines)
 
 
-def reasoning(result: AuditResult) -> list[str]:
+def reasoning(result: AuditResult, unaudited: Sequence[str] = ()) -> list[str]:
     """Why the verdict is what it is, in the words a reviewer would use."""
     lines = ["### Why"]
+    lines.extend(f"- **NOT FULLY AUDITED**: {untrusted_prose(reason)} This check cannot "
+                 "pass for files nobody read." for reason in unaudited)
     blocking = result.blocking
     if blocking:
         rules = sorted({f"`{f.rule}` {f.name}" for f in blocking})
@@ -227,21 +234,24 @@ class CheckRunOutput:
     """Every annotation; GitHub takes at most 50 per request, the caller batches them."""
 
 
-def verdict_conclusion(result: AuditResult) -> Literal["success", "failure"]:
-    return "success" if result.verdict is Verdict.GO else "failure"
+def verdict_conclusion(result: AuditResult, unaudited: Sequence[str] = ()
+                       ) -> Literal["success", "failure"]:
+    """`success` only for a GO on everything the pull request changed."""
+    return "success" if result.verdict is Verdict.GO and not unaudited else "failure"
 
 
-def check_run_output(result: AuditResult, *, blob_url: BlobUrl | None = None) -> CheckRunOutput:
+def check_run_output(result: AuditResult, *, blob_url: BlobUrl | None = None,
+                     unaudited: Sequence[str] = ()) -> CheckRunOutput:
     summary = "\n".join([
         f"SSOT audit of {_scope(result)}.",
         "",
         checklist_table(result.checklist, blob_url),
         "",
-        *reasoning(result),
+        *reasoning(result, unaudited),
     ])
     text = _with_details("", result, blob_url, CHECK_TEXT_LIMIT).lstrip()
     return CheckRunOutput(
-        title=headline(result)[:ANNOTATION_TITLE_LIMIT],
+        title=headline(result, unaudited)[:ANNOTATION_TITLE_LIMIT],
         summary=summary[:CHECK_TEXT_LIMIT],
         text=text,
         annotations=[annotation(f) for f in result.active],

@@ -106,6 +106,9 @@ class Pull:
     head_repo: str = REPO
     unlisted_files: int = 0
     """Changed files beyond GitHub's 3,000-file listing cap (counted, never listed)."""
+    shaless: frozenset[str] = frozenset()
+    """Changed files listed with `"sha": null` (GitHub does so for some large or
+    submodule entries): their contents cannot be fetched by blob."""
 
 
 @dataclass
@@ -487,6 +490,8 @@ class FakeGitHub:
                 raw_url=f"https://github.com/{REPO}/raw/{head}/{path}",
                 contents_url=f"{self.url}/repos/{REPO}/contents/{path}?ref={head}",
             )
+            if path in pull.shaless:
+                entry["sha"] = None
             if old:
                 entry["previous_filename"] = old
             files.append(entry)

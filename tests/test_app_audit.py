@@ -116,14 +116,33 @@ async def test_hostile_file_names_and_reasons_cannot_forge_the_published_report(
     assert "@octo-org" not in annotation["message"]
 
 
-async def test_files_beyond_githubs_listing_cap_are_reported_as_not_audited(
+async def test_files_beyond_githubs_listing_cap_keep_a_clean_change_from_passing(
         bot: BotClient, github: FakeGitHub) -> None:
-    github.pulls[1].unlisted_files = 500
-    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    head = github.push("tidy", CLEAN_CHANGE)
+    github.open_pull(2, "tidy")
+    github.pulls[2].unlisted_files = 500
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
     await bot.settle()
-    [comment] = github.comments_on(1)
+    [run] = github.runs_for(head)
+    assert run.conclusion == "failure"
+    assert run.output["title"].startswith("❌ NOT FULLY AUDITED")
+    [comment] = github.comments_on(2)
+    assert comment.body.splitlines()[1].startswith("## ❌ NOT FULLY AUDITED")
     assert "at most 3,000 files" in comment.body
     assert "500 changed files were not audited" in comment.body
+
+
+async def test_a_changed_python_file_that_cannot_be_fetched_keeps_the_check_from_passing(
+        bot: BotClient, github: FakeGitHub) -> None:
+    head = github.push("tidy", {**CLEAN_CHANGE, "app/hidden.py": "X = 1\n"})
+    github.open_pull(2, "tidy")
+    github.pulls[2].shaless = frozenset({"app/hidden.py"})
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    assert run.conclusion == "failure"
+    assert run.output["title"].startswith("❌ NOT FULLY AUDITED")
+    assert "could not be fetched: <code>app/hidden.py</code>" in run.output["summary"]
 
 
 async def test_draft_pull_request_gets_a_neutral_check_and_no_comment(

@@ -3,6 +3,7 @@ treats its own failures: a dead audit process, bad settings, secrets in reports.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -223,6 +224,50 @@ async def test_runaway_audit_is_stopped_and_the_pool_recreated() -> None:
         with pytest.raises(AuditCrashedError, match=r"longer than 0\.5 s"):
             await pool.run(time.sleep, 60)
         assert await pool.run(abs, -7) == 7
+    finally:
+        await pool.close()
+
+
+@pytest.mark.asyncio
+async def test_a_dying_audit_does_not_fail_the_audit_waiting_behind_it() -> None:
+    pool = AuditPool(1)
+    try:
+        dying = asyncio.create_task(pool.run(os._exit, 1))
+        waiting = asyncio.create_task(pool.run(abs, -7))
+        with pytest.raises(AuditCrashedError):
+            await dying
+        assert await waiting == 7
+        dying = asyncio.create_task(pool.run(os._exit, 1))
+        with pytest.raises(AuditCrashedError):  # the second crash reads as the first
+            await dying
+    finally:
+        await pool.close()
+
+
+@pytest.mark.asyncio
+async def test_a_runaway_audit_stops_only_its_own_process() -> None:
+    pool = AuditPool(2, timeout=1.5)
+    try:
+        # Both processes started, so that their start-up does not count below.
+        await asyncio.gather(pool.run(time.sleep, 0.3), pool.run(time.sleep, 0.3))
+        runaway = asyncio.create_task(pool.run(time.sleep, 60))
+        await asyncio.sleep(0.5)
+        neighbour = asyncio.create_task(pool.run(time.sleep, 1.4))  # ends after the stop
+        with pytest.raises(AuditCrashedError, match=r"longer than 1\.5 s"):
+            await runaway
+        assert await neighbour is None
+    finally:
+        await pool.close()
+
+
+@pytest.mark.asyncio
+async def test_time_waiting_for_a_free_process_does_not_count_against_an_audit() -> None:
+    pool = AuditPool(1, timeout=1.0)
+    try:
+        await pool.run(abs, -1)  # the process started, so its start-up does not count
+        first = asyncio.create_task(pool.run(time.sleep, 0.7))
+        second = asyncio.create_task(pool.run(time.sleep, 0.7))
+        assert await asyncio.gather(first, second) == [None, None]
     finally:
         await pool.close()
 

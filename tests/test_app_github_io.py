@@ -255,7 +255,7 @@ async def test_a_runaway_audit_stops_only_its_own_process() -> None:
         neighbour = asyncio.create_task(pool.run(time.sleep, 1.4))  # ends after the stop
         with pytest.raises(AuditCrashedError, match=r"longer than 1\.5 s"):
             await runaway
-        assert await neighbour is None
+        await neighbour  # raises if its process was stopped too
     finally:
         await pool.close()
 
@@ -267,7 +267,7 @@ async def test_time_waiting_for_a_free_process_does_not_count_against_an_audit()
         await pool.run(abs, -1)  # the process started, so its start-up does not count
         first = asyncio.create_task(pool.run(time.sleep, 0.7))
         second = asyncio.create_task(pool.run(time.sleep, 0.7))
-        assert await asyncio.gather(first, second) == [None, None]
+        await asyncio.gather(first, second)  # raises if the second timed out waiting
     finally:
         await pool.close()
 

@@ -63,7 +63,8 @@ re-audit."""
 _PRESENT, _ABSENT = b"+", b"-"
 """How the object cache tells a file at a commit (`_PRESENT` + its bytes, so an empty
 file is not taken for a missing one) from no file there."""
-Conclusion = Literal["success", "failure", "neutral"]
+Conclusion = Literal["success", "failure", "neutral", "cancelled"]
+"""`neutral` passes a required check; `cancelled` and `failure` block the merge."""
 
 
 class GitHubUnavailableError(Exception):

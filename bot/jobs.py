@@ -106,6 +106,7 @@ class InProcessQueue:
             100_000, recent_ttl
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._dropped: Runner | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -128,7 +129,10 @@ class InProcessQueue:
             self._ready.put_nowait(key)
         return True
 
-    async def start(self, run: Runner) -> None:
+    async def start(self, run: Runner, *, dropped: Runner | None = None) -> None:
+        """Run jobs with `run`; at `close`, hand each queued job that never ran to
+        `dropped` (which tells the PR it was not audited)."""
+        self._dropped = dropped
         self._tasks = [asyncio.create_task(self._work(run), name=f"audit-worker-{n}")
                        for n in range(self._workers)]
 
@@ -136,6 +140,8 @@ class InProcessQueue:
         await self._idle.wait()
 
     async def close(self, grace: float) -> None:
+        """Give running audits `grace` seconds, then cancel them (the runner concludes
+        their checks) and conclude every queued job through `dropped`."""
         try:
             await asyncio.wait_for(self._idle.wait(), grace)
         except TimeoutError:
@@ -144,6 +150,15 @@ class InProcessQueue:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        dropped, self._pending = list(self._pending.values()), OrderedDict()
+        for job in dropped:
+            logger.warning("queued audit dropped at shutdown", extra=job.log_context())
+            if self._dropped is not None:
+                try:
+                    await self._dropped(job)
+                except Exception:
+                    logger.exception("could not conclude a dropped audit",
+                                     extra=job.log_context())
 
     async def _work(self, run: Runner) -> None:
         while True:

@@ -6,7 +6,8 @@ PR files (patches give the changed lines), head blobs by sha, base tarball -> au
 the process pool -> re-read the head -> sticky comment -> check run completed.
 
 Invariant: a check run this module starts is always completed: `success`/`failure` from
-the verdict, `neutral` for drafts and superseded heads, and `failure` titled
+the verdict, `neutral` for drafts and superseded heads, `cancelled` when shutdown
+interrupts the audit, and `failure` titled
 "SSOT audit could not complete" when anything in between raises; that check names a
 reference that is also in the log and the Sentry event, never the exception's text.
 """
@@ -67,6 +68,11 @@ class Pipeline:
         check_run = await gh.start_check_run(job.repo, job.head_sha, resume=job.attempt > 1)
         try:
             await self._audit(gh, job, pull, check_run)
+        except asyncio.CancelledError:
+            # Shutdown (SIGTERM) stopped the audit; cancellation is no `Exception`, and a
+            # check left `in_progress` would hold a required check forever.
+            await _conclude_interrupted(gh, job, check_run)
+            raise
         except Exception as exc:
             # Logged (and so sent to Sentry) here, under the reference the check run
             # shows, and not raised on: the queue would report the same failure again.
@@ -75,6 +81,14 @@ class Pipeline:
                 logger.exception("audit could not complete", extra={
                     **job.log_context(), "check_run": check_run, "reference": reference})
             await _conclude_crashed(gh, job, check_run, exc, reference)
+
+    async def conclude_dropped(self, job: AuditJob) -> None:
+        """A queued job that will not run (the process is stopping): give its head a
+        `cancelled` check with a Re-run button, so the PR shows it was not audited
+        instead of waiting for a check that never comes."""
+        gh = self.github.installation(job.installation)
+        check_run = await gh.start_check_run(job.repo, job.head_sha, resume=True)
+        await _conclude_interrupted(gh, job, check_run)
 
     async def _audit(self, gh: Installation, job: AuditJob, pull: PullRequest,
                      check_run: int) -> None:
@@ -185,6 +199,29 @@ async def _conclude_orphan(gh: Installation, job: AuditJob, pull: PullRequest) -
         summary="The pull request was closed before its audit finished.",
         text="", annotations=[])
     await gh.complete_check_run(job.repo, found[0], "neutral", output)
+
+
+INTERRUPTED = CheckRunOutput(
+    title="SSOT audit interrupted: the server stopped",
+    summary="The audit of this commit was stopped or never started because the server "
+            "shut down, so this check cannot pass. Use **Re-run** to audit it, or "
+            "comment `/ssot recheck`.",
+    text="", annotations=[],
+)
+INTERRUPT_TIMEOUT = 10.0
+"""Seconds shutdown waits for GitHub to take an interrupted check's conclusion."""
+
+
+async def _conclude_interrupted(gh: Installation, job: AuditJob, check_run: int) -> None:
+    try:
+        async with asyncio.timeout(INTERRUPT_TIMEOUT):
+            await gh.complete_check_run(job.repo, check_run, "cancelled", INTERRUPTED)
+    except Exception:
+        logger.exception("could not conclude an interrupted check run", extra={
+            **job.log_context(), "check_run": check_run})
+    else:
+        logger.warning("audit interrupted by shutdown; check cancelled", extra={
+            **job.log_context(), "check_run": check_run})
 
 
 def public_reason(exc: Exception, reference: str) -> str:

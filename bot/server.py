@@ -97,7 +97,8 @@ async def _running_bot(app: web.Application) -> AsyncIterator[None]:
         github = GitHubApp(session, settings)
         pool = AuditPool(settings.audit_processes, timeout=settings.audit_timeout)
         queue = InProcessQueue(workers=settings.concurrent_audits)
-        await queue.start(Pipeline(github, pool, queue))
+        pipeline = Pipeline(github, pool, queue)
+        await queue.start(pipeline, dropped=pipeline.conclude_dropped)
         supervisor = Supervisor()
         app[BOT] = Bot(settings, github, queue, MemoryDeliveryLog(settings.delivery_ttl),
                        supervisor, webhook_router)

@@ -338,3 +338,22 @@ async def test_check_suite_and_push_of_the_same_head_audit_once(
     await bot.deliver("check_suite", github.check_suite_payload("requested", head, [1]))
     await bot.settle()
     assert len(github.runs_for(head)) == 1
+
+
+async def test_shutdown_during_an_audit_concludes_its_check_and_the_queued_ones(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    bot = await make_bot(concurrent_audits=1, shutdown_grace=0.3)
+    hold = github.hold("GET", r"/_codeload/")
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await hold.reached.wait()
+    queued_head = github.push("tidy", CLEAN_CHANGE)
+    github.open_pull(2, "tidy")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.client.close()  # what SIGTERM does: the app's cleanup runs
+    hold.released.set()
+    [running] = github.runs_for(github.sha("feature"))
+    [queued] = github.runs_for(queued_head)
+    for run in (running, queued):
+        assert (run.status, run.conclusion) == ("completed", "cancelled")
+        assert run.output["title"] == "SSOT audit interrupted: the server stopped"
+        assert [a["identifier"] for a in run.actions] == ["rerun"]

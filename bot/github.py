@@ -288,9 +288,13 @@ _PAYLOAD_PARSERS: dict[str, Callable[[Mapping[str, Any]], object]] = {
 
 
 def blob_url(html_base: str, repo: str, sha: str) -> Callable[[str, int], str]:
-    """(path, line) -> link to that line at `sha` on GitHub's web UI."""
+    """(path, line) -> link to that line at `sha` on GitHub's web UI. The path is
+    percent-encoded byte for byte: a name from the tarball that is not UTF-8 (held as
+    surrogate escapes) links to its real bytes, and newlines, `)` or spaces cannot end
+    the markdown link."""
     def url(path: str, line: int) -> str:
-        return f"{html_base}/{repo}/blob/{sha}/{urllib.parse.quote(path)}#L{line}"
+        quoted = urllib.parse.quote(path, errors="surrogateescape")
+        return f"{html_base}/{repo}/blob/{sha}/{quoted}#L{line}"
     return url
 
 

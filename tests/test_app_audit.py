@@ -357,3 +357,31 @@ async def test_shutdown_during_an_audit_concludes_its_check_and_the_queued_ones(
         assert (run.status, run.conclusion) == ("completed", "cancelled")
         assert run.output["title"] == "SSOT audit interrupted: the server stopped"
         assert [a["identifier"] for a in run.actions] == ["rerun"]
+
+
+COPIED_FUNCTION = (
+    "def normalise(rows, key):\n"
+    "    seen = {}\n"
+    "    for row in rows:\n"
+    "        name = row[key].strip().lower()\n"
+    "        if name and name not in seen:\n"
+    "            seen[name] = [row[key], row.get('value', 0) * 2, len(rows)]\n"
+    "        elif name:\n"
+    "            seen[name].append(row.get('value', 0) + len(seen))\n"
+    "    return sorted(seen.items(), key=lambda item: (item[0], len(item[1])))\n"
+)
+
+
+async def test_file_names_that_are_not_utf8_or_hold_newlines_are_published_with_safe_links(
+        bot: BotClient, github: FakeGitHub) -> None:
+    not_utf8 = "app/caf\udce9.py"  # the bytes b"caf\xe9.py" on disk, as git stores them
+    github.repo.commit("latin-1 name", {not_utf8: COPIED_FUNCTION})
+    head = github.push("odd-names", {"app/new\nline.py": COPIED_FUNCTION})
+    github.open_pull(2, "odd-names")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    assert run.output["title"].startswith("❌ NO-GO")
+    [comment] = github.comments_on(2)
+    assert "new%0Aline.py" in comment.body
+    assert "caf%E9.py" in comment.body

@@ -164,7 +164,8 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
         for f, head, base in zip(python, heads, bases, strict=True)
     )
     return AuditWork(changed, archive, config_text, config_path, tuple(notes),
-                     tuple(unaudited))
+                     tuple(unaudited),
+                     max_inflated_bytes=gh.app.settings.max_inflated_archive_bytes)
 
 
 async def _head(gh: Installation, repo: str, changed: PullFile) -> bytes | None:

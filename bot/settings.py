@@ -54,6 +54,9 @@ class Settings:
     """Seconds a delivery id is remembered to drop GitHub's redeliveries."""
     max_archive_bytes: int = 200 * 1024 * 1024
     """A base tarball over this size is not fetched; the audit runs without context."""
+    max_inflated_archive_bytes: int = 1024 * 1024 * 1024
+    """The base tarball is read until it has inflated to this many bytes (a gzip bomb
+    costs a note, not the memory)."""
     cache_bytes: int = 512 * 1024 * 1024
     """Memory for immutable objects by sha (blobs, base tarballs)."""
     max_annotations: int = 1000

@@ -90,6 +90,20 @@ class Pipeline:
         check_run = await gh.start_check_run(job.repo, job.head_sha, resume=True)
         await _conclude_interrupted(gh, job, check_run)
 
+    async def conclude_given_up(self, job: AuditJob) -> None:
+        """A job whose workers died on every attempt (Redis mode) is not run again: its
+        check, left `in_progress` by the dead attempts, concludes `failure`."""
+        gh = self.github.installation(job.installation)
+        check_run = await gh.start_check_run(job.repo, job.head_sha, resume=True)
+        await gh.complete_check_run(job.repo, check_run, "failure", CheckRunOutput(
+            title=COULD_NOT_COMPLETE,
+            summary=f"The audit of `{job.head_sha[:12]}` stopped its worker "
+                    f"{job.attempt - 1} times (out of memory, or a crash on this input), "
+                    "so it was given up and this check cannot pass.\n\n"
+                    "Use **Re-run** to try again, or comment `/ssot recheck`.",
+            text="", annotations=[],
+        ))
+
     async def _audit(self, gh: Installation, job: AuditJob, pull: PullRequest,
                      check_run: int) -> None:
         found = await gh.first_file_at(job.repo, CONFIG_FILES, pull.base_sha)

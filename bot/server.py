@@ -36,7 +36,7 @@ from bot.github import (
 )
 from bot.jobs import AuditPool, DeliveryLog, InProcessQueue, JobQueue, MemoryDeliveryLog, Supervisor
 from bot.pull_request import Pipeline
-from bot.redis_queue import DeliveryInbox, RedisUnavailableError
+from bot.redis_queue import DeliveryInbox, RedisUnavailableError, warn_without_persistence
 from bot.redis_queue import connect as redis_connect
 from bot.settings import Settings, SettingsError, from_environment
 from bot.webhooks import router as webhook_router
@@ -114,6 +114,7 @@ async def _redis_intake(app: web.Application) -> AsyncIterator[None]:
     assert settings.redis_url, "create_app picks this context only with a Redis URL"
     client = redis_connect(settings.redis_url, socket_timeout=2.0)
     app[INBOX] = DeliveryInbox(client, ttl=settings.delivery_ttl)
+    await warn_without_persistence(client)
     yield
     await client.aclose()
 

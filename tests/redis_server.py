@@ -27,11 +27,14 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, executable: str, folder: Path, *, fsync: str = "always") -> None:
+    def __init__(self, executable: str, folder: Path, *, fsync: str = "always",
+                 appendonly: bool = True) -> None:
         self.executable = executable
         self.folder = folder
         self.fsync = fsync
         """`appendfsync`: `always` for tests; production and benchmarks use `everysec`."""
+        self.appendonly = appendonly
+        """False: a Redis that loses everything on restart (what start-up must flag)."""
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
@@ -39,7 +42,8 @@ class RedisServer:
     def start(self) -> None:
         self._process = subprocess.Popen(
             [self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", self.fsync,
+             "--dir", str(self.folder), "--appendonly", "yes" if self.appendonly else "no",
+             "--appendfsync", self.fsync,
              "--save", "", "--daemonize", "no", "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

@@ -4,7 +4,9 @@ separate clients (separate connections and consumer names), as separate processe
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,7 +15,14 @@ import redis.asyncio as aioredis
 from gidgethub import sansio
 
 from bot.jobs import AuditJob
-from bot.redis_queue import AUDITS, DELIVERIES, DeliveryInbox, RedisJobQueue, connect
+from bot.redis_queue import (
+    AUDITS,
+    DELIVERIES,
+    DeliveryInbox,
+    RedisJobQueue,
+    connect,
+    warn_without_persistence,
+)
 
 if TYPE_CHECKING:
     from tests.redis_server import RedisServer
@@ -196,3 +205,59 @@ async def test_a_stopped_worker_leaves_the_consumer_group_as_it_found_it(
     await worker.join()
     await worker.close(grace=1)
     assert await clients().xinfo_consumers(AUDITS, "workers") == []
+
+
+async def test_workers_recreate_their_group_when_redis_lost_its_data(
+        queue: MakeQueue, clients: Callable[[], aioredis.Redis]) -> None:
+    runner = Recorder()
+    worker = await queue(runner)
+    await worker.submit(job("a1"))
+    await worker.join()
+    await clients().flushall()  # Redis restarted empty: stream and group are gone
+    await worker.submit(job("b2", number=2))
+    await asyncio.wait_for(worker.join(), timeout=15)
+    assert [j.head_sha for j in runner.ran] == ["a1", "b2"]
+
+
+async def test_a_job_whose_workers_die_every_time_is_given_up_not_left_running(
+        clients: Callable[[], aioredis.Redis]) -> None:
+    dying, given_up = Recorder(), Recorder()
+    dying.gate.clear()
+    first = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=1)
+    await first.start(dying)
+    await first.submit(job("a1"))
+    await dying.started.wait()
+    await first.close(grace=0)  # the only attempt allowed dies mid-run
+    second = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=1)
+    never = Recorder()
+    await second.start(never, gave_up=given_up)
+    try:
+        await asyncio.wait_for(given_up.started.wait(), timeout=30 * LEASE)
+        await second.join()
+    finally:
+        await second.close(grace=0)
+    assert [(j.head_sha, j.attempt) for j in given_up.ran] == [("a1", 2)]
+    assert never.ran == []
+
+
+async def test_missing_aof_persistence_is_reported_at_start_up(
+        redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with_aof = connect(redis_url)
+    try:
+        assert await warn_without_persistence(with_aof) is True  # the suite's server
+    finally:
+        await with_aof.aclose()
+    assert "without AOF" not in caplog.text
+    # Imported here: pytest loads it as a plugin first (`pytest_plugins`).
+    from tests.redis_server import RedisServer as Server
+    executable = shutil.which("redis-server")
+    assert executable is not None
+    volatile = Server(executable, tmp_path, appendonly=False)
+    volatile.start()
+    client = connect(volatile.url)
+    try:
+        assert await warn_without_persistence(client) is False
+    finally:
+        await client.aclose()
+        volatile.stop()
+    assert "redis runs without AOF persistence" in caplog.text

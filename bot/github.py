@@ -678,6 +678,14 @@ class Installation:
             await self.app.keep_object(key, found)
         return found
 
+    async def blob_sizes(self, repo: str, sha: str) -> dict[str, int]:
+        """Path -> size in bytes of every file at commit `sha`, from its recursive tree,
+        so a file can be judged by its size before it is downloaded. GitHub truncates
+        very large trees; the files it left out are simply not in the answer."""
+        data = await self._raw.getitem(f"/repos/{repo}/git/trees/{sha}?recursive=1")
+        return {str(entry["path"]): int(entry["size"]) for entry in data.get("tree") or ()
+                if entry.get("type") == "blob" and _is_int(entry.get("size"))}
+
     async def file_at(self, repo: str, path: str, sha: str) -> bytes | None:
         """A file's bytes at a commit (b"" for an empty file), None if there is no such
         file. Absence is cached too: commits never change."""

@@ -121,7 +121,8 @@ class Pipeline:
             ))
             logger.info("draft not audited", extra=job.log_context())
             return
-        work = await gather_work(gh, pull, config_text, config_path)
+        work = await gather_work(gh, pull, config_text, config_path,
+                                 max_file_bytes=config.max_file_bytes)
         result = await self.pool.run(run_audit, work)
         current = await gh.pull(job.repo, job.number)
         # GitHub's head decides, not the queue's newest submission: an older head
@@ -146,9 +147,11 @@ class Pipeline:
 
 
 async def gather_work(gh: Installation, pull: PullRequest, config_text: str | None,
-                      config_path: str) -> AuditWork:
+                      config_path: str, *, max_file_bytes: int) -> AuditWork:
     """The change set: changed Python files at head (blobs by sha), the base tarball as
-    context, and what could not be fetched as notes for the report."""
+    context, and what could not be fetched as notes for the report. A head file over
+    `max_file_bytes` by the size in the head's tree is never downloaded (the audit would
+    not read it either; it says so in a note)."""
     files = await gh.pull_files(pull.repo, pull.number)
     notes: list[str] = []
     unaudited: list[str] = []
@@ -158,6 +161,11 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
             f"{pull.changed_files - len(files):,} changed files were not audited."
         )
     python = [f for f in files if is_python(f.path) or (f.old_path and is_python(f.old_path))]
+    sizes = await gh.blob_sizes(pull.repo, pull.head_sha) if python else {}
+    oversized = [f for f in python if sizes.get(f.path, 0) > max_file_bytes]
+    notes.extend(f"`{f.path}` ({sizes[f.path]:,} bytes) is over `max-file-bytes` "
+                 f"({max_file_bytes:,}); it was not downloaded or audited." for f in oversized)
+    python = [f for f in python if f not in oversized]
     heads, archive = await asyncio.gather(
         asyncio.gather(*(_head(gh, pull.repo, f) for f in python)),
         gh.archive(pull.repo, pull.base_sha),

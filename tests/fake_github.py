@@ -391,6 +391,7 @@ class FakeGitHub:
             ("GET", rf"^{prefix}/pulls/(\d+)$", self._get_pull),
             ("GET", rf"^{prefix}/pulls/(\d+)/files$", self._list_files),
             ("GET", rf"^{prefix}/git/blobs/([0-9a-f]+)$", self._get_blob),
+            ("GET", rf"^{prefix}/git/trees/([0-9a-f]+)$", self._get_tree),
             ("GET", rf"^{prefix}/contents/(.+)$", self._get_content),
             ("GET", rf"^{prefix}/tarball/(.+)$", self._tarball_redirect),
             ("GET", r"^/_codeload/([0-9a-f]+)$", self._tarball),
@@ -505,6 +506,27 @@ class FakeGitHub:
         data = self._example("blob")
         data.update(content=base64.b64encode(content).decode(), encoding="base64", sha=sha,
                     size=len(content), url=f"{self.url}/repos/{REPO}/git/blobs/{sha}")
+        return self._json(request, data)
+
+    def _get_tree(self, request: web.Request, _body: Any, sha: str) -> web.Response:
+        """The commit's tree; with `recursive`, every blob with its size, as GitHub."""
+        args = ["ls-tree", "-l", "-z", *(["-r"] if request.query.get("recursive") else []), sha]
+        try:
+            out = _git_bytes(self.repo, *args)
+        except subprocess.CalledProcessError:
+            return _error(404, "Not Found")
+        entries = []
+        for record in out.decode("utf-8", "surrogateescape").split("\0")[:-1]:
+            info, _, path = record.partition("\t")
+            mode, kind, blob, size = info.split()
+            entry: dict[str, Any] = {"path": path, "mode": mode, "type": kind, "sha": blob,
+                                     "url": f"{self.url}/repos/{REPO}/git/blobs/{blob}"}
+            if kind == "blob":
+                entry["size"] = int(size)
+            entries.append(entry)
+        data = self._example("git-tree-response-recursively-retrieving-a-tree")
+        data.update(sha=sha, tree=entries, truncated=False,
+                    url=f"{self.url}/repos/{REPO}/git/trees/{sha}")
         return self._json(request, data)
 
     def _get_content(self, request: web.Request, _body: Any, path: str) -> web.Response:

@@ -145,6 +145,25 @@ async def test_a_changed_python_file_that_cannot_be_fetched_keeps_the_check_from
     assert "could not be fetched: <code>app/hidden.py</code>" in run.output["summary"]
 
 
+async def test_a_head_file_over_max_file_bytes_is_never_downloaded(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.repo.commit("small files only", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + "max-file-bytes = 2000\n"})
+    big = "".join(f"def f{n}(path):\n    try:\n        return open(path)\n"
+                  f"    except Exception:\n        return None\n\n" for n in range(60))
+    head = github.push("big", {"app/big.py": big, **CLEAN_CHANGE})
+    github.open_pull(2, "big")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    big_blob = github.repo.git("rev-parse", f"{head}:app/big.py")
+    assert not [r for r in github.requests if r.path.endswith(f"/git/blobs/{big_blob}")]
+    assert any(r.path.endswith("/git/blobs/" + github.repo.git("rev-parse", f"{head}:app/util.py"))
+               for r in github.requests)
+    [comment] = github.comments_on(2)
+    assert f"{len(big):,} bytes&#41; is over" in comment.body
+    assert "it was not downloaded or audited" in comment.body
+
+
 async def test_draft_pull_request_gets_a_neutral_check_and_no_comment(
         bot: BotClient, github: FakeGitHub) -> None:
     github.pulls[1].draft = True

@@ -97,9 +97,10 @@ class Pipeline:
         check_run = await gh.start_check_run(job.repo, job.head_sha, resume=True)
         await gh.complete_check_run(job.repo, check_run, "failure", CheckRunOutput(
             title=COULD_NOT_COMPLETE,
-            summary=f"The audit of `{job.head_sha[:12]}` stopped its worker "
-                    f"{job.attempt - 1} times (out of memory, or a crash on this input), "
-                    "so it was given up and this check cannot pass.\n\n"
+            summary=f"Every worker that audited `{job.head_sha[:12]}` died "
+                    f"({job.attempt - 1} attempt{'' if job.attempt == 2 else 's'}: out of "
+                    "memory, or a crash on this input), so the audit was given up and this "
+                    "check cannot pass.\n\n"
                     "Use **Re-run** to try again, or comment `/ssot recheck`.",
             text="", annotations=[],
         ))

@@ -317,3 +317,22 @@ def _signed_headers(body: bytes) -> dict[str, str]:
     digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
             "X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": f"sha256={digest}"}
+
+
+async def test_an_audit_whose_workers_die_every_time_concludes_its_check_as_failed(
+        intake: Intake, github: FakeGitHub, app_key: tuple[str, str], redis_url: str) -> None:
+    hold = github.hold("GET", r"/_codeload/")  # the check is in progress by then
+    bot = await intake()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await kill_a_worker_at(hold, github, app_key[0], redis_url)
+    settings = settings_for(github, app_key[0], redis_url=redis_url, redis_lease=LEASE,
+                            max_job_attempts=1)  # the dead one was the last attempt
+    stop = asyncio.Event()
+    running = asyncio.create_task(work(settings, stop))
+    await settled(redis_url)
+    stop.set()
+    await running
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert "died (1 attempt: out of memory" in run.output["summary"]
+    assert github.comments_on(1) == []

@@ -3,6 +3,8 @@ drafts, forks, crashes and GitHub's size limits, all through the fake GitHub."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.report import MARKER
@@ -404,3 +406,24 @@ async def test_file_names_that_are_not_utf8_or_hold_newlines_are_published_with_
     [comment] = github.comments_on(2)
     assert "new%0Aline.py" in comment.body
     assert "caf%E9.py" in comment.body
+
+
+async def test_an_audit_over_its_time_limit_fails_alone(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    bot = await make_bot(audit_processes=1, concurrent_audits=2, audit_timeout=2.0)
+    slow = "".join(f"def f{n}(a, b):\n    x = a + {n}\n    if x > b:\n        return x * {n}\n"
+                   f"    return b - x\n\n" for n in range(9000))  # several seconds to audit
+    slow_head = github.push("slow", {"app/slow.py": slow})
+    github.open_pull(2, "slow")
+    hold = github.hold("GET", r"/_codeload/")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await hold.reached.wait()
+    hold.released.set()
+    await asyncio.sleep(0.5)  # the slow audit is in the process now
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [slow_run] = github.runs_for(slow_head)
+    assert slow_run.conclusion == "failure"
+    assert "took longer than 2 s" in slow_run.output["summary"]
+    [other] = github.runs_for(github.sha("feature"))
+    assert (other.status, other.output["title"]) == ("completed", "❌ NO-GO: 1 error, 0 warnings")

@@ -518,6 +518,7 @@ class GitHubApp:
         )
         """Immutable bytes by (kind, repo, sha[, path]): blobs, tarballs, files at a sha."""
         self.comment_ids: cachetools.LRUCache[tuple[str, int], int] = cachetools.LRUCache(4096)
+        self._bot_login: str | None = None
         self._app_client = GitHubClient(
             session, settings, authorization=self._bearer, unauthorized=self._adjust_clock,
             limiter=asyncio.Semaphore(settings.concurrency_per_installation),
@@ -529,6 +530,14 @@ class GitHubApp:
         claims = {"iat": now - JWT_BACKDATE, "exp": now + JWT_LIFETIME,
                   "iss": self.settings.app_id}
         return jwt.encode(claims, self.settings.private_key, algorithm="RS256")
+
+    async def bot_login(self) -> str:
+        """`<slug>[bot]`, the login of this App's bot user (read once, `GET /app`). No
+        person can have it: logins cannot contain brackets."""
+        if self._bot_login is None:
+            data = await self._app_client.getitem("/app")
+            self._bot_login = f"{data['slug']}[bot]"
+        return self._bot_login
 
     async def _bearer(self) -> str:
         return f"Bearer {self.app_jwt()}"
@@ -843,20 +852,25 @@ class Installation:
         return comment_id
 
     async def find_comment(self, repo: str, number: int, marker: str) -> Comment | None:
-        """Our sticky comment: it starts with `marker` AND this App posted it. Anyone who
-        can comment can copy the marker; only GitHub can set `performed_via_github_app`,
-        so a planted look-alike is never edited into a report its author can then
-        rewrite."""
+        """Our sticky comment: it starts with `marker` AND this App posted it (GitHub
+        names our App id in `performed_via_github_app`, or its author is our bot user).
+        Anyone who can comment can copy the marker; neither of those facts can be
+        forged, so a planted look-alike is never edited into a report its author can
+        then rewrite."""
         url = f"/repos/{repo}/issues/{number}/comments?per_page={PER_PAGE}"
         async for data in self._api.getiter(url):
             body = str(data.get("body") or "")
-            if body.startswith(marker) and self._posted_by_us(data):
+            if body.startswith(marker) and await self._posted_by_us(data):
                 return Comment(int(data["id"]), body)
         return None
 
-    def _posted_by_us(self, comment: Mapping[str, Any]) -> bool:
+    async def _posted_by_us(self, comment: Mapping[str, Any]) -> bool:
         app = comment.get("performed_via_github_app")
-        return isinstance(app, Mapping) and str(app.get("id")) == self.app.settings.app_id
+        if isinstance(app, Mapping) and str(app.get("id")) == self.app.settings.app_id:
+            return True
+        user = comment.get("user")
+        return (isinstance(user, Mapping) and user.get("type") == "Bot"
+                and user.get("login") == await self.app.bot_login())
 
     def blob_url(self, repo: str, sha: str) -> Callable[[str, int], str]:
         return blob_url(web_url(self.app.settings.api_url), repo, sha)

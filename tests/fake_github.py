@@ -350,7 +350,7 @@ class FakeGitHub:
 
     def _authorize(self, request: web.Request) -> web.Response | None:
         header = request.headers.get("Authorization", "")
-        if request.path.startswith("/app/"):
+        if request.path == "/app" or request.path.startswith("/app/"):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not self._valid_jwt(token):
                 response = _error(401, "'Expiration time' claim ('exp') is too far in the "
@@ -387,6 +387,7 @@ class FakeGitHub:
         prefix = f"/repos/{REPO}"
         routes: list[tuple[str, str, Any]] = [
             ("POST", r"^/app/installations/(\d+)/access_tokens$", self._access_token),
+            ("GET", r"^/app$", self._get_app),
             ("GET", rf"^{prefix}/pulls$", self._list_pulls),
             ("GET", rf"^{prefix}/pulls/(\d+)$", self._get_pull),
             ("GET", rf"^{prefix}/pulls/(\d+)/files$", self._list_files),
@@ -425,6 +426,11 @@ class FakeGitHub:
         data["token"] = token
         data["expires_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
         return web.json_response(data, status=201)
+
+    def _get_app(self, request: web.Request, _body: Any) -> web.Response:
+        data = self._example("integration")
+        data.update(id=int(self.app_id), slug=APP_SLUG)
+        return self._json(request, data)
 
     def _example(self, name: str) -> Any:
         """A fresh copy of one of GitHub's example responses."""
@@ -629,13 +635,13 @@ class FakeGitHub:
         data.update(id=comment.id, body=comment.body,
                     url=f"{self.url}/repos/{REPO}/issues/comments/{comment.id}")
         data["user"]["login"] = comment.user
+        data["user"]["type"] = "Bot" if comment.user.endswith("[bot]") else "User"
         if comment.app_id is not None:
             # Like GitHub: a comment made with an installation token names its App, and
             # its author is the App's bot user.
             app = self._example("integration")
             app.update(id=int(comment.app_id), slug=APP_SLUG)
             data["performed_via_github_app"] = app
-            data["user"]["type"] = "Bot"
         else:
             data["performed_via_github_app"] = None
         return data

@@ -94,6 +94,16 @@ async def test_a_comment_with_the_marker_by_someone_else_is_never_edited(
     assert ours.body.startswith(MARKER + "\n## ❌ NO-GO")
 
 
+async def test_our_bot_users_comment_is_found_when_github_names_no_app(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    ours = github.add_comment(1, f"{MARKER}\nan older report", user=APP_BOT_USER)
+    bot = await make_bot()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    assert github.comments[ours.id].body.startswith(MARKER + "\n## ❌ NO-GO")
+    assert len(github.comments_on(1)) == 1
+
+
 async def test_hostile_file_names_and_reasons_cannot_forge_the_published_report(
         bot: BotClient, github: FakeGitHub) -> None:
     hostile = "app/x`</details>\n## ✅ GO ![i](i.png) @octo-org|y.py"

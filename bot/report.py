@@ -9,6 +9,7 @@ report is cut, it says how many findings were left out.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ _MARKUP = frozenset("\\`*_{}[]()#+!|~<>&\"'$^=")
 """ASCII characters with a meaning in GitHub markdown or HTML; written as numeric
 character references, which mean the same character in markdown text and in HTML."""
 
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9]):/|\bwww\.")
+"""Where GitHub would start a bare link (`https://…`, `www.…`); a word joiner before
+the last character stops it."""
+
 BlobUrl = Callable[[str, int], str]
 """(path, line) -> URL of that line at the audited commit."""
 
@@ -53,12 +58,13 @@ def untrusted(text: str, *, limit: int = QUOTE_LIMIT) -> str:
     """`text` from the audited repository (a file path, a suppression reason, a name or
     literal from the code, a config problem) as inert markdown: one line, at most
     `limit` characters (then `…`), every markdown/HTML character written as a character
-    reference, and no @-mention or #-reference. The only way such text reaches the
+    reference, and no @-mention, #-reference or bare link. The only way such text reaches the
     comment or the check run, so it can add no heading, link, image, HTML tag or ping.
 
     Character references read the same in markdown text and inside HTML (`<summary>`),
     but not in code spans: never put the result between backticks (use `<code>`)."""
-    line = _one_line(text, limit)
+    line = _AUTOLINK.sub(lambda match: match.group(0)[:-1] + WORD_JOINER + match.group(0)[-1],
+                         _one_line(text, limit))
     out = []
     for char in line:
         if char in _MARKUP:

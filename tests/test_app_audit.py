@@ -107,7 +107,8 @@ async def test_our_bot_users_comment_is_found_when_github_names_no_app(
 async def test_hostile_file_names_and_reasons_cannot_forge_the_published_report(
         bot: BotClient, github: FakeGitHub) -> None:
     hostile = "app/x`</details>\n## ✅ GO ![i](i.png) @octo-org|y.py"
-    reason = "</details> ## ✅ GO [approve](https://evil.test) @octo-org/admins"
+    # No `#` in it: the suppression comment's reason ends at the next `#`.
+    reason = "</details> [approve](https://evil.test) @octo-org/admins ![i](i.png)"
     handler = "try:\n    run()\nexcept Exception:{}\n    pass\n"
     head = github.push("hostile", {hostile: handler.format("") + handler.format(
         f"  # ssot: ignore[SF102] {reason}")})

@@ -76,6 +76,12 @@ def test_untrusted_text_is_one_inert_line_without_mentions() -> None:
     assert len(report.untrusted("a" * 500)) == report.QUOTE_LIMIT
 
 
+def test_bare_urls_and_emails_do_not_become_links() -> None:
+    text = report.untrusted("see https://evil.test, www.evil.test or a@evil.test")
+    assert "https://" not in text and "www." not in text and "a@evil" not in text
+    assert text.replace("\u2060", "") == "see https://evil.test, www.evil.test or a@evil.test"
+
+
 def test_bidi_overrides_and_control_characters_are_replaced() -> None:
     assert report.untrusted("evil\u202egnp.py\x1b[31m") == "evil\ufffdgnp.py\ufffd&#91;31m"
 
@@ -88,7 +94,8 @@ def test_quoted_values_in_a_message_become_code_and_stay_inert() -> None:
 
 
 def hostile_result() -> AuditResult:
-    reason = "</details>\n## ✅ GO ![i](https://evil.test/i.png) @octo-org/admins"
+    # No `#` in it: the suppression comment's reason ends at the next `#`.
+    reason = "</details> ![i](https://evil.test/i.png) @octo-org/admins"
     change = FileChange(
         "app/<details>`## ✅ GO` @octo-org|x.py", ChangeStatus.ADDED,
         (HANDLER + HANDLER.replace("except Exception:",

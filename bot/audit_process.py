@@ -10,12 +10,14 @@ from __future__ import annotations
 import collections
 import difflib
 import functools
+import gzip
 import io
 import os
 import select
 import tarfile
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import cachetools
 
@@ -50,6 +52,11 @@ class AuditWork:
     config_text: str | None
     config_path: str
     notes: tuple[str, ...] = ()
+    unaudited: tuple[str, ...] = ()
+    """Why some changed files were never read (not listed, not fetchable); any reason
+    here keeps the check from passing."""
+    max_inflated_bytes: int = 1024 * 1024 * 1024
+    """The base archive is read until it has inflated to this many bytes."""
 
 
 def run_audit(work: AuditWork) -> AuditResult:
@@ -59,7 +66,12 @@ def run_audit(work: AuditWork) -> AuditResult:
 
 def build_request(work: AuditWork) -> AuditRequest:
     config, _problems = load_config(work.config_text, work.config_path)
-    base_files = python_files(work.archive, config.index_max_files) if work.archive else {}
+    base_files: dict[str, bytes] = {}
+    archive_notes: list[str] = []
+    if work.archive:
+        base_files, archive_notes = python_files(
+            work.archive, config.index_max_files, max_file_bytes=config.max_file_bytes,
+            max_inflated_bytes=work.max_inflated_bytes)
     changes = []
     touched: set[str] = set()
     for changed in work.files:
@@ -81,24 +93,67 @@ def build_request(work: AuditWork) -> AuditRequest:
         context=context,
         config_text=work.config_text,
         config_path=work.config_path,
-        notes=work.notes,
+        notes=(*work.notes, *archive_notes),
     )
 
 
-def python_files(archive: bytes, limit: int) -> dict[str, bytes]:
-    """Python files of a GitHub tarball (`owner-repo-sha/...`), at most `limit` of them."""
+class _InflationBudgetError(Exception):
+    """The archive inflated past its budget."""
+
+
+class _BudgetedReader(io.RawIOBase):
+    """Reads a gzip stream and fails once more than `budget` bytes came out of it."""
+
+    def __init__(self, archive: bytes, budget: int) -> None:
+        self._inflated = gzip.GzipFile(fileobj=io.BytesIO(archive))
+        self._left = budget
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        count = self._inflated.readinto(view[: max(0, min(len(view), self._left + 1))])
+        self._left -= count
+        if self._left < 0:
+            raise _InflationBudgetError
+        return count
+
+
+def python_files(archive: bytes, limit: int, *, max_file_bytes: int,
+                 max_inflated_bytes: int) -> tuple[dict[str, bytes], list[str]]:
+    """Python files of a GitHub tarball (`owner-repo-sha/...`), at most `limit` of them,
+    and notes on what was left out. Read as a stream: a member over `max_file_bytes`
+    (by its header's size) is skipped unread, and reading stops once the archive has
+    inflated to `max_inflated_bytes`, so a small archive that inflates to gigabytes
+    costs a note, not the memory."""
     files: dict[str, bytes] = {}
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-        for member in tar:
-            _top, _, path = member.name.partition("/")
-            if not member.isfile() or not is_python(path):
-                continue
-            extracted = tar.extractfile(member)
-            if extracted is not None:
-                files[path] = extracted.read()
-            if len(files) >= limit:
-                break
-    return files
+    notes: list[str] = []
+    oversized = 0
+    try:
+        with tarfile.open(fileobj=_BudgetedReader(archive, max_inflated_bytes),
+                          mode="r|") as tar:
+            for member in tar:
+                _top, _, path = member.name.partition("/")
+                if not member.isfile() or not is_python(path):
+                    continue
+                if member.size > max_file_bytes:
+                    oversized += 1
+                    continue
+                extracted = tar.extractfile(member)
+                if extracted is not None:
+                    files[path] = extracted.read()
+                if len(files) >= limit:
+                    break
+    except (_InflationBudgetError, tarfile.TarError, OSError, EOFError) as exc:
+        reason = ("inflates past " + f"{max_inflated_bytes:,} bytes"
+                  if isinstance(exc, _InflationBudgetError) else "is not a valid tarball")
+        notes.append(f"The base archive {reason}; the audit used the {len(files):,} "
+                     "Python files read before that as context.")
+    if oversized:
+        notes.append(f"{oversized:,} Python file(s) at the base over `max-file-bytes` were "
+                     "left out of the context unread.")
+    return files, notes
 
 
 ALIGN_MAX_LINES = 5_000

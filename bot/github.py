@@ -57,11 +57,14 @@ RERUN_ACTION = {
     "description": "Audit this commit again",
     "identifier": "rerun",
 }
-WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+WRITE_PERMISSIONS = frozenset({"admin", "write"})
+"""Values of the collaborator-permission endpoint's `permission` that may ask for a
+re-audit."""
 _PRESENT, _ABSENT = b"+", b"-"
 """How the object cache tells a file at a commit (`_PRESENT` + its bytes, so an empty
 file is not taken for a missing one) from no file there."""
-Conclusion = Literal["success", "failure", "neutral"]
+Conclusion = Literal["success", "failure", "neutral", "cancelled"]
+"""`neutral` passes a required check; `cancelled` and `failure` block the merge."""
 
 
 class GitHubUnavailableError(Exception):
@@ -221,23 +224,77 @@ class InstallationChange:
         )
 
 
+class MalformedPayloadError(ValueError):
+    """A signed delivery whose JSON does not have the shape GitHub documents. The
+    message names the part, never its content."""
+
+
+def check_payload(event: str, payload: Any) -> None:
+    """Raise `MalformedPayloadError` unless `payload` has the shape the handlers of
+    `event` read: the envelope (`action` a string, `installation.id` an integer,
+    `repository.full_name` a string) and the event's own object, parsed here the way the
+    handler will parse it. So a payload a handler cannot read is refused at intake (400)
+    instead of failing later in the background."""
+    if not isinstance(payload, Mapping):
+        raise MalformedPayloadError("the payload is not a JSON object")
+    if not isinstance(payload.get("action", ""), str):
+        raise MalformedPayloadError("action is not a string")
+    installation = payload.get("installation")
+    if installation is not None and not (
+            isinstance(installation, Mapping) and _is_int(installation.get("id"))):
+        raise MalformedPayloadError("installation.id is not an integer")
+    repository = payload.get("repository")
+    if repository is not None and not (
+            isinstance(repository, Mapping) and isinstance(repository.get("full_name"), str)):
+        raise MalformedPayloadError("repository.full_name is not a string")
+    parse = _PAYLOAD_PARSERS.get(event)
+    if parse is None:
+        return
+    try:
+        parse(payload)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        raise MalformedPayloadError(f"the {event} payload lacks a field its handler "
+                                    "reads, or has one of the wrong type") from None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def installation_id(payload: Mapping[str, Any]) -> int | None:
-    """The installation a webhook delivery belongs to, when it says."""
-    installation = payload.get("installation") or {}
-    value = installation.get("id")
-    return int(value) if value is not None else None
+    """The installation a webhook delivery belongs to, when it says (an integer, as
+    `check_payload` made sure)."""
+    installation = payload.get("installation")
+    value = installation.get("id") if isinstance(installation, Mapping) else None
+    return value if _is_int(value) else None
 
 
 def repository_name(payload: Mapping[str, Any]) -> str | None:
-    repository = payload.get("repository") or {}
-    name = repository.get("full_name")
-    return str(name) if name else None
+    repository = payload.get("repository")
+    name = repository.get("full_name") if isinstance(repository, Mapping) else None
+    return name if isinstance(name, str) and name else None
+
+
+_PAYLOAD_PARSERS: dict[str, Callable[[Mapping[str, Any]], object]] = {
+    "pull_request": lambda payload: PullRequest.from_json(payload["pull_request"]),
+    "issue_comment": CommentEvent.from_payload,
+    "check_run": lambda payload: CheckEvent.from_payload("check_run", payload),
+    "check_suite": lambda payload: CheckEvent.from_payload("check_suite", payload),
+    "installation": lambda payload: InstallationChange.from_payload("installation", payload),
+    "installation_repositories": lambda payload: InstallationChange.from_payload(
+        "installation_repositories", payload),
+}
+"""How each handled event's payload is read (the handlers use the same parsers)."""
 
 
 def blob_url(html_base: str, repo: str, sha: str) -> Callable[[str, int], str]:
-    """(path, line) -> link to that line at `sha` on GitHub's web UI."""
+    """(path, line) -> link to that line at `sha` on GitHub's web UI. The path is
+    percent-encoded byte for byte: a name from the tarball that is not UTF-8 (held as
+    surrogate escapes) links to its real bytes, and newlines, `)` or spaces cannot end
+    the markdown link."""
     def url(path: str, line: int) -> str:
-        return f"{html_base}/{repo}/blob/{sha}/{urllib.parse.quote(path)}#L{line}"
+        quoted = urllib.parse.quote(path, errors="surrogateescape")
+        return f"{html_base}/{repo}/blob/{sha}/{quoted}#L{line}"
     return url
 
 
@@ -461,6 +518,7 @@ class GitHubApp:
         )
         """Immutable bytes by (kind, repo, sha[, path]): blobs, tarballs, files at a sha."""
         self.comment_ids: cachetools.LRUCache[tuple[str, int], int] = cachetools.LRUCache(4096)
+        self._bot_login: str | None = None
         self._app_client = GitHubClient(
             session, settings, authorization=self._bearer, unauthorized=self._adjust_clock,
             limiter=asyncio.Semaphore(settings.concurrency_per_installation),
@@ -472,6 +530,14 @@ class GitHubApp:
         claims = {"iat": now - JWT_BACKDATE, "exp": now + JWT_LIFETIME,
                   "iss": self.settings.app_id}
         return jwt.encode(claims, self.settings.private_key, algorithm="RS256")
+
+    async def bot_login(self) -> str:
+        """`<slug>[bot]`, the login of this App's bot user (read once, `GET /app`). No
+        person can have it: logins cannot contain brackets."""
+        if self._bot_login is None:
+            data = await self._app_client.getitem("/app")
+            self._bot_login = f"{data['slug']}[bot]"
+        return self._bot_login
 
     async def _bearer(self) -> str:
         return f"Bearer {self.app_jwt()}"
@@ -621,6 +687,14 @@ class Installation:
             await self.app.keep_object(key, found)
         return found
 
+    async def blob_sizes(self, repo: str, sha: str) -> dict[str, int]:
+        """Path -> size in bytes of every file at commit `sha`, from its recursive tree,
+        so a file can be judged by its size before it is downloaded. GitHub truncates
+        very large trees; the files it left out are simply not in the answer."""
+        data = await self._raw.getitem(f"/repos/{repo}/git/trees/{sha}?recursive=1")
+        return {str(entry["path"]): int(entry["size"]) for entry in data.get("tree") or ()
+                if entry.get("type") == "blob" and _is_int(entry.get("size"))}
+
     async def file_at(self, repo: str, path: str, sha: str) -> bytes | None:
         """A file's bytes at a commit (b"" for an empty file), None if there is no such
         file. Absence is cached too: commits never change."""
@@ -667,8 +741,10 @@ class Installation:
 
     # permissions and reactions
 
-    async def role(self, repo: str, user: str) -> str | None:
-        """The user's role on the repo (admin, maintain, write, triage, read), None if none."""
+    async def permission(self, repo: str, user: str) -> str | None:
+        """The user's base permission on the repo (admin, write, read or none; maintain
+        counts as write, triage as read, a custom role as its base), None if not a
+        collaborator. `role_name` is ignored: a custom role's name grants nothing."""
         try:
             data = await self._api.getitem(
                 f"/repos/{repo}/collaborators/{urllib.parse.quote(user)}/permission"
@@ -677,7 +753,7 @@ class Installation:
             if exc.status_code == 404:
                 return None
             raise
-        return str(data.get("role_name") or data.get("permission") or "") or None
+        return str(data.get("permission") or "") or None
 
     async def react(self, repo: str, comment_id: int, content: str) -> None:
         await self._raw.post(f"/repos/{repo}/issues/comments/{comment_id}/reactions",
@@ -776,12 +852,25 @@ class Installation:
         return comment_id
 
     async def find_comment(self, repo: str, number: int, marker: str) -> Comment | None:
+        """Our sticky comment: it starts with `marker` AND this App posted it (GitHub
+        names our App id in `performed_via_github_app`, or its author is our bot user).
+        Anyone who can comment can copy the marker; neither of those facts can be
+        forged, so a planted look-alike is never edited into a report its author can
+        then rewrite."""
         url = f"/repos/{repo}/issues/{number}/comments?per_page={PER_PAGE}"
         async for data in self._api.getiter(url):
             body = str(data.get("body") or "")
-            if body.startswith(marker):
+            if body.startswith(marker) and await self._posted_by_us(data):
                 return Comment(int(data["id"]), body)
         return None
+
+    async def _posted_by_us(self, comment: Mapping[str, Any]) -> bool:
+        app = comment.get("performed_via_github_app")
+        if isinstance(app, Mapping) and str(app.get("id")) == self.app.settings.app_id:
+            return True
+        user = comment.get("user")
+        return (isinstance(user, Mapping) and user.get("type") == "Bot"
+                and user.get("login") == await self.app.bot_login())
 
     def blob_url(self, repo: str, sha: str) -> Callable[[str, int], str]:
         return blob_url(web_url(self.app.settings.api_url), repo, sha)

@@ -106,6 +106,7 @@ class InProcessQueue:
             100_000, recent_ttl
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._dropped: Runner | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -128,7 +129,10 @@ class InProcessQueue:
             self._ready.put_nowait(key)
         return True
 
-    async def start(self, run: Runner) -> None:
+    async def start(self, run: Runner, *, dropped: Runner | None = None) -> None:
+        """Run jobs with `run`; at `close`, hand each queued job that never ran to
+        `dropped` (which tells the PR it was not audited)."""
+        self._dropped = dropped
         self._tasks = [asyncio.create_task(self._work(run), name=f"audit-worker-{n}")
                        for n in range(self._workers)]
 
@@ -136,6 +140,8 @@ class InProcessQueue:
         await self._idle.wait()
 
     async def close(self, grace: float) -> None:
+        """Give running audits `grace` seconds, then cancel them (the runner concludes
+        their checks) and conclude every queued job through `dropped`."""
         try:
             await asyncio.wait_for(self._idle.wait(), grace)
         except TimeoutError:
@@ -144,6 +150,15 @@ class InProcessQueue:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        dropped, self._pending = list(self._pending.values()), OrderedDict()
+        for job in dropped:
+            logger.warning("queued audit dropped at shutdown", extra=job.log_context())
+            if self._dropped is not None:
+                try:
+                    await self._dropped(job)
+                except Exception:
+                    logger.exception("could not conclude a dropped audit",
+                                     extra=job.log_context())
 
     async def _work(self, run: Runner) -> None:
         while True:
@@ -206,12 +221,35 @@ class AuditCrashedError(Exception):
 
 
 class AuditPool:
-    """A process pool for the CPU-bound audit, recreated when a worker dies or an audit
-    runs over `timeout` seconds (then its workers are stopped)."""
+    """`processes` audit lanes, each a one-process pool of its own, so an audit's crash,
+    timeout or cancellation only ever costs its own lane: that lane's process is stopped
+    and replaced, and the audits in the other lanes (and those waiting for a lane, whose
+    time limit starts when they get one) never notice. A lane keeps its process, and
+    so its facts cache, from one audit to the next."""
 
     def __init__(self, processes: int, *, timeout: float | None = None) -> None:
-        self._processes = processes
         self._timeout = timeout
+        self._free: asyncio.Queue[_Lane] = asyncio.Queue()
+        for _ in range(processes):
+            self._free.put_nowait(_Lane())
+        self._lanes = processes
+
+    async def run(self, function: Callable[[T], R], argument: T) -> R:
+        lane = await self._free.get()
+        try:
+            return await lane.run(function, argument, self._timeout)
+        finally:
+            self._free.put_nowait(lane)
+
+    async def close(self) -> None:
+        lanes = [await self._free.get() for _ in range(self._lanes)]
+        await asyncio.gather(*(lane.close() for lane in lanes))
+
+
+class _Lane:
+    """One audit at a time in one worker process, recreated after a crash or a stop."""
+
+    def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -219,42 +257,47 @@ class AuditPool:
             # forkserver: forking a process that runs an event loop and threads is unsafe.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["bot.audit_process"])
-            self._pool = ProcessPoolExecutor(self._processes, mp_context=context,
+            self._pool = ProcessPoolExecutor(1, mp_context=context,
                                              initializer=start_audit_process,
                                              initargs=(os.getpid(),))
         return self._pool
 
-    async def run(self, function: Callable[[T], R], argument: T) -> R:
+    async def run(self, function: Callable[[T], R], argument: T, timeout: float | None) -> R:
         pool = self._executor()
         try:
             # Submitting may start the fork server or a worker process, which blocks for
             # up to a second; do it off the event loop so intake keeps answering.
             future = await asyncio.to_thread(pool.submit, function, argument)
-            return await asyncio.wait_for(asyncio.wrap_future(future), self._timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
         except BrokenProcessPool:
-            logger.error("audit process died; pool recreated")
-            self._discard(pool)
+            logger.error("audit process died; its lane restarted")
+            self._discard()
             raise AuditCrashedError(
                 "the audit process died (out of memory or a crash while parsing)"
             ) from None
         except TimeoutError:
-            logger.error("audit over its time limit; workers stopped, pool recreated",
-                         extra={"timeout": self._timeout})
-            self._discard(pool)
+            logger.error("audit over its time limit; its process stopped",
+                         extra={"timeout": timeout})
+            self._discard()
             raise AuditCrashedError(
-                f"the audit took longer than {self._timeout:g} s and was stopped"
+                f"the audit took longer than {timeout:g} s and was stopped"
             ) from None
+        except asyncio.CancelledError:
+            self._discard()  # nobody waits for this audit any more: free the core
+            raise
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        if self._pool is pool:
-            self._pool = None
+    def _discard(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
         terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
         if terminate is not None:
             terminate()
         else:
             # Before 3.14 a busy worker can only be stopped through the pool's own list
-            # of its processes; without this, a runaway audit would hold a core forever.
-            for process in list(getattr(pool, "_processes", {}).values()):
+            # of its processes (None once the pool has shut down); without this, a
+            # runaway audit would hold a core forever.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
 

@@ -6,25 +6,34 @@ PR files (patches give the changed lines), head blobs by sha, base tarball -> au
 the process pool -> re-read the head -> sticky comment -> check run completed.
 
 Invariant: a check run this module starts is always completed: `success`/`failure` from
-the verdict, `neutral` for drafts and superseded heads, and `failure` titled
-"SSOT audit could not complete" when anything in between raises.
+the verdict, `neutral` for drafts and superseded heads, `cancelled` when shutdown
+interrupts the audit, and `failure` titled
+"SSOT audit could not complete" when anything in between raises; that check names a
+reference that is also in the log and the Sentry event, never the exception's text.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import replace
 
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
 from analyzers.model import ChangeStatus
-from bot import report
+from bot import report, sentry
 from bot.audit_process import AuditWork, ChangedFile, run_audit
-from bot.github import MAX_PULL_FILES, GitHubApp, Installation, PullFile, PullRequest
-from bot.jobs import AuditJob, AuditPool, JobQueue
+from bot.github import (
+    MAX_PULL_FILES,
+    GitHubApp,
+    GitHubUnavailableError,
+    Installation,
+    PullFile,
+    PullRequest,
+)
+from bot.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
 from bot.report import CheckRunOutput
-from bot.sentry import scrub_text
 
 logger = logging.getLogger(__name__)
 
@@ -59,29 +68,42 @@ class Pipeline:
         check_run = await gh.start_check_run(job.repo, job.head_sha, resume=job.attempt > 1)
         try:
             await self._audit(gh, job, pull, check_run)
-        except Exception as exc:
-            await _conclude_crashed(gh, job, check_run, exc)
+        except asyncio.CancelledError:
+            # Shutdown (SIGTERM) stopped the audit; cancellation is no `Exception`, and a
+            # check left `in_progress` would hold a required check forever.
+            await _conclude_interrupted(gh, job, check_run)
             raise
+        except Exception as exc:
+            # Logged (and so sent to Sentry) here, under the reference the check run
+            # shows, and not raised on: the queue would report the same failure again.
+            reference = uuid.uuid4().hex[:12]
+            with sentry.tags(reference=reference):
+                logger.exception("audit could not complete", extra={
+                    **job.log_context(), "check_run": check_run, "reference": reference})
+            await _conclude_crashed(gh, job, check_run, exc, reference)
 
-    async def abandon(self, job: AuditJob) -> None:
-        """Conclude a job given up after its last attempt (every worker that ran it
-        died): `failure` with that reason, never a check left in progress."""
+    async def conclude_dropped(self, job: AuditJob) -> None:
+        """A queued job that will not run (the process is stopping): give its head a
+        `cancelled` check with a Re-run button, so the PR shows it was not audited
+        instead of waiting for a check that never comes."""
         gh = self.github.installation(job.installation)
-        found = await gh.our_check_run(job.repo, job.head_sha)
-        if found is not None and found[1]:
-            return
-        check_run = found[0] if found else await gh.start_check_run(job.repo, job.head_sha)
-        tries = job.attempt - 1
+        check_run = await gh.start_check_run(job.repo, job.head_sha, resume=True)
+        await _conclude_interrupted(gh, job, check_run)
+
+    async def conclude_given_up(self, job: AuditJob) -> None:
+        """A job whose workers died on every attempt (Redis mode) is not run again: its
+        check, left `in_progress` by the dead attempts, concludes `failure`."""
+        gh = self.github.installation(job.installation)
+        check_run = await gh.start_check_run(job.repo, job.head_sha, resume=True)
         await gh.complete_check_run(job.repo, check_run, "failure", CheckRunOutput(
             title=COULD_NOT_COMPLETE,
-            summary=f"The audit of `{job.head_sha[:12]}` was given up after {tries} "
-                    f"attempt{'' if tries == 1 else 's'}: the worker running it died every time "
-                    "(killed, out of memory, or a crash below Python), so this check "
-                    "cannot pass.\n\nUse **Re-run** to try again, or comment "
-                    "`/ssot recheck`; if it dies again, the server logs say where.",
+            summary=f"Every worker that audited `{job.head_sha[:12]}` died "
+                    f"({job.attempt - 1} attempt{'' if job.attempt == 2 else 's'}: out of "
+                    "memory, or a crash on this input), so the audit was given up and this "
+                    "check cannot pass.\n\n"
+                    "Use **Re-run** to try again, or comment `/ssot recheck`.",
             text="", annotations=[],
         ))
-        logger.error("abandoned audit concluded", extra=job.log_context())
 
     async def _audit(self, gh: Installation, job: AuditJob, pull: PullRequest,
                      check_run: int) -> None:
@@ -100,7 +122,8 @@ class Pipeline:
             ))
             logger.info("draft not audited", extra=job.log_context())
             return
-        work = await gather_work(gh, pull, config_text, config_path)
+        work = await gather_work(gh, pull, config_text, config_path,
+                                 max_file_bytes=config.max_file_bytes)
         result = await self.pool.run(run_audit, work)
         current = await gh.pull(job.repo, job.number)
         # GitHub's head decides, not the queue's newest submission: an older head
@@ -112,11 +135,12 @@ class Pipeline:
                 **job.log_context(), "current_head": current.head_sha})
             return
         links = gh.blob_url(job.repo, job.head_sha)
-        comment = report.render_comment(result, head_sha=job.head_sha, blob_url=links)
+        comment = report.render_comment(result, head_sha=job.head_sha, blob_url=links,
+                                        unaudited=work.unaudited)
         await gh.upsert_comment(job.repo, job.number, comment, report.MARKER)
         await gh.complete_check_run(
-            job.repo, check_run, report.verdict_conclusion(result),
-            report.check_run_output(result, blob_url=links),
+            job.repo, check_run, report.verdict_conclusion(result, work.unaudited),
+            report.check_run_output(result, blob_url=links, unaudited=work.unaudited),
         )
         logger.info("audit published", extra={
             **job.log_context(), "verdict": str(result.verdict),
@@ -124,21 +148,34 @@ class Pipeline:
 
 
 async def gather_work(gh: Installation, pull: PullRequest, config_text: str | None,
-                      config_path: str) -> AuditWork:
+                      config_path: str, *, max_file_bytes: int) -> AuditWork:
     """The change set: changed Python files at head (blobs by sha), the base tarball as
-    context, and what could not be fetched as notes for the report."""
+    context, and what could not be fetched as notes for the report. A head file over
+    `max_file_bytes` by the size in the head's tree is never downloaded (the audit would
+    not read it either; it says so in a note)."""
     files = await gh.pull_files(pull.repo, pull.number)
     notes: list[str] = []
+    unaudited: list[str] = []
     if pull.changed_files > len(files):
-        notes.append(
+        unaudited.append(
             f"GitHub lists at most {MAX_PULL_FILES:,} files of a pull request; "
             f"{pull.changed_files - len(files):,} changed files were not audited."
         )
     python = [f for f in files if is_python(f.path) or (f.old_path and is_python(f.old_path))]
+    sizes = await gh.blob_sizes(pull.repo, pull.head_sha) if python else {}
+    oversized = [f for f in python if sizes.get(f.path, 0) > max_file_bytes]
+    notes.extend(f"`{f.path}` ({sizes[f.path]:,} bytes) is over `max-file-bytes` "
+                 f"({max_file_bytes:,}); it was not downloaded or audited." for f in oversized)
+    python = [f for f in python if f not in oversized]
     heads, archive = await asyncio.gather(
         asyncio.gather(*(_head(gh, pull.repo, f) for f in python)),
         gh.archive(pull.repo, pull.base_sha),
     )
+    missing = [f.path for f, head in zip(python, heads, strict=True)
+               if head is None and f.status is not ChangeStatus.DELETED]
+    if missing:
+        unaudited.append(f"{len(missing)} changed Python file(s) could not be fetched: "
+                         + ", ".join(f"`{path}`" for path in missing[:5]) + ".")
     bases: list[bytes | None] = [None] * len(python)
     if archive is None:
         notes.append("The repository is too large to fetch as one archive; it was audited "
@@ -149,7 +186,9 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
                     old_path=f.old_path, base=base)
         for f, head, base in zip(python, heads, bases, strict=True)
     )
-    return AuditWork(changed, archive, config_text, config_path, tuple(notes))
+    return AuditWork(changed, archive, config_text, config_path, tuple(notes),
+                     tuple(unaudited),
+                     max_inflated_bytes=gh.app.settings.max_inflated_archive_bytes)
 
 
 async def _head(gh: Installation, repo: str, changed: PullFile) -> bytes | None:
@@ -186,15 +225,49 @@ async def _conclude_orphan(gh: Installation, job: AuditJob, pull: PullRequest) -
     await gh.complete_check_run(job.repo, found[0], "neutral", output)
 
 
+INTERRUPTED = CheckRunOutput(
+    title="SSOT audit interrupted: the server stopped",
+    summary="The audit of this commit was stopped or never started because the server "
+            "shut down, so this check cannot pass. Use **Re-run** to audit it, or "
+            "comment `/ssot recheck`.",
+    text="", annotations=[],
+)
+INTERRUPT_TIMEOUT = 10.0
+"""Seconds shutdown waits for GitHub to take an interrupted check's conclusion."""
+
+
+async def _conclude_interrupted(gh: Installation, job: AuditJob, check_run: int) -> None:
+    try:
+        async with asyncio.timeout(INTERRUPT_TIMEOUT):
+            await gh.complete_check_run(job.repo, check_run, "cancelled", INTERRUPTED)
+    except Exception:
+        logger.exception("could not conclude an interrupted check run", extra={
+            **job.log_context(), "check_run": check_run})
+    else:
+        logger.warning("audit interrupted by shutdown; check cancelled", extra={
+            **job.log_context(), "check_run": check_run})
+
+
+def public_reason(exc: Exception, reference: str) -> str:
+    """What the check run may say about a failure. Only our own sentences for the
+    failures we expect (the audit process died or ran too long; GitHub did not answer)
+    are shown; any other exception's text (URLs, response bodies, paths, values from
+    the audited code) stays in the log and Sentry, found there by `reference`."""
+    if isinstance(exc, AuditCrashedError | GitHubUnavailableError):
+        return f"{exc} (reference `{reference}`)"
+    return f"an internal error (reference `{reference}`)"
+
+
 async def _conclude_crashed(gh: Installation, job: AuditJob, check_run: int,
-                            exc: Exception) -> None:
-    """Never leave the check in progress: conclude `failure` with the reason."""
-    reason = scrub_text(f"{type(exc).__name__}: {exc}")[:1000]
+                            exc: Exception, reference: str) -> None:
+    """Never leave the check in progress: conclude `failure` with a reason fit to
+    publish."""
     try:
         await gh.complete_check_run(job.repo, check_run, "failure", CheckRunOutput(
             title=COULD_NOT_COMPLETE,
             summary=f"The audit of `{job.head_sha[:12]}` failed before it reached a "
-                    f"verdict, so this check cannot pass.\n\nReason: `{reason}`\n\n"
+                    f"verdict, so this check cannot pass.\n\nReason: "
+                    f"{public_reason(exc, reference)}\n\n"
                     "Use **Re-run** to try again, or comment `/ssot recheck`.",
             text="", annotations=[],
         ))

@@ -56,9 +56,6 @@ RECONNECT_WAIT = (0.05, 2.0)
 RECONNECT_BACKOFF_CAP = 6
 """Failures after which `back_off` waits its longest."""
 
-Abandoner = Callable[[AuditJob], Awaitable[None]]
-"""Concludes a job that is given up after its last attempt."""
-
 Handler = Callable[[str, dict[bytes, bytes], int], Awaitable[bool]]
 """(entry id, entry fields, times delivered) -> whether the consumer should acknowledge
 the entry now (False: the handler did, atomically with its own bookkeeping). Raising
@@ -93,17 +90,22 @@ def connect(url: str, *, socket_timeout: float = 10.0) -> aioredis.Redis:
     )
 
 
-async def warn_without_persistence(client: aioredis.Redis) -> None:
-    """Log at start-up when Redis keeps no append-only file: then "202 means stored" and
-    "a dead worker loses nothing" hold only until Redis itself restarts."""
+async def warn_without_persistence(client: aioredis.Redis) -> bool:
+    """Log an error unless Redis keeps an append-only file: without AOF, a restart
+    loses what it held, and intake's 202 ("stored") would be a promise nobody keeps.
+    True when AOF is on. Managed Redis may refuse CONFIG; that is logged, not fatal."""
     try:
-        answer = await client.config_get("appendonly")
-    except RedisError:  # managed Redis often forbids CONFIG; nothing to conclude then
-        logger.info("redis persistence not checked: CONFIG GET is not allowed")
-        return
-    if answer.get("appendonly") != "yes":
-        logger.warning("redis has no append-only file (appendonly no): queued deliveries "
-                       "and audits are lost if Redis restarts; enable AOF persistence")
+        config: dict[Any, Any] = await client.config_get("appendonly")
+    except RedisError as exc:
+        logger.warning("redis persistence unknown: CONFIG GET refused",
+                       extra={"reason": type(exc).__name__})
+        return False
+    value = config.get("appendonly") or config.get(b"appendonly") or b""
+    if _text(value) == "yes":
+        return True
+    logger.error("redis runs without AOF persistence: a restart loses queued deliveries "
+                 "and audits that were acknowledged with 202; set appendonly yes")
+    return False
 
 
 def pull_key(key: PullKey) -> str:
@@ -249,20 +251,10 @@ class StreamConsumer:
             try:
                 entry = await self._next()
                 failures = 0
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    failures = await self._wait_for_redis(exc, failures)
-                    continue
-                # Redis lost its data (restart without persistence, failover to an empty
-                # replica, a flush): any stream command may be the first to notice.
-                logger.error("consumer group missing; recreated", extra={
-                    "stream": self._stream})
-                try:
-                    await self.ensure_group()
-                except RedisError as again:
-                    failures = await self._wait_for_redis(again, failures)
-                continue
             except RedisError as exc:
+                if lost_group(exc):
+                    await self._recreate_group()
+                    continue
                 failures = await self._wait_for_redis(exc, failures)
                 continue
             except Exception:
@@ -298,10 +290,12 @@ class StreamConsumer:
         try:
             if await self._handler(entry_id, fields, count):
                 await self.acknowledge(entry_id)
-        except RedisError:
+        except RedisError as exc:
             # Not acknowledged: the entry stays pending and is taken over after the lease.
             logger.warning("entry left pending: redis failed", extra={
                 "stream": self._stream, "entry": entry_id}, exc_info=True)
+            if lost_group(exc):
+                await self._recreate_group()
         except Exception:
             # A bug, not an outage: kept pending too, so the handler's attempt limit
             # decides when to give up on it, and the loop carries on.
@@ -330,6 +324,18 @@ class StreamConsumer:
                 logger.warning("claims lost: another worker took over", extra={
                     "stream": self._stream, "entries": sorted(_text(e) for e in lost)})
 
+    async def _recreate_group(self) -> None:
+        """Redis came back without its data (restarted without AOF, flushed, failed
+        over to an empty replica): the group is gone, and every command on it answers
+        NOGROUP, which no wait would cure. Create it again and carry on; what Redis lost
+        is lost (the start-up check warns when persistence is off)."""
+        logger.error("consumer group missing: redis lost its data; group recreated",
+                     extra={"stream": self._stream})
+        try:
+            await self.ensure_group()
+        except RedisError as exc:
+            await self._wait_for_redis(exc, 0)
+
     async def _wait_for_redis(self, exc: RedisError, failures: int) -> int:
         if failures == 0:
             logger.warning("redis unavailable; retrying", extra={
@@ -351,6 +357,11 @@ def _stream_entries(read: Any) -> list[tuple[Any, list[tuple[Any, dict[bytes, by
         return [(stream, entries[0] if entries and isinstance(entries[0], list) else entries)
                 for stream, entries in read.items()]
     return cast(list[tuple[Any, list[tuple[Any, dict[bytes, bytes]]]]], read)
+
+
+def lost_group(exc: RedisError) -> bool:
+    """Whether Redis answered that the stream or its consumer group does not exist."""
+    return isinstance(exc, ResponseError) and "NOGROUP" in str(exc)
 
 
 def _text(value: bytes | str) -> str:
@@ -449,7 +460,7 @@ class RedisJobQueue:
         self._finish = client.register_script(_FINISH)
         self._consumer: StreamConsumer | None = None
         self._run: Runner | None = None
-        self._abandon: Abandoner | None = None
+        self._gave_up: Runner | None = None
 
     async def submit(self, job: AuditJob) -> bool:
         pr = pull_key(job.key)
@@ -466,11 +477,11 @@ class RedisJobQueue:
                 **job.log_context(), "superseded": _text(superseded)})
         return True
 
-    async def start(self, run: Runner, abandon: Abandoner | None = None) -> None:
-        """Run jobs with `run`; `abandon` concludes a job given up after its last attempt
-        (its workers died every time), so its check never stays in progress."""
+    async def start(self, run: Runner, *, gave_up: Runner | None = None) -> None:
+        """Run jobs with `run`; a job whose workers died `max_attempts` times is handed
+        to `gave_up` instead (which concludes its check), never run again."""
         self._run = run
-        self._abandon = abandon
+        self._gave_up = gave_up
         self._consumer = StreamConsumer(
             self._client, AUDITS, self._run_entry, consumer=self.consumer,
             concurrency=self._concurrency, lease=self._lease)
@@ -504,25 +515,21 @@ class RedisJobQueue:
         if job.attempt > self._max_attempts:
             logger.error("audit dropped: its workers died every time",
                          extra={**job.log_context(), "attempt": job.attempt})
-            if self._abandon is not None:
-                try:
-                    await self._abandon(job)
-                except Exception:
-                    logger.exception("could not conclude an abandoned audit",
-                                     extra=job.log_context())
+            if self._gave_up is not None:
+                await self._execute(self._gave_up, job)
         else:
             if job.attempt > 1:
                 logger.warning("audit resumed after its worker died",
                                extra={**job.log_context(), "attempt": job.attempt})
-            await self._execute(job)
+            assert self._run is not None, "start() sets the runner before entries arrive"
+            await self._execute(self._run, job)
         await self._finished(pr, entry_id, job)
         return False
 
-    async def _execute(self, job: AuditJob) -> None:
-        assert self._run is not None, "start() sets the runner before entries arrive"
+    async def _execute(self, run: Runner, job: AuditJob) -> None:
         try:
             with sentry.tags(**job.log_context()):
-                await self._run(job)
+                await run(job)
         except Exception:
             logger.exception("audit job failed", extra=job.log_context())
 

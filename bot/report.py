@@ -9,6 +9,8 @@ report is cut, it says how many findings were left out.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,6 +28,21 @@ ANNOTATION_MESSAGE_LIMIT = 60_000
 """GitHub allows 64 KB for an annotation message; characters can take several bytes."""
 CHECK_NAME = "SSOT audit"
 
+QUOTE_LIMIT = 200
+"""Characters of one untrusted value (a path, a reason, a name from the code) shown."""
+PROSE_LIMIT = 2000
+"""Characters of an analyzer's sentence (which quotes such values) shown."""
+WORD_JOINER = "\u2060"
+"""Put after `@` and `#`: GitHub then sees no mention or issue reference, and the
+reader still sees the same characters."""
+_MARKUP = frozenset("\\`*_{}[]()#+!|~<>&\"'$^=")
+"""ASCII characters with a meaning in GitHub markdown or HTML; written as numeric
+character references, which mean the same character in markdown text and in HTML."""
+
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9]):/|\bwww\.")
+"""Where GitHub would start a bare link (`https://…`, `www.…`); a word joiner before
+the last character stops it."""
+
 BlobUrl = Callable[[str, int], str]
 """(path, line) -> URL of that line at the audited commit."""
 
@@ -37,9 +54,71 @@ _STATUS_ICON = {
 }
 
 
-def headline(result: AuditResult) -> str:
-    """`✅ GO` / `❌ NO-GO` with counts, e.g. "❌ NO-GO: 2 errors, 1 warning"."""
-    icon = "✅ GO" if result.verdict is Verdict.GO else "❌ NO-GO"
+def untrusted(text: str, *, limit: int = QUOTE_LIMIT) -> str:
+    """`text` from the audited repository (a file path, a suppression reason, a name or
+    literal from the code, a config problem) as inert markdown: one line, at most
+    `limit` characters (then `…`), every markdown/HTML character written as a character
+    reference, and no @-mention, #-reference or bare link. The only way such text reaches the
+    comment or the check run, so it can add no heading, link, image, HTML tag or ping.
+
+    Character references read the same in markdown text and inside HTML (`<summary>`),
+    but not in code spans: never put the result between backticks (use `<code>`)."""
+    line = _AUTOLINK.sub(lambda match: match.group(0)[:-1] + WORD_JOINER + match.group(0)[-1],
+                         _one_line(text, limit))
+    out = []
+    for char in line:
+        if char in _MARKUP:
+            out.append(f"&#{ord(char)};")
+        else:
+            out.append(char)
+        if char in "@#":
+            out.append(WORD_JOINER)
+    return "".join(out)
+
+
+def untrusted_prose(text: str, *, limit: int = PROSE_LIMIT) -> str:
+    """An analyzer's sentence, which quotes untrusted values between backticks: each
+    backticked part becomes `<code>` (at most `QUOTE_LIMIT` characters), the rest is
+    escaped by `untrusted`. A backtick inside a quoted value only shifts what looks like
+    code; every part is escaped either way."""
+    parts = _one_line(text, limit).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code span for the tail
+        parts[-2:] = [parts[-2] + "`" + parts[-1]]
+    return "".join(f"<code>{untrusted(part)}</code>" if n % 2 else untrusted(part, limit=limit)
+                   for n, part in enumerate(parts))
+
+
+def plain(text: str, *, limit: int = PROSE_LIMIT) -> str:
+    """Untrusted text for plain-text fields (annotation messages): one line, capped, no
+    mentions. GitHub shows these as text, so markdown characters stay as they are."""
+    line = _one_line(text, limit)
+    return line.replace("@", "@" + WORD_JOINER)
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Line breaks and tabs become spaces; other control and format characters
+    (bidirectional overrides, zero-width spaces, ANSI escapes) become U+FFFD, so text
+    cannot end a markdown block, start a new one, or read differently than it is."""
+    chars = []
+    for char in text:
+        if char in "\r\n\t\v\f\u2028\u2029\x85":
+            chars.append(" ")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            chars.append("\ufffd")
+        else:
+            chars.append(char)
+    line = "".join(chars)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def headline(result: AuditResult, unaudited: Sequence[str] = ()) -> str:
+    """`✅ GO` / `❌ NO-GO` with counts, e.g. "❌ NO-GO: 2 errors, 1 warning";
+    `❌ NOT FULLY AUDITED` when some changed files were never read (`unaudited` says why),
+    whatever the verdict on the rest."""
+    if unaudited:
+        icon = "❌ NOT FULLY AUDITED"
+    else:
+        icon = "✅ GO" if result.verdict is Verdict.GO else "❌ NO-GO"
     errors = sum(1 for f in result.active if f.severity is Severity.ERROR)
     warnings = sum(1 for f in result.active if f.severity is Severity.WARNING)
     counts = [_plural(errors, "error"), _plural(warnings, "warning")]
@@ -49,18 +128,18 @@ def headline(result: AuditResult) -> str:
 
 
 def render_comment(result: AuditResult, *, head_sha: str | None = None,
-                   blob_url: BlobUrl | None = None) -> str:
+                   blob_url: BlobUrl | None = None, unaudited: Sequence[str] = ()) -> str:
     """The sticky PR comment (markdown), at most `COMMENT_LIMIT` characters."""
     audited = f" · audited `{head_sha[:12]}`" if head_sha else ""
     top = "\n".join([
         MARKER,
-        f"## {headline(result)}",
+        f"## {headline(result, unaudited)}",
         "",
         f"SSOT audit of {_scope(result)}{audited}.",
         "",
         checklist_table(result.checklist, blob_url),
         "",
-        *reasoning(result),
+        *reasoning(result, unaudited),
     ])
     return _with_details(top, result, blob_url, COMMENT_LIMIT)
 
@@ -69,13 +148,15 @@ def checklist_table(rows: Sequence[ChecklistRow], blob_url: BlobUrl | None = Non
     lines = ["| Principle | Status | Evidence |", "|---|---|---|"]
     for row in rows:
         lines.append(f"| **{row.principle}** | {_STATUS_ICON[row.status]} | "
-                     f"{_cell(_evidence(row, blob_url))} |")
+                     f"{_evidence(row, blob_url)} |")
     return "\n".join(lines)
 
 
-def reasoning(result: AuditResult) -> list[str]:
+def reasoning(result: AuditResult, unaudited: Sequence[str] = ()) -> list[str]:
     """Why the verdict is what it is, in the words a reviewer would use."""
     lines = ["### Why"]
+    lines.extend(f"- **NOT FULLY AUDITED**: {untrusted_prose(reason)} This check cannot "
+                 "pass for files nobody read." for reason in unaudited)
     blocking = result.blocking
     if blocking:
         rules = sorted({f"`{f.rule}` {f.name}" for f in blocking})
@@ -90,8 +171,10 @@ def reasoning(result: AuditResult) -> list[str]:
                 if f.suppression and f.suppression.kind is SuppressionKind.ACCEPTABLE]
     for finding in accepted[:10]:
         assert finding.suppression is not None
-        lines.append(f"- **Acceptable duplicate** `{finding.subject or finding.rule}` at "
-                     f"`{finding.path}:{finding.line}`: {finding.suppression.reason}")
+        lines.append(f"- **Acceptable duplicate** "
+                     f"<code>{untrusted(finding.subject or finding.rule)}</code> at "
+                     f"<code>{untrusted(finding.path)}:{finding.line}</code>: "
+                     f"{untrusted(finding.suppression.reason)}")
     critical = [f for f in result.active if f.rule == "SS208"]
     if critical:
         lines.append(f"- **Critical values**: {_plural(len(critical), 'redefinition')} of a "
@@ -99,7 +182,7 @@ def reasoning(result: AuditResult) -> list[str]:
     if result.stats.suppressed:
         lines.append(f"- {result.stats.suppressed} finding(s) suppressed with a reason "
                      "(listed below).")
-    lines.extend(f"- Note: {note}" for note in result.notes)
+    lines.extend(f"- Note: {untrusted_prose(note)}" for note in result.notes)
     return lines
 
 
@@ -108,7 +191,7 @@ def _with_details(top: str, result: AuditResult, blob_url: BlobUrl | None, limit
     suppressed = [f for f in result.findings if f.suppressed]
     if suppressed:
         items = "\n".join(
-            f"- `{f.rule}` {_place(f, blob_url)}: {f.suppression.reason}"
+            f"- `{f.rule}` {_link(f.path, f.line, blob_url)}: {untrusted(f.suppression.reason)}"
             for f in suppressed if f.suppression is not None
         )
         sections.append(f"<details><summary>Suppressed ({len(suppressed)})</summary>\n\n"
@@ -134,16 +217,15 @@ def _details(finding: Finding, blob_url: BlobUrl | None) -> str:
     level = "❌" if finding.severity is Severity.ERROR else "⚠️"
     lines = [
         f"<details><summary>{level} <code>{finding.rule}</code> {finding.name} — "
-        f"{_html(finding.path)}:{finding.line}</summary>",
+        f"{untrusted(finding.path)}:{finding.line}</summary>",
         "",
-        f"{_place(finding, blob_url)}: {finding.message}",
+        f"{_link(finding.path, finding.line, blob_url)}: {untrusted_prose(finding.message)}",
     ]
     if finding.suggestion:
-        lines.append(f"\n**Use instead:** {finding.suggestion}")
+        lines.append(f"\n**Use instead:** {untrusted_prose(finding.suggestion)}")
     if finding.related:
         lines.append("\n**Related:**")
-        lines.extend(f"- [{r.path}:{r.line}]({blob_url(r.path, r.line)}) {r.message}"
-                     if blob_url else f"- `{r.path}:{r.line}` {r.message}"
+        lines.extend(f"- {_link(r.path, r.line, blob_url)} {untrusted_prose(r.message)}"
                      for r in finding.related)
     lines.extend(["", "</details>"])
     return "\n".join(lines)
@@ -158,21 +240,24 @@ class CheckRunOutput:
     """Every annotation; GitHub takes at most 50 per request, the caller batches them."""
 
 
-def verdict_conclusion(result: AuditResult) -> Literal["success", "failure"]:
-    return "success" if result.verdict is Verdict.GO else "failure"
+def verdict_conclusion(result: AuditResult, unaudited: Sequence[str] = ()
+                       ) -> Literal["success", "failure"]:
+    """`success` only for a GO on everything the pull request changed."""
+    return "success" if result.verdict is Verdict.GO and not unaudited else "failure"
 
 
-def check_run_output(result: AuditResult, *, blob_url: BlobUrl | None = None) -> CheckRunOutput:
+def check_run_output(result: AuditResult, *, blob_url: BlobUrl | None = None,
+                     unaudited: Sequence[str] = ()) -> CheckRunOutput:
     summary = "\n".join([
         f"SSOT audit of {_scope(result)}.",
         "",
         checklist_table(result.checklist, blob_url),
         "",
-        *reasoning(result),
+        *reasoning(result, unaudited),
     ])
     text = _with_details("", result, blob_url, CHECK_TEXT_LIMIT).lstrip()
     return CheckRunOutput(
-        title=headline(result)[:ANNOTATION_TITLE_LIMIT],
+        title=headline(result, unaudited)[:ANNOTATION_TITLE_LIMIT],
         summary=summary[:CHECK_TEXT_LIMIT],
         text=text,
         annotations=[annotation(f) for f in result.active],
@@ -180,9 +265,9 @@ def check_run_output(result: AuditResult, *, blob_url: BlobUrl | None = None) ->
 
 
 def annotation(finding: Finding) -> dict[str, Any]:
-    message = finding.message
+    message = plain(finding.message)
     if finding.suggestion:
-        message += f"\nUse instead: {finding.suggestion}"
+        message += f"\nUse instead: {plain(finding.suggestion)}"
     payload: dict[str, Any] = {
         "path": finding.path,
         "start_line": finding.line,
@@ -193,7 +278,8 @@ def annotation(finding: Finding) -> dict[str, Any]:
     }
     if finding.related:
         payload["raw_details"] = "\n".join(
-            f"{r.path}:{r.line} {r.message}" for r in finding.related
+            f"{plain(r.path, limit=QUOTE_LIMIT)}:{r.line} {plain(r.message)}"
+            for r in finding.related
         )[:ANNOTATION_MESSAGE_LIMIT]
     return payload
 
@@ -342,28 +428,22 @@ def _scope(result: AuditResult) -> str:
 
 
 def _evidence(row: ChecklistRow, blob_url: BlobUrl | None) -> str:
-    if blob_url is None or not row.findings:
-        return row.evidence
-    text = row.evidence
+    # `untrusted` escapes character by character, so an escaped place is found as is in
+    # the escaped evidence.
+    text = untrusted(row.evidence, limit=PROSE_LIMIT)
+    if blob_url is None:
+        return text
     for finding in row.findings:
-        place = f"{finding.rule} {finding.path}:{finding.line}"
+        place = untrusted(f"{finding.rule} {finding.path}:{finding.line}", limit=PROSE_LIMIT)
         if place in text:
             link = f"[{place}]({blob_url(finding.path, finding.line)})"
             text = text.replace(place, link, 1)
     return text
 
 
-def _place(finding: Finding, blob_url: BlobUrl | None) -> str:
-    place = f"{finding.path}:{finding.line}"
-    return f"[`{place}`]({blob_url(finding.path, finding.line)})" if blob_url else f"`{place}`"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _link(path: str, line: int, blob_url: BlobUrl | None) -> str:
+    place = f"<code>{untrusted(path)}:{line}</code>"
+    return f"[{place}]({blob_url(path, line)})" if blob_url else place
 
 
 def _plural(count: int, word: str) -> str:

@@ -1,8 +1,10 @@
 """Error reporting to Sentry, with secrets scrubbed before anything leaves the process.
 
-Invariant: `before_send` runs on every event; the private key, tokens, JWTs, the webhook
-secret and signature headers are replaced by `[Filtered]` wherever they appear (headers,
-messages, breadcrumbs, extra data). Local variables are never sent.
+Invariant: `before_send` runs on every event; the private key (also a PEM block cut
+short, or a lone run of its base64), tokens, JWTs, the webhook secret and signature
+headers are replaced by `[Filtered]` wherever they appear (headers, messages,
+breadcrumbs, extra data). Local variables are never sent, and no tracing header is
+added to outgoing requests.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ SECRET_KEYS = re.compile(
     re.IGNORECASE,
 )
 SECRET_TEXT = re.compile(
-    r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?-----END[A-Z ]*PRIVATE KEY-----"
+    # A PEM block, to its END line or, when cut short, to the end of the text.
+    r"-----BEGIN[A-Z ]*-----.*?(?:-----END[A-Z ]*-----|\Z)"
+    # A run of base64 as long as a PEM line (mixed case, so no hex digest or word).
+    r"|(?-i:(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])[A-Za-z0-9+/]{60,}={0,2})"
     r"|\b(?:ghs|ghp|gho|ghu|ghr|github_pat)_[A-Za-z0-9_]+"
     r"|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
     r"|\b(?:token|bearer)\s+[A-Za-z0-9._~+/=-]{8,}"
@@ -40,8 +45,12 @@ def init(dsn: str | None, *, release: str) -> bool:
         integrations=[AioHttpIntegration()],
         before_send=before_send,
         before_breadcrumb=lambda crumb, _hint: scrub(crumb),
-        send_default_pii=False,
+        # No `send_default_pii`: unset, the SDK sends no PII (and keeps its own event
+        # scrubber); setting it at all is deprecated since sentry-sdk 2.5x.
         include_local_variables=False,
+        # No `sentry-trace`/`baggage` headers on outgoing requests: they would tell
+        # GitHub (or whoever a URL points to) our Sentry project and trace ids.
+        trace_propagation_targets=[],
     )
     return True
 

@@ -4,13 +4,17 @@
 queue per process live in `cleanup_ctx`. `serve` is what `ssot-bot serve` runs.
 
 Invariant: `POST /webhook` answers without waiting for GitHub or the audit: after the
-signature check it only parses, deduplicates and spawns a supervised task (202). With
+signature check it only parses, checks the payload's shape (400 if a handler could not
+read it), deduplicates and spawns a supervised task (202). Before the signature check
+it holds at most `max_concurrent_uploads` bodies of at most 25 MB, each for at most
+`upload_timeout` seconds. With
 `SSOT_REDIS_URL` (`_redis_intake`) there is no GitHub client, pool or queue here: the
 delivery is stored in Redis for `ssot-bot worker`s (202), or refused with 503.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -22,10 +26,17 @@ from gidgethub import BadRequest, ValidationFailure, sansio
 from gidgethub.routing import Router
 
 from bot import PRODUCT, logs, package_version, sentry
-from bot.github import USER_AGENT, GitHubApp, installation_id, repository_name
+from bot.github import (
+    USER_AGENT,
+    GitHubApp,
+    MalformedPayloadError,
+    check_payload,
+    installation_id,
+    repository_name,
+)
 from bot.jobs import AuditPool, DeliveryLog, InProcessQueue, JobQueue, MemoryDeliveryLog, Supervisor
 from bot.pull_request import Pipeline
-from bot.redis_queue import DeliveryInbox, RedisUnavailableError
+from bot.redis_queue import DeliveryInbox, RedisUnavailableError, warn_without_persistence
 from bot.redis_queue import connect as redis_connect
 from bot.settings import Settings, SettingsError, from_environment
 from bot.webhooks import router as webhook_router
@@ -61,6 +72,9 @@ SETTINGS = web.AppKey("settings", Settings)
 BOT = web.AppKey("bot", Bot)
 INBOX = web.AppKey("inbox", DeliveryInbox)
 """Redis mode only: where verified deliveries go; workers dispatch them."""
+UPLOADS = web.AppKey("uploads", asyncio.Semaphore)
+"""Bounds the webhook bodies being read before their signature can be checked."""
+UPLOADS_RETRY_AFTER = 5
 REDIS_RETRY_AFTER = 30
 """Seconds a 503 asks the sender to wait while Redis is unreachable."""
 
@@ -68,6 +82,7 @@ REDIS_RETRY_AFTER = 30
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_PAYLOAD)
     app[SETTINGS] = settings
+    app[UPLOADS] = asyncio.Semaphore(settings.max_concurrent_uploads)
     app.cleanup_ctx.append(_redis_intake if settings.redis_url else _running_bot)
     app.router.add_post("/webhook", receive_webhook)
     app.router.add_get("/healthz", healthz)
@@ -82,7 +97,8 @@ async def _running_bot(app: web.Application) -> AsyncIterator[None]:
         github = GitHubApp(session, settings)
         pool = AuditPool(settings.audit_processes, timeout=settings.audit_timeout)
         queue = InProcessQueue(workers=settings.concurrent_audits)
-        await queue.start(Pipeline(github, pool, queue))
+        pipeline = Pipeline(github, pool, queue)
+        await queue.start(pipeline, dropped=pipeline.conclude_dropped)
         supervisor = Supervisor()
         app[BOT] = Bot(settings, github, queue, MemoryDeliveryLog(settings.delivery_ttl),
                        supervisor, webhook_router)
@@ -98,6 +114,7 @@ async def _redis_intake(app: web.Application) -> AsyncIterator[None]:
     assert settings.redis_url, "create_app picks this context only with a Redis URL"
     client = redis_connect(settings.redis_url, socket_timeout=2.0)
     app[INBOX] = DeliveryInbox(client, ttl=settings.delivery_ttl)
+    await warn_without_persistence(client)
     yield
     await client.aclose()
 
@@ -111,20 +128,35 @@ async def receive_webhook(request: web.Request) -> web.Response:
     delivery = request.headers.get("X-GitHub-Delivery")
     if (request.content_length or 0) > MAX_PAYLOAD:
         return _answer(413, "payload over 25 MB")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _answer(413, "payload over 25 MB")
+    uploads = request.app[UPLOADS]
+    if uploads.locked():
+        logger.warning("webhook refused: too many uploads at once",
+                       extra={"delivery_id": delivery})
+        return web.json_response({"message": "busy, retry later"}, status=503,
+                                 headers={"Retry-After": str(UPLOADS_RETRY_AFTER)})
+    async with uploads:
+        try:
+            async with asyncio.timeout(settings.upload_timeout):
+                body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _answer(413, "payload over 25 MB")
+        except TimeoutError:
+            return _answer(408, "payload too slow")
     try:
         event = sansio.Event.from_http(request.headers, body,
                                        secret=settings.webhook_secret)
     except ValidationFailure:
         logger.warning("webhook signature rejected", extra={"delivery_id": delivery})
         return _answer(401, "bad signature")
-    except (BadRequest, KeyError, ValueError):
+    except (BadRequest, KeyError, ValueError, RecursionError):
+        # RecursionError: JSON nested deeper than the decoder goes.
         return _answer(400, "not a GitHub webhook delivery")
-    if not isinstance(event.data, dict):
-        return _answer(400, "payload is not a JSON object")
+    try:
+        check_payload(event.event, event.data)
+    except MalformedPayloadError as exc:
+        logger.warning("webhook payload malformed", extra={
+            "delivery_id": delivery, "event": event.event, "reason": str(exc)})
+        return _answer(400, str(exc))
     if event.event == "ping":
         return _answer(200, "pong")
     facts = {"delivery_id": event.delivery_id, "event": event.event,

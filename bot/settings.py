@@ -54,6 +54,9 @@ class Settings:
     """Seconds a delivery id is remembered to drop GitHub's redeliveries."""
     max_archive_bytes: int = 200 * 1024 * 1024
     """A base tarball over this size is not fetched; the audit runs without context."""
+    max_inflated_archive_bytes: int = 1024 * 1024 * 1024
+    """The base tarball is read until it has inflated to this many bytes (a gzip bomb
+    costs a note, not the memory)."""
     cache_bytes: int = 512 * 1024 * 1024
     """Memory for immutable objects by sha (blobs, base tarballs)."""
     max_annotations: int = 1000
@@ -66,6 +69,11 @@ class Settings:
     """`SSOT_REDIS_URL`: set, `serve` only verifies and enqueues and `worker`s audit."""
     redis_lease: float = 30.0
     """`SSOT_REDIS_LEASE`: seconds before a silent worker's job is taken over."""
+    max_concurrent_uploads: int = 16
+    """Webhook bodies read at once before their signature is checked (each up to 25 MB);
+    more are answered 503 at once, so unauthenticated senders cannot fill the memory."""
+    upload_timeout: float = 10.0
+    """Seconds a webhook body may take to arrive (GitHub itself gives up after 10 s)."""
     max_job_attempts: int = 3
     """Times a job is taken over from dead workers before it is dropped as poison."""
 

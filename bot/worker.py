@@ -15,6 +15,7 @@ import signal
 import sys
 
 import aiohttp
+import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bot import PRODUCT, logs, package_version, sentry
@@ -79,9 +80,9 @@ async def work(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 client, DELIVERIES, DeliveryDispatcher(github, queue, settings),
                 consumer=queue.consumer, concurrency=settings.concurrent_audits,
                 lease=settings.redis_lease)
-            if not await _started(queue, Pipeline(github, pool, queue), deliveries, stop):
+            if not await _started(client, queue, Pipeline(github, pool, queue), deliveries,
+                                  stop):
                 return
-            await warn_without_persistence(client)
             logger.info("worker started", extra={"consumer": queue.consumer})
             await stop.wait()
             logger.info("worker stopping", extra={"consumer": queue.consumer})
@@ -92,14 +93,15 @@ async def work(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await client.aclose()
 
 
-async def _started(queue: RedisJobQueue, pipeline: Pipeline, deliveries: StreamConsumer,
-                   stop: asyncio.Event) -> bool:
+async def _started(client: aioredis.Redis, queue: RedisJobQueue, pipeline: Pipeline,
+                   deliveries: StreamConsumer, stop: asyncio.Event) -> bool:
     """Start both consumers once Redis answers; False if stopped before that."""
     failures = 0
     while not stop.is_set():
         try:
             await deliveries.start()
-            await queue.start(pipeline, abandon=pipeline.abandon)
+            await queue.start(pipeline, gave_up=pipeline.conclude_given_up)
+            await warn_without_persistence(client)
             return True
         except RedisError as exc:
             if failures == 0:

@@ -43,6 +43,8 @@ OWNER, NAME = "octo-org", "octo-repo"
 REPO = f"{OWNER}/{NAME}"
 FORK = "contributor/octo-repo"
 INSTALLATION_ID = 4242
+APP_SLUG = "ssot-bot"
+APP_BOT_USER = f"{APP_SLUG}[bot]"
 
 
 def spec_dir() -> Path | None:
@@ -104,6 +106,9 @@ class Pull:
     head_repo: str = REPO
     unlisted_files: int = 0
     """Changed files beyond GitHub's 3,000-file listing cap (counted, never listed)."""
+    shaless: frozenset[str] = frozenset()
+    """Changed files listed with `"sha": null` (GitHub does so for some large or
+    submodule entries): their contents cannot be fetched by blob."""
 
 
 @dataclass
@@ -125,6 +130,8 @@ class IssueComment:
     number: int
     body: str
     user: str
+    app_id: str | None = None
+    """The App whose installation token created it (GitHub's `performed_via_github_app`)."""
 
 
 class FakeGitHub:
@@ -141,6 +148,8 @@ class FakeGitHub:
         self.comments: dict[int, IssueComment] = {}
         self.reactions: list[tuple[int, str]] = []
         self.roles: dict[str, str] = {}
+        self.custom_roles: dict[str, str] = {}
+        """Organisation roles of our own: name -> the base permission (read, write...)."""
         self.clock_skew = 0.0
         self.token_lifetime = 3600.0
         self.tokens: dict[str, float] = {}
@@ -183,8 +192,10 @@ class FakeGitHub:
     def revoke_tokens(self) -> None:
         self.tokens.clear()
 
-    def add_comment(self, number: int, body: str, user: str = "someone") -> IssueComment:
-        comment = IssueComment(next(self._ids), number, body, user)
+    def add_comment(self, number: int, body: str, user: str = "someone", *,
+                    app_id: str | None = None) -> IssueComment:
+        """A comment by `user`; with `app_id`, one that App posted (its bot user)."""
+        comment = IssueComment(next(self._ids), number, body, user, app_id)
         self.comments[comment.id] = comment
         return comment
 
@@ -339,7 +350,7 @@ class FakeGitHub:
 
     def _authorize(self, request: web.Request) -> web.Response | None:
         header = request.headers.get("Authorization", "")
-        if request.path.startswith("/app/"):
+        if request.path == "/app" or request.path.startswith("/app/"):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not self._valid_jwt(token):
                 response = _error(401, "'Expiration time' claim ('exp') is too far in the "
@@ -376,10 +387,12 @@ class FakeGitHub:
         prefix = f"/repos/{REPO}"
         routes: list[tuple[str, str, Any]] = [
             ("POST", r"^/app/installations/(\d+)/access_tokens$", self._access_token),
+            ("GET", r"^/app$", self._get_app),
             ("GET", rf"^{prefix}/pulls$", self._list_pulls),
             ("GET", rf"^{prefix}/pulls/(\d+)$", self._get_pull),
             ("GET", rf"^{prefix}/pulls/(\d+)/files$", self._list_files),
             ("GET", rf"^{prefix}/git/blobs/([0-9a-f]+)$", self._get_blob),
+            ("GET", rf"^{prefix}/git/trees/([0-9a-f]+)$", self._get_tree),
             ("GET", rf"^{prefix}/contents/(.+)$", self._get_content),
             ("GET", rf"^{prefix}/tarball/(.+)$", self._tarball_redirect),
             ("GET", r"^/_codeload/([0-9a-f]+)$", self._tarball),
@@ -414,6 +427,11 @@ class FakeGitHub:
         data["expires_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
         return web.json_response(data, status=201)
 
+    def _get_app(self, request: web.Request, _body: Any) -> web.Response:
+        data = self._example("integration")
+        data.update(id=int(self.app_id), slug=APP_SLUG)
+        return self._json(request, data)
+
     def _example(self, name: str) -> Any:
         """A fresh copy of one of GitHub's example responses."""
         return copy.deepcopy(self.examples[name])
@@ -444,14 +462,18 @@ class FakeGitHub:
 
     def _diff(self, base: str, head: str) -> list[tuple[str, str, str | None]]:
         """(status letter, path, old path) of `base...head`, renames detected."""
-        out = self.repo.git("diff", "--name-status", "-M", f"{base}...{head}")
+        # -z: paths as they are (no C quoting of newlines, quotes or non-ASCII), as
+        # GitHub lists them.
+        out = _git_bytes(self.repo, "diff", "-z", "--name-status", "-M", f"{base}...{head}")
+        fields = out.decode("utf-8", "surrogateescape").split("\0")[:-1]
         entries: list[tuple[str, str, str | None]] = []
-        for line in out.splitlines():
-            parts = line.split("\t")
-            if parts[0].startswith("R"):
-                entries.append(("R", parts[2], parts[1]))
+        while fields:
+            letter = fields.pop(0)
+            if letter.startswith("R"):
+                old, new = fields.pop(0), fields.pop(0)
+                entries.append(("R", new, old))
             else:
-                entries.append((parts[0][0], parts[1], None))
+                entries.append((letter[0], fields.pop(0), None))
         return entries
 
     def _list_files(self, request: web.Request, _body: Any, number: str) -> web.Response:
@@ -475,6 +497,8 @@ class FakeGitHub:
                 raw_url=f"https://github.com/{REPO}/raw/{head}/{path}",
                 contents_url=f"{self.url}/repos/{REPO}/contents/{path}?ref={head}",
             )
+            if path in pull.shaless:
+                entry["sha"] = None
             if old:
                 entry["previous_filename"] = old
             files.append(entry)
@@ -488,6 +512,27 @@ class FakeGitHub:
         data = self._example("blob")
         data.update(content=base64.b64encode(content).decode(), encoding="base64", sha=sha,
                     size=len(content), url=f"{self.url}/repos/{REPO}/git/blobs/{sha}")
+        return self._json(request, data)
+
+    def _get_tree(self, request: web.Request, _body: Any, sha: str) -> web.Response:
+        """The commit's tree; with `recursive`, every blob with its size, as GitHub."""
+        args = ["ls-tree", "-l", "-z", *(["-r"] if request.query.get("recursive") else []), sha]
+        try:
+            out = _git_bytes(self.repo, *args)
+        except subprocess.CalledProcessError:
+            return _error(404, "Not Found")
+        entries = []
+        for record in out.decode("utf-8", "surrogateescape").split("\0")[:-1]:
+            info, _, path = record.partition("\t")
+            mode, kind, blob, size = info.split()
+            entry: dict[str, Any] = {"path": path, "mode": mode, "type": kind, "sha": blob,
+                                     "url": f"{self.url}/repos/{REPO}/git/blobs/{blob}"}
+            if kind == "blob":
+                entry["size"] = int(size)
+            entries.append(entry)
+        data = self._example("git-tree-response-recursively-retrieving-a-tree")
+        data.update(sha=sha, tree=entries, truncated=False,
+                    url=f"{self.url}/repos/{REPO}/git/trees/{sha}")
         return self._json(request, data)
 
     def _get_content(self, request: web.Request, _body: Any, path: str) -> web.Response:
@@ -573,7 +618,7 @@ class FakeGitHub:
     def _create_comment(self, _request: web.Request, body: Any, number: str) -> web.Response:
         if len(body.get("body", "")) > 65536:
             return _error(422, "Body is too long (maximum is 65536 characters)")
-        comment = self.add_comment(int(number), body["body"], "ssot-bot[bot]")
+        comment = self.add_comment(int(number), body["body"], APP_BOT_USER, app_id=self.app_id)
         return web.json_response(self._comment_json(comment), status=201)
 
     def _update_comment(self, _request: web.Request, body: Any, comment_id: str) -> web.Response:
@@ -590,6 +635,15 @@ class FakeGitHub:
         data.update(id=comment.id, body=comment.body,
                     url=f"{self.url}/repos/{REPO}/issues/comments/{comment.id}")
         data["user"]["login"] = comment.user
+        data["user"]["type"] = "Bot" if comment.user.endswith("[bot]") else "User"
+        if comment.app_id is not None:
+            # Like GitHub: a comment made with an installation token names its App, and
+            # its author is the App's bot user.
+            app = self._example("integration")
+            app.update(id=int(comment.app_id), slug=APP_SLUG)
+            data["performed_via_github_app"] = app
+        else:
+            data["performed_via_github_app"] = None
         return data
 
     def _react(self, _request: web.Request, body: Any, comment_id: str) -> web.Response:
@@ -604,7 +658,9 @@ class FakeGitHub:
             return _error(404, "Not Found")
         data = self._example(
             "repository-collaborator-permission-response-if-user-has-admin-permissions")
-        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+        # Like GitHub: `permission` is the base permission (maintain -> write,
+        # triage -> read, a custom role -> the base it was built on).
+        legacy = {"maintain": "write", "triage": "read", **self.custom_roles}.get(role, role)
         data.update(permission=legacy, role_name=role)
         data["user"]["login"] = user
         return self._json(request, data)

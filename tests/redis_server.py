@@ -30,10 +30,11 @@ class RedisServer:
     def __init__(self, executable: str, folder: Path, *, fsync: str = "always",
                  appendonly: bool = True) -> None:
         self.executable = executable
-        self.appendonly = appendonly
         self.folder = folder
         self.fsync = fsync
         """`appendfsync`: `always` for tests; production and benchmarks use `everysec`."""
+        self.appendonly = appendonly
+        """False: a Redis that loses everything on restart (what start-up must flag)."""
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None

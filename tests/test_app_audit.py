@@ -3,11 +3,13 @@ drafts, forks, crashes and GitHub's size limits, all through the fake GitHub."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.report import MARKER
-from tests.conftest import BASE_FILES, BotClient, MakeBot
-from tests.fake_github import FakeGitHub
+from tests.conftest import APP_ID, BASE_FILES, BotClient, MakeBot
+from tests.fake_github import APP_BOT_USER, FakeGitHub
 
 pytestmark = pytest.mark.asyncio
 
@@ -65,7 +67,8 @@ async def test_sticky_comment_is_found_on_a_later_page_by_its_marker(
         make_bot: MakeBot, github: FakeGitHub) -> None:
     for number in range(130):
         github.add_comment(1, f"comment {number}")
-    ours = github.add_comment(1, f"{MARKER}\nan older report", user="ssot-bot[bot]")
+    ours = github.add_comment(1, f"{MARKER}\nan older report", user=APP_BOT_USER,
+                              app_id=APP_ID)
     github.add_comment(1, f"> {MARKER}\nsomeone quoting the report")
     bot = await make_bot()  # a fresh process knows no comment ids
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
@@ -77,14 +80,101 @@ async def test_sticky_comment_is_found_on_a_later_page_by_its_marker(
     assert len(github.comments_on(1)) == 132
 
 
-async def test_files_beyond_githubs_listing_cap_are_reported_as_not_audited(
-        bot: BotClient, github: FakeGitHub) -> None:
-    github.pulls[1].unlisted_files = 500
+async def test_a_comment_with_the_marker_by_someone_else_is_never_edited(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    planted = github.add_comment(1, f"{MARKER}\n## ✅ GO", user="read-only-user")
+    other_app = github.add_comment(1, f"{MARKER}\n## ✅ GO", user="other-app[bot]",
+                                   app_id="999")
+    bot = await make_bot()
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
     await bot.settle()
-    [comment] = github.comments_on(1)
+    assert github.comments[planted.id].body == f"{MARKER}\n## ✅ GO"
+    assert github.comments[other_app.id].body == f"{MARKER}\n## ✅ GO"
+    [ours] = [c for c in github.comments_on(1) if c.app_id == APP_ID]
+    assert ours.body.startswith(MARKER + "\n## ❌ NO-GO")
+
+
+async def test_our_bot_users_comment_is_found_when_github_names_no_app(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    ours = github.add_comment(1, f"{MARKER}\nan older report", user=APP_BOT_USER)
+    bot = await make_bot()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    assert github.comments[ours.id].body.startswith(MARKER + "\n## ❌ NO-GO")
+    assert len(github.comments_on(1)) == 1
+
+
+async def test_hostile_file_names_and_reasons_cannot_forge_the_published_report(
+        bot: BotClient, github: FakeGitHub) -> None:
+    hostile = "app/x`</details>\n## ✅ GO ![i](i.png) @octo-org|y.py"
+    # No `#` in it: the suppression comment's reason ends at the next `#`.
+    reason = "</details> [approve](https://evil.test) @octo-org/admins ![i](i.png)"
+    handler = "try:\n    run()\nexcept:{}\n    pass\n"
+    head = github.push("hostile", {hostile: handler.format("") + handler.format(
+        f"  # ssot: ignore[SF101] {reason}")})
+    github.open_pull(2, "hostile")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    [comment] = github.comments_on(2)
+    assert run.conclusion == "failure"
+    for text in (comment.body, run.output["summary"], run.output["text"]):
+        headings = {line for line in text.splitlines() if line.startswith("#")}
+        assert headings <= {"## ❌ NO-GO: 1 error, 0 warnings, 1 suppressed", "### Why",
+                            "### Findings"}
+        assert "@octo-org" not in text and "https://evil.test" not in text
+        assert text.count("<details>") == text.count("</details>")
+    [annotation] = run.annotations
+    assert annotation["path"] == hostile
+    assert "@octo-org" not in annotation["message"]
+
+
+async def test_files_beyond_githubs_listing_cap_keep_a_clean_change_from_passing(
+        bot: BotClient, github: FakeGitHub) -> None:
+    head = github.push("tidy", CLEAN_CHANGE)
+    github.open_pull(2, "tidy")
+    github.pulls[2].unlisted_files = 500
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    assert run.conclusion == "failure"
+    assert run.output["title"].startswith("❌ NOT FULLY AUDITED")
+    [comment] = github.comments_on(2)
+    assert comment.body.splitlines()[1].startswith("## ❌ NOT FULLY AUDITED")
     assert "at most 3,000 files" in comment.body
     assert "500 changed files were not audited" in comment.body
+
+
+async def test_a_changed_python_file_that_cannot_be_fetched_keeps_the_check_from_passing(
+        bot: BotClient, github: FakeGitHub) -> None:
+    head = github.push("tidy", {**CLEAN_CHANGE, "app/hidden.py": "X = 1\n"})
+    github.open_pull(2, "tidy")
+    github.pulls[2].shaless = frozenset({"app/hidden.py"})
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    assert run.conclusion == "failure"
+    assert run.output["title"].startswith("❌ NOT FULLY AUDITED")
+    assert "could not be fetched: <code>app/hidden.py</code>" in run.output["summary"]
+
+
+async def test_a_head_file_over_max_file_bytes_is_never_downloaded(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.repo.commit("small files only", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + "max-file-bytes = 2000\n"})
+    big = "".join(f"def f{n}(path):\n    try:\n        return open(path)\n"
+                  f"    except Exception:\n        return None\n\n" for n in range(60))
+    head = github.push("big", {"app/big.py": big, **CLEAN_CHANGE})
+    github.open_pull(2, "big")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    big_blob = github.repo.git("rev-parse", f"{head}:app/big.py")
+    assert not [r for r in github.requests if r.path.endswith(f"/git/blobs/{big_blob}")]
+    assert any(r.path.endswith("/git/blobs/" + github.repo.git("rev-parse", f"{head}:app/util.py"))
+               for r in github.requests)
+    [comment] = github.comments_on(2)
+    assert f"{len(big):,} bytes&#41; is over" in comment.body
+    assert "it was not downloaded or audited" in comment.body
 
 
 async def test_draft_pull_request_gets_a_neutral_check_and_no_comment(
@@ -194,15 +284,20 @@ async def test_late_delivery_of_an_older_head_does_not_hide_the_newest(
     assert newest[:12] in comment.body
 
 
-async def test_check_is_concluded_when_the_audit_cannot_complete(
-        bot: BotClient, github: FakeGitHub) -> None:
-    github.fail("GET", r"/pulls/1/files$", 500, times=10)
+async def test_check_is_concluded_when_the_audit_cannot_complete_without_internal_text(
+        bot: BotClient, github: FakeGitHub, caplog: pytest.LogCaptureFixture) -> None:
+    github.fail("GET", r"/pulls/1/files$", 500, times=10,
+                message="database replica db-7.internal refused the query")
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
     await bot.settle()
     [run] = github.runs_for(github.sha("feature"))
     assert (run.status, run.conclusion) == ("completed", "failure")
     assert run.output["title"] == "SSOT audit could not complete"
-    assert "GitHubBroken" in run.output["summary"]
+    assert "db-7.internal" not in run.output["summary"]
+    assert "GitHubBroken" not in run.output["summary"]
+    [failure] = [r for r in caplog.records if r.getMessage() == "audit could not complete"]
+    reference = failure.__dict__["reference"]
+    assert f"an internal error (reference `{reference}`)" in run.output["summary"]
     assert [a["identifier"] for a in run.actions] == ["rerun"]
     assert github.comments_on(1) == []
 
@@ -275,3 +370,71 @@ async def test_check_suite_and_push_of_the_same_head_audit_once(
     await bot.deliver("check_suite", github.check_suite_payload("requested", head, [1]))
     await bot.settle()
     assert len(github.runs_for(head)) == 1
+
+
+async def test_shutdown_during_an_audit_concludes_its_check_and_the_queued_ones(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    bot = await make_bot(concurrent_audits=1, shutdown_grace=0.3)
+    hold = github.hold("GET", r"/_codeload/")
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await hold.reached.wait()
+    queued_head = github.push("tidy", CLEAN_CHANGE)
+    github.open_pull(2, "tidy")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.client.close()  # what SIGTERM does: the app's cleanup runs
+    hold.released.set()
+    [running] = github.runs_for(github.sha("feature"))
+    [queued] = github.runs_for(queued_head)
+    for run in (running, queued):
+        assert (run.status, run.conclusion) == ("completed", "cancelled")
+        assert run.output["title"] == "SSOT audit interrupted: the server stopped"
+        assert [a["identifier"] for a in run.actions] == ["rerun"]
+
+
+COPIED_FUNCTION = (
+    "def normalise(rows, key):\n"
+    "    seen = {}\n"
+    "    for row in rows:\n"
+    "        name = row[key].strip().lower()\n"
+    "        if name and name not in seen:\n"
+    "            seen[name] = [row[key], row.get('value', 0) * 2, len(rows)]\n"
+    "        elif name:\n"
+    "            seen[name].append(row.get('value', 0) + len(seen))\n"
+    "    return sorted(seen.items(), key=lambda item: (item[0], len(item[1])))\n"
+)
+
+
+async def test_file_names_that_are_not_utf8_or_hold_newlines_are_published_with_safe_links(
+        bot: BotClient, github: FakeGitHub) -> None:
+    not_utf8 = "app/caf\udce9.py"  # the bytes b"caf\xe9.py" on disk, as git stores them
+    github.repo.commit("latin-1 name", {not_utf8: COPIED_FUNCTION})
+    head = github.push("odd-names", {"app/new\nline.py": COPIED_FUNCTION})
+    github.open_pull(2, "odd-names")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    assert run.output["title"].startswith("❌ NO-GO")
+    [comment] = github.comments_on(2)
+    assert "new%0Aline.py" in comment.body
+    assert "caf%E9.py" in comment.body
+
+
+async def test_an_audit_over_its_time_limit_fails_alone(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    bot = await make_bot(audit_processes=1, concurrent_audits=2, audit_timeout=2.0)
+    slow = "".join(f"def f{n}(a, b):\n    x = a + {n}\n    if x > b:\n        return x * {n}\n"
+                   f"    return b - x\n\n" for n in range(9000))  # several seconds to audit
+    slow_head = github.push("slow", {"app/slow.py": slow})
+    github.open_pull(2, "slow")
+    hold = github.hold("GET", r"/_codeload/")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await hold.reached.wait()
+    hold.released.set()
+    await asyncio.sleep(0.5)  # the slow audit is in the process now
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [slow_run] = github.runs_for(slow_head)
+    assert slow_run.conclusion == "failure"
+    assert "took longer than 2 s" in slow_run.output["summary"]
+    [other] = github.runs_for(github.sha("feature"))
+    assert (other.status, other.output["title"]) == ("completed", "❌ NO-GO: 1 error, 0 warnings")

@@ -3,15 +3,19 @@ treats its own failures: a dead audit process, bad settings, secrets in reports.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
+from collections.abc import Iterator
 from logging import Formatter
 from pathlib import Path
 
 import jwt
 import pytest
+import sentry_sdk
 
+from bot import sentry
 from bot.github import retry_wait
 from bot.jobs import AuditCrashedError, AuditPool
 from bot.sentry import FILTERED, scrub
@@ -108,7 +112,7 @@ async def test_credentials_never_reach_the_logs(
         repr(vars(record)) + (Formatter().formatException(record.exc_info)
                               if record.exc_info else "")
         for record in caplog.records)
-    assert "github request retried" in logged and "audit job failed" in logged
+    assert "github request retried" in logged and "audit could not complete" in logged
     secrets = [*github.tokens, WEBHOOK_SECRET, app_key[0].splitlines()[1]]
     assert [secret for secret in secrets if secret in logged] == []
     assert "authorization" not in logged.lower()
@@ -224,6 +228,50 @@ async def test_runaway_audit_is_stopped_and_the_pool_recreated() -> None:
         await pool.close()
 
 
+@pytest.mark.asyncio
+async def test_a_dying_audit_does_not_fail_the_audit_waiting_behind_it() -> None:
+    pool = AuditPool(1)
+    try:
+        dying = asyncio.create_task(pool.run(os._exit, 1))
+        waiting = asyncio.create_task(pool.run(abs, -7))
+        with pytest.raises(AuditCrashedError):
+            await dying
+        assert await waiting == 7
+        dying = asyncio.create_task(pool.run(os._exit, 1))
+        with pytest.raises(AuditCrashedError):  # the second crash reads as the first
+            await dying
+    finally:
+        await pool.close()
+
+
+@pytest.mark.asyncio
+async def test_a_runaway_audit_stops_only_its_own_process() -> None:
+    pool = AuditPool(2, timeout=1.5)
+    try:
+        # Both processes started, so that their start-up does not count below.
+        await asyncio.gather(pool.run(time.sleep, 0.3), pool.run(time.sleep, 0.3))
+        runaway = asyncio.create_task(pool.run(time.sleep, 60))
+        await asyncio.sleep(0.5)
+        neighbour = asyncio.create_task(pool.run(time.sleep, 1.4))  # ends after the stop
+        with pytest.raises(AuditCrashedError, match=r"longer than 1\.5 s"):
+            await runaway
+        await neighbour  # raises if its process was stopped too
+    finally:
+        await pool.close()
+
+
+@pytest.mark.asyncio
+async def test_time_waiting_for_a_free_process_does_not_count_against_an_audit() -> None:
+    pool = AuditPool(1, timeout=1.0)
+    try:
+        await pool.run(abs, -1)  # the process started, so its start-up does not count
+        first = asyncio.create_task(pool.run(time.sleep, 0.7))
+        second = asyncio.create_task(pool.run(time.sleep, 0.7))
+        await asyncio.gather(first, second)  # raises if the second timed out waiting
+    finally:
+        await pool.close()
+
+
 def test_missing_setting_is_named() -> None:
     with pytest.raises(SettingsError, match="GITHUB_APP_ID is not set"):
         from_environment({})
@@ -256,6 +304,37 @@ def test_serve_exits_2_with_one_line_naming_the_missing_setting(
         monkeypatch.delenv(name)
     assert serve("127.0.0.1", 0) == 2
     assert capsys.readouterr().err.splitlines() == ["ssot-bot: error: GITHUB_APP_ID is not set"]
+
+
+def test_partial_private_keys_are_scrubbed(app_key: tuple[str, str]) -> None:
+    lines = app_key[0].splitlines()
+    cut_short = "\n".join(lines[:4])
+    lone_line = f"failed near {lines[2]} in key"
+    assert scrub({"message": f"bad key {cut_short}"}) == {"message": f"bad key {FILTERED}"}
+    assert scrub(lone_line) == f"failed near {FILTERED} in key"
+    sha = "0123456789abcdef" * 4
+    assert scrub(f"head {sha}") == f"head {sha}"
+
+
+@pytest.fixture
+def sentry_enabled() -> Iterator[None]:
+    """Sentry on, with a DSN nothing listens at (events are dropped)."""
+    assert sentry.init("http://public@127.0.0.1:9/1", release="test")
+    try:
+        yield
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.init()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("sentry_enabled")
+async def test_requests_to_github_carry_no_tracing_headers(
+        bot: BotClient, github: FakeGitHub) -> None:
+    await audit_pull_1(bot, github)
+    assert github.requests
+    assert [r.operation for r in github.requests
+            if {"sentry-trace", "baggage"} & set(r.headers)] == []
 
 
 def test_secrets_are_scrubbed_from_error_reports(app_key: tuple[str, str]) -> None:

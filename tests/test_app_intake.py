@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import pytest
 
-from tests.conftest import BotClient
+from tests.conftest import BotClient, MakeBot
 from tests.fake_github import FakeGitHub
 
 pytestmark = pytest.mark.asyncio
@@ -100,3 +102,69 @@ async def test_installation_events_are_logged_as_one_structured_line(
     assert record.__dict__["action"] == "created"
     assert record.__dict__["installation_id"] == 4242
     assert github.requests == []
+
+
+def reshaped(github: FakeGitHub, change: str) -> dict[str, Any]:
+    payload = github.pull_request_payload(1, "opened")
+    if change == "installation id a string":
+        payload["installation"]["id"] = "4242"
+    elif change == "installation a string":
+        payload["installation"] = "4242"
+    elif change == "repository a string":
+        payload["repository"] = "octo-org/octo-repo"
+    elif change == "action a list":
+        payload["action"] = ["opened"]
+    elif change == "pull request head a string":
+        payload["pull_request"]["head"] = "feature"
+    return payload
+
+
+@pytest.mark.parametrize("change", [
+    "installation id a string", "installation a string", "repository a string",
+    "action a list", "pull request head a string",
+])
+async def test_signed_payload_of_unexpected_shape_is_a_bad_request(
+        bot: BotClient, github: FakeGitHub, caplog: pytest.LogCaptureFixture,
+        change: str) -> None:
+    assert await bot.deliver("pull_request", reshaped(github, change)) == 400
+    await bot.settle()
+    assert github.requests == []
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_signed_json_nested_100k_deep_is_a_bad_request(
+        bot: BotClient, caplog: pytest.LogCaptureFixture) -> None:
+    body = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert await bot.deliver("pull_request", None, body=body) == 400
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def slow_upload(bot: BotClient) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection that announces a 1 MB body and sends one byte of it."""
+    server = bot.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(b"POST /webhook HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 1000000\r\n\r\n{")
+    await writer.drain()
+    return reader, writer
+
+
+async def test_slow_unauthenticated_uploads_cannot_hold_intake(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    bot = await make_bot(max_concurrent_uploads=2, upload_timeout=30.0)
+    slow = [await slow_upload(bot) for _ in range(2)]
+    await asyncio.sleep(0.2)  # both are being read
+    assert await bot.deliver("pull_request", github.pull_request_payload(1, "opened")) == 503
+    for _reader, writer in slow:
+        writer.close()
+    await asyncio.sleep(0.2)
+    assert await bot.deliver("pull_request", github.pull_request_payload(1, "opened")) == 202
+    await bot.settle()
+
+
+async def test_an_upload_slower_than_the_limit_is_answered_408(make_bot: MakeBot) -> None:
+    bot = await make_bot(upload_timeout=0.3)
+    reader, writer = await slow_upload(bot)
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    assert status_line.split()[1] == b"408"

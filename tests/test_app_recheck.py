@@ -71,3 +71,30 @@ def test_command_must_be_a_line_of_its_own() -> None:
     assert asks_for_recheck("thanks!\n  /ssot recheck  \n")
     assert not asks_for_recheck("/ssot rechecked")
     assert not asks_for_recheck("> /ssot recheck")
+
+
+@pytest.mark.parametrize("body", [
+    "To audit again, comment:\n```\n/ssot recheck\n```",
+    "~~~text\n/ssot recheck\n~~~",
+    "````\n```\n/ssot recheck\n````",
+    "> Someone wrote:\n/ssot recheck",
+    "Example:\n\n    /ssot recheck",
+])
+def test_command_shown_in_code_or_quoted_is_not_a_request(body: str) -> None:
+    assert not asks_for_recheck(body)
+
+
+def test_command_after_a_closed_fence_or_quote_is_a_request() -> None:
+    assert asks_for_recheck("```\ncode\n```\n/ssot recheck")
+    assert asks_for_recheck("> quoted\n\n/ssot recheck")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("base", "audited"), [("write", True), ("read", False)])
+async def test_custom_roles_count_by_their_base_permission(
+        bot: BotClient, github: FakeGitHub, base: str, audited: bool) -> None:
+    github.custom_roles["security-reviewer"] = base
+    github.roles["reviewer"] = "security-reviewer"
+    await bot.deliver("issue_comment", github.comment_payload(1, "/ssot recheck", "reviewer"))
+    await bot.settle()
+    assert len(github.runs_for(github.sha("feature"))) == (1 if audited else 0)

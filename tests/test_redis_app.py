@@ -24,6 +24,7 @@ from bot.github import GitHubApp
 from bot.redis_cache import RedisSharedCache
 from bot.redis_queue import DELIVERIES, RedisJobQueue, connect
 from bot.report import MARKER
+from bot.settings import Settings
 from bot.worker import work
 from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient, MakeBot, settings_for
 from tests.fake_github import INSTALLATION_ID, FakeGitHub, Hold
@@ -179,25 +180,6 @@ async def test_a_worker_killed_mid_audit_is_taken_over_with_one_check_and_one_co
         "the second attempt looked for the first attempt's check run"
 
 
-async def test_an_audit_whose_workers_all_died_is_concluded_failure(
-        intake: Intake, github: FakeGitHub, app_key: tuple[str, str], redis_url: str) -> None:
-    hold = github.hold("GET", r"/_codeload/")  # the check run is in progress by then
-    bot = await intake()
-    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
-    await kill_a_worker_at(hold, github, app_key[0], redis_url)
-    stop = asyncio.Event()
-    last_worker = asyncio.create_task(work(settings_for(
-        github, app_key[0], redis_url=redis_url, redis_lease=LEASE, max_job_attempts=1), stop))
-    try:
-        await settled(redis_url)
-    finally:
-        stop.set()
-        await last_worker
-    [run] = github.runs_for(github.sha("feature"))
-    assert (run.status, run.conclusion) == ("completed", "failure")
-    assert "given up after 1 attempt:" in run.output["summary"]
-
-
 async def test_a_killed_workers_check_run_on_a_superseded_head_is_concluded(
         intake: Intake, worker: StartWorker, github: FakeGitHub, app_key: tuple[str, str],
         redis_url: str) -> None:
@@ -291,14 +273,19 @@ async def test_a_worker_stops_an_audit_over_its_time_limit(
                             audit_timeout=0.001)
     bot = await intake()
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await work_until_settled(settings, redis_url)
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.conclusion, run.output["title"]) == ("failure", "SSOT audit could not complete")
+    assert "took longer than 0.001 s" in run.output["summary"]
+
+
+async def work_until_settled(settings: Settings, redis_url: str) -> None:
+    """A worker with `settings`, in this process, until nothing is queued or running."""
     stop = asyncio.Event()
     running = asyncio.create_task(work(settings, stop))
     await settled(redis_url)
     stop.set()
     await running
-    [run] = github.runs_for(github.sha("feature"))
-    assert (run.conclusion, run.output["title"]) == ("failure", "SSOT audit could not complete")
-    assert "took longer than 0.001 s" in run.output["summary"]
 
 
 def live_processes_in_group(group: int) -> list[int]:
@@ -336,3 +323,18 @@ def _signed_headers(body: bytes) -> dict[str, str]:
     digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-GitHub-Event": "pull_request",
             "X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": f"sha256={digest}"}
+
+
+async def test_an_audit_whose_workers_die_every_time_concludes_its_check_as_failed(
+        intake: Intake, github: FakeGitHub, app_key: tuple[str, str], redis_url: str) -> None:
+    hold = github.hold("GET", r"/_codeload/")  # the check is in progress by then
+    bot = await intake()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await kill_a_worker_at(hold, github, app_key[0], redis_url)
+    settings = settings_for(github, app_key[0], redis_url=redis_url, redis_lease=LEASE,
+                            max_job_attempts=1)  # the dead one was the last attempt
+    await work_until_settled(settings, redis_url)
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert "died (1 attempt: out of memory" in run.output["summary"]
+    assert github.comments_on(1) == []

@@ -4,7 +4,6 @@ separate clients (separate connections and consumer names), as separate processe
 from __future__ import annotations
 
 import asyncio
-import logging
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -208,64 +207,57 @@ async def test_a_stopped_worker_leaves_the_consumer_group_as_it_found_it(
     assert await clients().xinfo_consumers(AUDITS, "workers") == []
 
 
-async def test_workers_recover_when_redis_loses_its_data(
+async def test_workers_recreate_their_group_when_redis_lost_its_data(
         queue: MakeQueue, clients: Callable[[], aioredis.Redis]) -> None:
     runner = Recorder()
     worker = await queue(runner)
-    await clients().flushall()  # a restart without persistence, a failover to an empty replica
-    intake = await queue()
-    await intake.submit(job("a1"))
-    await asyncio.wait_for(runner.started.wait(), timeout=20 * LEASE)
-    await asyncio.wait_for(worker.join(), timeout=20 * LEASE)
-    assert [j.head_sha for j in runner.ran] == ["a1"]
+    await worker.submit(job("a1"))
+    await worker.join()
+    await clients().flushall()  # Redis restarted empty: stream and group are gone
+    await worker.submit(job("b2", number=2))
+    await asyncio.wait_for(worker.join(), timeout=15)
+    assert [j.head_sha for j in runner.ran] == ["a1", "b2"]
 
 
-class Abandoned:
-    def __init__(self) -> None:
-        self.jobs: list[AuditJob] = []
-
-    async def __call__(self, job: AuditJob) -> None:
-        self.jobs.append(job)
-
-
-async def test_a_job_that_kills_every_worker_is_concluded_after_its_last_attempt(
+async def test_a_job_whose_workers_die_every_time_is_given_up_not_left_running(
         clients: Callable[[], aioredis.Redis]) -> None:
-    intake = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=2)
-    await intake.submit(job("a1"))
-    for _attempt in range(2):  # each worker dies mid-run: its job is never finished
-        dying = Recorder()
-        dying.gate.clear()
-        doomed = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=2)
-        await doomed.start(dying)
-        await asyncio.wait_for(dying.started.wait(), timeout=20 * LEASE)
-        await doomed.close(grace=0)
-    survivor, abandoned = Recorder(), Abandoned()
-    last = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=2)
-    await last.start(survivor, abandon=abandoned)
+    dying, given_up = Recorder(), Recorder()
+    dying.gate.clear()
+    first = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=1)
+    await first.start(dying)
+    await first.submit(job("a1"))
+    await dying.started.wait()
+    await first.close(grace=0)  # the only attempt allowed dies mid-run
+    second = RedisJobQueue(clients(), concurrency=1, lease=LEASE, max_attempts=1)
+    never = Recorder()
+    await second.start(never, gave_up=given_up)
     try:
-        await asyncio.wait_for(last.join(), timeout=20 * LEASE)
+        await asyncio.wait_for(given_up.started.wait(), timeout=30 * LEASE)
+        await second.join()
     finally:
-        await last.close(grace=0)
-    assert survivor.ran == []
-    assert [(j.head_sha, j.attempt) for j in abandoned.jobs] == [("a1", 3)]
+        await second.close(grace=0)
+    assert [(j.head_sha, j.attempt) for j in given_up.ran] == [("a1", 2)]
+    assert never.ran == []
 
 
-async def test_start_up_warns_when_redis_keeps_no_append_only_file(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, redis_server: RedisServer,
-        clients: Callable[[], aioredis.Redis]) -> None:
+async def test_missing_aof_persistence_is_reported_at_start_up(
+        redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with_aof = connect(redis_url)
+    try:
+        assert await warn_without_persistence(with_aof) is True  # the suite's server
+    finally:
+        await with_aof.aclose()
+    assert "without AOF" not in caplog.text
+    # Imported here: pytest loads it as a plugin first (`pytest_plugins`).
+    from tests.redis_server import RedisServer as Server
     executable = shutil.which("redis-server")
     assert executable is not None
-    volatile = type(redis_server)(executable, tmp_path, appendonly=False)
+    volatile = Server(executable, tmp_path, appendonly=False)
     volatile.start()
     client = connect(volatile.url)
     try:
-        with caplog.at_level(logging.WARNING, logger="bot.redis_queue"):
-            await warn_without_persistence(client)
+        assert await warn_without_persistence(client) is False
     finally:
         await client.aclose()
         volatile.stop()
-    assert "no append-only file" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="bot.redis_queue"):
-        await warn_without_persistence(clients())  # the suite's Redis keeps an AOF
-    assert caplog.text == ""
+    assert "redis runs without AOF persistence" in caplog.text

@@ -60,3 +60,63 @@ def test_go_report_reads_go() -> None:
     result = audit(AuditRequest(changes=(change,)))
     assert report.verdict_conclusion(result) == "success"
     assert report.render_comment(result).splitlines()[1] == "## ✅ GO: 0 errors, 0 warnings"
+
+
+HOSTILE = ("x`\n\n## ✅ GO</details><img src=x> ![i](https://evil.test/i.png) "
+           "[ok](https://evil.test) @octo-org/admins #1 | y")
+
+
+def test_untrusted_text_is_one_inert_line_without_mentions() -> None:
+    text = report.untrusted(HOSTILE)
+    assert "\n" not in text
+    for markup in ("`", "## ", "</details>", "<img", "![", "](", "|", "@octo"):
+        assert markup not in text
+    assert "@\u2060octo-org" in text and "&#35;\u20601" in text
+    assert report.untrusted("a" * 500).endswith("…")
+    assert len(report.untrusted("a" * 500)) == report.QUOTE_LIMIT
+
+
+def test_bare_urls_and_emails_do_not_become_links() -> None:
+    text = report.untrusted("see https://evil.test, www.evil.test or a@evil.test")
+    assert "https://" not in text and "www." not in text and "a@evil" not in text
+    assert text.replace("\u2060", "") == "see https://evil.test, www.evil.test or a@evil.test"
+
+
+def test_bidi_overrides_and_control_characters_are_replaced() -> None:
+    assert report.untrusted("evil\u202egnp.py\x1b[31m") == "evil\ufffdgnp.py\ufffd&#91;31m"
+
+
+def test_quoted_values_in_a_message_become_code_and_stay_inert() -> None:
+    text = report.untrusted_prose("use `a</code>## GO @x` instead of `" + "v" * 300 + "`")
+    assert text.startswith(
+        "use <code>a&#60;/code&#62;&#35;\u2060&#35;\u2060 GO @\u2060x</code> instead of <code>")
+    assert "v" * 199 + "…</code>" in text
+
+
+def hostile_result() -> AuditResult:
+    # No `#` in it: the suppression comment's reason ends at the next `#`.
+    reason = "</details> ![i](https://evil.test/i.png) @octo-org/admins"
+    change = FileChange(
+        "app/<details>`## ✅ GO` @octo-org|x.py", ChangeStatus.ADDED,
+        (HANDLER + HANDLER.replace("except:",
+                                   f"except:  # ssot: ignore[SF101] {reason}")
+         ).encode())
+    return audit(AuditRequest(changes=(change,)))
+
+
+def test_hostile_paths_and_reasons_cannot_forge_the_report() -> None:
+    result = hostile_result()
+    body = report.render_comment(result, head_sha="abc",
+                                 blob_url=lambda path, line: f"https://example.test/{line}")
+    output = report.check_run_output(result)
+    for text in (body, output.summary, output.text):
+        headings = {line for line in text.splitlines() if line.startswith("#")}
+        assert headings <= {"## ❌ NO-GO: 1 error, 0 warnings, 1 suppressed", "### Why",
+                            "### Findings"}
+        assert "@octo-org" not in text
+        assert "![" not in text and "https://evil.test" not in text
+        assert text.count("<details>") == text.count("</details>")
+    assert "<details>" not in body.split("### Findings")[0]
+    [note] = output.annotations
+    assert "@octo-org" not in note["message"]
+    assert note["path"] == "app/<details>`## ✅ GO` @octo-org|x.py"

@@ -78,7 +78,7 @@ def test_duplicated_function_names_the_function_to_call() -> None:
     result = audit(request_for(FIXTURES / "du303_function_copy"))
     (finding,) = [f for f in result.findings if f.rule == "DU303"]
     assert finding.subject == "basket_total"
-    assert "`order_total`" in finding.suggestion
+    assert "`from orders import order_total`" in finding.suggestion
 
 
 def _parsed(path: str, data: bytes) -> ParsedFile:

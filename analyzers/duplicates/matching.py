@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from analyzers.duplicates.tokens import (
-    END,
+    END_KIND,
     K_GRAM,
     NAME_REACH,
     WINDOW,
@@ -28,7 +28,6 @@ from analyzers.duplicates.tokens import (
     kgram_hash,
     region_lines,
     region_size,
-    stable_hash,
 )
 
 GAP = 40
@@ -43,7 +42,6 @@ MAX_CHAIN = 2000
 MIN_EDGE_BLOCK = 6
 """Tokens an aligned stretch at either end of a clone needs to count (a short statement
 such as `total += price * rate` is seven)."""
-_END_KIND = stable_hash(END)
 MAX_PLACES_PER_KGRAM = 16
 """A k-gram of the change that occurs more often than this in the change is boilerplate
 of the file itself; only its first occurrences seed matches."""
@@ -53,11 +51,19 @@ places in that file it is boilerplate there (a file of hundreds of copies of one
 function made matching quadratic in the copies), and its first places list enough."""
 
 
+MIN_DEFINITION_TOKENS = 12
+"""Lexical tokens of code (signature and docstring not counted) a whole function needs
+for a copy of it to be reported below the block thresholds: one real statement
+(`return text.strip().lower().replace(" ", "-")` is 14), not a one-line accessor
+(`return self._name` is 5), which two unrelated classes write alike by chance."""
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     min_tokens: int
     min_lines: int
     min_similarity: float
+    min_definition_tokens: int = MIN_DEFINITION_TOKENS
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +206,11 @@ def _align(
 ) -> Clone | None:
     if _covered(mine for mine, _ in chain) < MIN_COVERED:
         return None  # one shared k-gram (a line or so) is a coincidence, not a clone
-    mine_from = max(0, chain[0][0] - MARGIN)
-    mine_to = min(len(facts.kinds), chain[-1][0] + K_GRAM + MARGIN)
-    theirs_from = max(0, min(t for _, t in chain) - MARGIN)
-    theirs_to = min(len(other.kinds), max(t for _, t in chain) + K_GRAM + MARGIN)
-    if not (_big_enough(facts, mine_from, mine_to - 1, thresholds)
-            and _big_enough(other, theirs_from, theirs_to - 1, thresholds)):
+    mine_from, mine_to = _window(facts, chain[0][0], chain[-1][0] + K_GRAM - 1)
+    theirs_from, theirs_to = _window(other, min(t for _, t in chain),
+                                     max(t for _, t in chain) + K_GRAM - 1)
+    if not (_may_hold_clone(facts, mine_from, mine_to - 1, thresholds)
+            and _may_hold_clone(other, theirs_from, theirs_to - 1, thresholds)):
         return None  # the clone lies inside these spans, so it cannot be big enough either
     matcher = difflib.SequenceMatcher(
         None, facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to],
@@ -222,7 +227,9 @@ def _align(
         return None
     length = last - first + 1
     if not (_big_enough(facts, first, last, thresholds)
-            and _big_enough(other, other_first, other_last, thresholds)):
+            and _big_enough(other, other_first, other_last, thresholds)) and not (
+            _is_definition(facts, first, last, thresholds)
+            and _is_definition(other, other_first, other_last, thresholds)):
         return None
     matched, renamed = _consistent_pairs(facts, other, run)
     similarity = 2 * matched / (length + other_last - other_first + 1)
@@ -235,9 +242,34 @@ def _align(
     return Clone(first, last, other_path, other_first, other_last, clone_type, similarity)
 
 
+def _window(code: CloneFacts, first: int, last: int) -> tuple[int, int]:
+    """Tokens `first..last` of a chain's hits and MARGIN tokens either side, but not past
+    the innermost function that holds all the hits: a copy pasted right after its
+    original would otherwise align into its neighbour's header and overlap itself."""
+    low, high = max(0, first - MARGIN), min(len(code.kinds), last + 1 + MARGIN)
+    holders = [f for f in code.functions if f.first <= first and last <= f.last]
+    if holders:
+        holder = min(holders, key=lambda f: f.last - f.first)
+        low, high = max(low, holder.first), min(high, holder.last + 1)
+    return low, high
+
+
 def _big_enough(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
     return (region_size(code, first, last) >= thresholds.min_tokens
             and region_lines(code, first, last) >= thresholds.min_lines)
+
+
+def _may_hold_clone(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+    """Whether tokens `first..last` are big enough to hold a block or a whole function."""
+    return (_big_enough(code, first, last, thresholds)
+            or region_size(code, first, last) >= thresholds.min_definition_tokens)
+
+
+def _is_definition(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+    """Whether tokens `first..last` are one whole function with at least
+    `min_definition_tokens` of code: judged as a definition, not as a block."""
+    return (region_size(code, first, last) >= thresholds.min_definition_tokens
+            and any(f.first == first and f.last == last for f in code.functions))
 
 
 def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -267,11 +299,11 @@ def _whole_lines(facts: CloneFacts, other: CloneFacts,
     """The run without the partial lines at its ends: a clone starts at the start of a
     line (not with the end of a block) and ends at the end of one, on both sides."""
     def starts_mid_line(code: CloneFacts, at: int) -> bool:
-        return code.kinds[at] == _END_KIND or (at > 0 and code.lines[at - 1] == code.lines[at])
+        return code.kinds[at] == END_KIND or (at > 0 and code.lines[at - 1] == code.lines[at])
 
     def ends_mid_line(code: CloneFacts, at: int) -> bool:
         return (at + 1 < len(code.kinds) and code.lines[at + 1] == code.lines[at]
-                and code.kinds[at + 1] != _END_KIND)
+                and code.kinds[at + 1] != END_KIND)
 
     while run and (starts_mid_line(facts, run[0][0]) or starts_mid_line(other, run[0][1])):
         a, b, size = run[0]

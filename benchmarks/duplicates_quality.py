@@ -8,7 +8,8 @@ copied into new files of one synthetic change, as
           changed (consistently: the same old value always gets the same new one);
   type 3  the verbatim source with one to three statements added, removed or changed.
 The whole code base is the context. A clone counts as found when a DU finding in its
-file overlaps its lines. Functions of at least 10 code lines are sampled; recall is given
+file overlaps its lines (or an SS201 finding: a verbatim copy of a top-level function
+under its own name is SS201's, and DU303 leaves it to SS201). Functions of at least 10 code lines are sampled; recall is given
 over all of them and over those still at least min-lines and min-tokens in size once
 normalised as DU reads code (docstrings, data tables, imports and `self.x = x` lines do
 not count: a function that is mostly a data table is not duplicated logic). The targets
@@ -58,6 +59,9 @@ from bot.cli import diff_request
 from bot.git import GitError, Repo
 
 CORPUS = Path("/work/corpus/Django-5.2")
+SAME_NAME_VERBATIM = "SS201"
+"""A verbatim copy of a top-level function under its own name is SS201's finding, and DU303
+leaves it to SS201 (one construct, one finding): such a clone counts as found by either."""
 HISTORY = Path("/work/corpus/flask")
 MIN_CODE_LINES = 10
 MIN_TEXT_SIMILARITY = 0.7
@@ -287,7 +291,8 @@ def _audit_injected(injected: list[Injected], corpus: dict[str, bytes],
     result = audit(AuditRequest(changes=changes, context=corpus), facts_cache=cache)
     findings: dict[str, list[Finding]] = {c.path: [] for c in injected}
     for finding in result.findings:
-        if finding.rule.startswith("DU") and finding.path in findings:
+        if finding.path in findings and (finding.rule.startswith("DU")
+                                         or finding.rule == SAME_NAME_VERBATIM):
             findings[finding.path].append(finding)
     return findings
 

@@ -336,16 +336,17 @@ def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path
 
 def _is_sibling(facts: CloneFacts, first: int, last: int,
                 everything: Mapping[str, CloneFacts], copy: _Copy) -> bool:
-    """Whether a block and its copy lie in two functions of the same name (an override in
-    a sibling class, the same function of another backend's module), or span functions
-    of the same names (a client class and the module functions that mirror its methods):
-    sibling implementations of one interface, which restate its shape by design."""
+    """Whether a block and its copy start in two functions of the same name (an override
+    in a sibling class, the same function of another backend's module), or span
+    functions of the same names (a client class and the module functions that mirror its
+    methods): sibling implementations of one interface, which restate its shape by
+    design."""
     other = everything[copy.path]
     other_first, other_last = copy.clone.other_first, copy.clone.other_last
-    mine = _enclosing(facts, first, last)
-    theirs = _enclosing(other, other_first, other_last)
-    if mine is not None and theirs is not None:
-        return mine.name == theirs.name
+    mine = _enclosing(facts, first, first)
+    theirs = _enclosing(other, other_first, other_first)
+    if mine is not None and theirs is not None and mine.name == theirs.name:
+        return True
     my_names = {f.name for f in facts.functions if first <= f.first <= last}
     their_names = {f.name for f in other.functions if other_first <= f.first <= other_last}
     shared = my_names & their_names

@@ -235,7 +235,8 @@ def stable_hash(text: str) -> int:
 END_KIND = stable_hash(END)
 """The kind hash of END tokens; an END token is on the last line of the list it closes."""
 ASYNC_KINDS = frozenset(stable_hash(kind) for kind in
-                        ("AsyncFunctionDef", "Await", "AsyncFor", "AsyncWith"))
+                        ("AsyncFunctionDef", "Await", "AsyncFor", "AsyncWith",
+                         "async comprehension"))
 """Token kinds that only an async implementation has."""
 LITERAL_KINDS = frozenset(stable_hash(kind) for kind in ("Str", "Bytes", "Num", "table"))
 """Token kinds whose value is a literal (the others with a value are names)."""
@@ -363,7 +364,9 @@ class _Outline:
         return FunctionSpan(
             node.name, first, last, min([node.lineno, *decorated]), _end_line(node),
             owner=owner.name if owner else None,
-            owner_bases=tuple(ast.unparse(b) for b in owner.bases) if owner else (),
+            # `Base[T]` is the class `Base`: the generic parameters are not its name.
+            owner_bases=tuple(ast.unparse(b.value if isinstance(b, ast.Subscript) else b)
+                              for b in owner.bases) if owner else (),
             nested=int(marker) in self.nested,
         )
 
@@ -413,6 +416,8 @@ def _describe(node: ast.AST, concrete_calls: set[int]) -> tuple[str, str | None]
         return "kw:" + (node.arg or "**"), None
     if isinstance(node, ast.ExceptHandler) and node.name:
         return "except", "n:" + node.name
+    if isinstance(node, ast.comprehension) and node.is_async:
+        return "async comprehension", None
     if isinstance(node, ast.Global | ast.Nonlocal):
         return type(node).__name__ + ":" + ",".join(node.names), None
     return type(node).__name__, None
@@ -434,14 +439,22 @@ def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
 
 
 def _is_declarative_call(node: ast.AST) -> bool:
-    """`parser.add_argument("--all", default=False, help=_("..."))`: a call whose
-    arguments are all literals is one row of a declarative table unrolled into statements
-    (options, routes, registrations); a run of them is data, not logic."""
+    """`parser.add_argument("--all", type=parse_bool, help=_("..."))`: a call whose
+    positional arguments are literals (at least one), and whose keyword arguments are
+    literals or references (`type=parse_bool`), is one row of a declarative table unrolled
+    into statements (options, routes, registrations); a run of them is data, not logic."""
     value = node.value if isinstance(node, ast.Expr | ast.Assign) else None
-    if not isinstance(value, ast.Call):
+    if not isinstance(value, ast.Call) or not value.args:
         return False
-    arguments = [*value.args, *(k.value for k in value.keywords)]
-    return bool(arguments) and all(_is_literal_argument(a) for a in arguments)
+    return all(_is_literal_argument(a) for a in value.args) and all(
+        _is_literal_argument(k.value) or _is_reference(k.value) for k in value.keywords)
+
+
+def _is_reference(node: ast.expr) -> bool:
+    """`name` or `module.name`: a reference passed as data, not computed."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _is_literal_argument(node: ast.expr) -> bool:

@@ -49,7 +49,8 @@ from analyzers.duplicates.tokens import (
 from analyzers.model import Finding, Related, Severity
 from analyzers.paths import is_example_path, is_test_path
 from analyzers.rule import RuleMeta
-from analyzers.ssot.repo import SOURCE_ROOTS, is_peripheral
+from analyzers.ssot.repo import SOURCE_ROOTS, is_peripheral, same_role
+from analyzers.ssot.ss201_duplicate_definition import CONVENTIONAL_NAMES
 
 if TYPE_CHECKING:
     from analyzers.registry import Project
@@ -130,7 +131,7 @@ def _finding(
         line, end_line = function.line, function.end_line
     else:
         # A copy found only as a small whole function is not a block; nor is a sibling.
-        copies = [c for c in copies if not _is_sibling(facts, first, last, everything, c)
+        copies = [c for c in copies if not _is_sibling(path, facts, first, last, everything, c)
                   and _big_enough(facts, c.clone.first, c.clone.last, config)]
         if not copies:
             return None
@@ -317,10 +318,10 @@ def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path
               other_facts: CloneFacts, clone_type: int) -> bool:
     """Whether `other` is a function the new one should have reused. Not when it lives in
     a script (a module with a `__main__` block, or in a scripts folder: standalone files
-    nobody imports from, each meant to run on its own); nor when both have
-    the same name and are (a) top-level functions of two modules: a verbatim copy is
-    SS201's duplicate-definition finding, one construct reported once, and a renamed one
-    is a per-backend or per-locale module implementing one interface; or (b) methods of
+    nobody imports from, each meant to run on its own); nor when both have the same name
+    and are (a) top-level functions of parallel modules (one `formats.py` per locale or
+    backend), which implement one interface; (b) a verbatim top-level copy that SS201
+    reports as a duplicate definition (one construct, one finding); or (c) methods of
     two classes that differ in names: overrides of one method, one per subclass.
     Identical methods of sibling classes are one copy too many: move it to the base."""
     if other_facts.is_script or (is_peripheral(other_path) and not is_test_path(other_path)):
@@ -328,29 +329,62 @@ def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path
     if function.name != other.name or (other_path == path and function.owner == other.owner):
         return True
     if function.owner is None and other.owner is None:
-        return False
+        return not (same_role(path, other_path)
+                    or (clone_type == 1 and _reported_by_ss201(function, path, other_path)))
     if function.owner is not None and other.owner is not None:
         return clone_type == 1
     return True
 
 
-def _is_sibling(facts: CloneFacts, first: int, last: int,
+def _reported_by_ss201(function: FunctionSpan, path: str, other_path: str) -> bool:
+    """SS201 reports a new top-level function whose name and body already exist at the
+    top level of another module, unless that module is peripheral (tests, examples,
+    scripts: nobody is told to import from them) or the name is an entry-point
+    convention or a dunder."""
+    name = function.name
+    return (other_path != path and not is_peripheral(other_path)
+            and name not in CONVENTIONAL_NAMES
+            and not (name.startswith("__") and name.endswith("__")))
+
+
+def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
                 everything: Mapping[str, CloneFacts], copy: _Copy) -> bool:
     """Whether a block and its copy start in two functions of the same name (an override
-    in a sibling class, the same function of another backend's module), or span
-    functions of the same names (a client class and the module functions that mirror its
-    methods): sibling implementations of one interface, which restate its shape by
-    design."""
+    in a sibling class, the same function of another backend's module), in methods of
+    two same-named classes of two modules (one `Form` per backend), or span functions of
+    the same names (a client class and the module functions that mirror its methods):
+    sibling implementations of one interface, which restate its shape by design."""
     other = everything[copy.path]
     other_first, other_last = copy.clone.other_first, copy.clone.other_last
-    mine = _enclosing(facts, first, first)
-    theirs = _enclosing(other, other_first, other_first)
-    if mine is not None and theirs is not None and mine.name == theirs.name:
+    mine = _starting_function(facts, first, last)
+    theirs = _starting_function(other, other_first, other_last)
+    if mine is not None and theirs is not None and _siblings(path, mine, copy.path, theirs):
         return True
     my_names = {f.name for f in facts.functions if first <= f.first <= last}
     their_names = {f.name for f in other.functions if other_first <= f.first <= other_last}
     shared = my_names & their_names
-    return bool(shared) and 2 * len(shared) >= min(len(my_names), len(their_names))
+    return len(shared) >= 2 and 2 * len(shared) >= min(len(my_names), len(their_names))
+
+
+def _starting_function(facts: CloneFacts, first: int, last: int) -> FunctionSpan | None:
+    """The function the region starts in, or else the first one it holds (a region that
+    starts at a class header)."""
+    holder = _enclosing(facts, first, first)
+    if holder is not None:
+        return holder
+    return min((f for f in facts.functions if first <= f.first <= last),
+               key=lambda f: f.first, default=None)
+
+
+def _siblings(path: str, mine: FunctionSpan, other_path: str, theirs: FunctionSpan) -> bool:
+    """Overrides of one method in two classes; methods of same-named classes in two
+    modules; same-named functions of parallel modules."""
+    if mine.owner is not None and theirs.owner is not None:
+        if mine.owner == theirs.owner:
+            return path != other_path
+        return mine.name == theirs.name
+    return (mine.owner is None and theirs.owner is None and mine.name == theirs.name
+            and same_role(path, other_path))
 
 
 def _is_run_of_small_definitions(facts: CloneFacts, first: int, last: int,

@@ -162,7 +162,7 @@ def _finding(
     if function is not None and best.function is not None:
         message = (f"function `{function.name}` ({size}) duplicates `{best.function.name}` "
                    f"at {where}{more} ({kind})")
-        suggestion = _reuse(function, path, best, copies)
+        suggestion = _reuse(function, path, best)
     elif rule is DuplicatedBlock:
         message = f"{size} duplicated from {where}{more} ({kind})"
         suggestion = "extract the block into one function and call it from every copy"
@@ -322,8 +322,9 @@ def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path
     and are (a) top-level functions of parallel modules (one `formats.py` per locale or
     backend), which implement one interface; (b) a verbatim top-level copy that SS201
     reports as a duplicate definition (one construct, one finding); or (c) methods of
-    two classes that differ in names: overrides of one method, one per subclass.
-    Identical methods of sibling classes are one copy too many: move it to the base."""
+    two classes: overrides of one method, one per subclass, or two unrelated classes
+    implementing one protocol (`__init__`, `__iter__`). Identical methods of sibling
+    classes (a base in common) are one copy too many: move it to the base."""
     if other_facts.is_script or (is_peripheral(other_path) and not is_test_path(other_path)):
         return False
     if function.name != other.name or (other_path == path and function.owner == other.owner):
@@ -332,7 +333,7 @@ def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path
         return not (same_role(path, other_path)
                     or (clone_type == 1 and _reported_by_ss201(function, path, other_path)))
     if function.owner is not None and other.owner is not None:
-        return clone_type == 1
+        return clone_type == 1 and bool(set(function.owner_bases) & set(other.owner_bases))
     return True
 
 
@@ -431,19 +432,16 @@ def _is_async_twin(facts: CloneFacts, first: int, last: int, other: CloneFacts,
     return mine != theirs
 
 
-def _reuse(function: FunctionSpan, path: str, best: _Copy, copies: list[_Copy]) -> str:
+def _reuse(function: FunctionSpan, path: str, best: _Copy) -> str:
     """How to reuse the existing function instead of the copy: the common base class for
-    sibling methods, the import line for a module function."""
+    sibling methods (`_reusable` made sure there is one), the import line for a module
+    function."""
     other = best.function
     assert other is not None
     if function.owner is not None and other.owner is not None and function.name == other.name:
-        bases = set(function.owner_bases)
-        for copy in copies:
-            if copy.function is not None:
-                bases &= set(copy.function.owner_bases)
-        base = f"`{min(bases)}`" if bases else "a base class or mixin they share"
-        return (f"move `{function.name}` to the common base class {base} and delete the "
-                "copies in the subclasses")
+        base = min(set(function.owner_bases) & set(other.owner_bases))
+        return (f"move `{function.name}` to the common base class `{base}` and "
+                "delete the copies in the subclasses")
     if other.owner is not None:
         return (f"reuse `{other.owner}.{other.name}` ({best.path}:{best.first_line}): "
                 f"inherit from or delegate to `{other.owner}`, or move it to one function "

@@ -16,9 +16,11 @@ protocol and abstract stubs), demo code under `if __name__ == "__main__":` marke
 list/tuple/set/dict becomes one `table` token whose value is its contents, so two
 different tables are not "identical").
 
-The name of a called function that is not bound in the enclosing function (a module
-function, a builtin, an import) stays concrete like an attribute name: it names the API
-the code uses, and a copy that calls another function does something else. Sizes are
+A name that its function does not bind (a module function or constant, a builtin, an
+import), and a called name at module level, stays concrete like an attribute name: it
+names the API or data the code uses, and a copy that calls another function or reads
+another constant does something else. Only what a function binds itself (parameters,
+locals) is renamable. Sizes are
 counted in lexical tokens and lines of code, as users count them for `min-tokens` and
 `min-lines`; trivial code and function signatures (as pylint's ignore-signatures) count
 zero, so a region that is mostly boilerplate stays under the thresholds.
@@ -290,7 +292,7 @@ class _TokenStream:
                     kind, param = "table", "t:" + ast.dump(item)
                     self.quiet_lines.append((line + 1, getattr(item, "end_lineno", None) or line))
                 else:
-                    kind, param = _describe(item, outline.concrete_calls)
+                    kind, param = _describe(item, outline.concrete_names)
                     if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                         stack.append((str(id(item)), len(kinds), 0))
                         # A signature is not logic (pylint's ignore-signatures): its
@@ -315,8 +317,9 @@ class _Outline:
         self.definitions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.owners: dict[int, ast.ClassDef] = {}
         self.nested: set[int] = set()
-        self.concrete_calls: set[int] = set()
-        """`id()` of the `Name` nodes called as a function that is not bound locally."""
+        self.concrete_names: set[int] = set()
+        """`id()` of the `Name` nodes that are not bound in their function (a module
+        function, a constant, a builtin, an import) and of names called at module level."""
         self.alternatives: list[Alternatives] = []
 
     def read(self, tree: ast.Module) -> None:
@@ -347,15 +350,19 @@ class _Outline:
                                       if isinstance(h, ast.ExceptHandler | ast.match_case)
                                       for s in h.body]
                             scopes.append((inner, owner, in_function))
-        self.concrete_calls = {id(n.func) for n in ast.walk(tree)
-                               if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        # Called names anywhere, and every name a function uses, are concrete unless the
+        # function binds them: module-level code keeps its variables renamable.
+        concrete = {id(n.func) for n in ast.walk(tree)
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        used: dict[int, list[ast.Name]] = {}
+        for function in self.definitions.values():
+            names = [n for n in ast.walk(function) if isinstance(n, ast.Name)]
+            used[id(function)] = names
+            concrete |= {id(n) for n in names}
         for function in self.definitions.values():
             local = _bound_names(function)
-            self.concrete_calls -= {
-                id(n.func) for n in ast.walk(function)
-                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                and n.func.id in local
-            }
+            concrete -= {id(n) for n in used[id(function)] if n.id in local}
+        self.concrete_names = concrete
 
     def span(self, marker: str, first: int, last: int) -> FunctionSpan:
         node = self.definitions[int(marker)]
@@ -376,26 +383,26 @@ def _end_line(node: ast.stmt) -> int:
 
 
 def _bound_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Names a function (or a function nested in it) binds: its parameters, assigned and
-    imported names, nested definitions."""
+    """Names a function (or a function nested in it) binds: its parameters, assigned
+    names, caught exceptions, match captures, nested definitions. Not imports: an
+    imported module or function is an API the code uses, wherever it is imported."""
     bound: set[str] = set()
     for node in ast.walk(function):
         if isinstance(node, ast.arg):
             bound.add(node.arg)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
             bound.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                        | ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
             bound.add(node.name)
-        elif isinstance(node, ast.alias):
-            bound.add((node.asname or node.name).split(".")[0])
     return bound
 
 
-def _describe(node: ast.AST, concrete_calls: set[int]) -> tuple[str, str | None]:
+def _describe(node: ast.AST, concrete_names: set[int]) -> tuple[str, str | None]:
     """A node's token: its kind, and the value it stands for when it is a parameter."""
     if isinstance(node, ast.Name):
-        if id(node) in concrete_calls:
-            return "call:" + node.id, None
+        if id(node) in concrete_names:
+            return "name:" + node.id, None
         return "Name", "n:" + node.id
     if isinstance(node, ast.Attribute):
         return "." + node.attr, None

@@ -130,9 +130,13 @@ def _finding(
         first, last = function.first, function.last
         line, end_line = function.line, function.end_line
     else:
-        # A copy found only as a small whole function is not a block; nor is a sibling.
+        # A copy found only as a small whole function is not a block; nor is a sibling,
+        # nor a closure copied into another function.
         copies = [c for c in copies if not _is_sibling(path, facts, first, last, everything, c)
-                  and _big_enough(facts, c.clone.first, c.clone.last, config)]
+                  and _big_enough(facts, c.clone.first, c.clone.last, config)
+                  and not (_is_closure(facts, c.clone.first, c.clone.last, config)
+                           and _is_closure(everything[c.path], c.clone.other_first,
+                                           c.clone.other_last, config))]
         if not copies:
             return None
         first = min(c.clone.first for c in copies)
@@ -386,6 +390,16 @@ def _siblings(path: str, mine: FunctionSpan, other_path: str, theirs: FunctionSp
         return mine.name == theirs.name
     return (mine.owner is None and theirs.owner is None and mine.name == theirs.name
             and same_role(path, other_path))
+
+
+def _is_closure(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:
+    """Whether the region is a function nested in another (give or take fewer than
+    `min-tokens` tokens around it): two tests' callbacks, say. Nothing can import it, and
+    each is its enclosing function's own detail."""
+    size = region_size(facts, first, last)
+    return any(f.nested and first <= f.first and f.last <= last
+               and size - region_size(facts, f.first, f.last) < config.min_tokens
+               for f in facts.functions)
 
 
 def _is_run_of_small_definitions(facts: CloneFacts, first: int, last: int,

@@ -24,6 +24,7 @@ from analyzers.duplicates.tokens import (
     NAME_REACH,
     WINDOW,
     CloneFacts,
+    FunctionSpan,
     encode,
     kgram_hash,
     region_lines,
@@ -218,7 +219,7 @@ def _align(
     )
     blocks = [(a + mine_from, b + theirs_from, size)
               for a, b, size in matcher.get_matching_blocks() if size]
-    run = _whole_lines(facts, other, _densest_run(blocks))
+    run = _whole_lines(facts, other, _within_definitions(facts, other, _densest_run(blocks)))
     if not run:
         return None
     first, other_first = run[0][0], run[0][1]
@@ -292,6 +293,49 @@ def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int
     while run and run[-1][2] < MIN_EDGE_BLOCK:
         run = run[:-1]
     return run
+
+
+def _within_definitions(facts: CloneFacts, other: CloneFacts,
+                        run: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The run without the tail of a function it starts in and the head of a function
+    it ends in, on either side, when that part is the smaller one: every two neighbouring
+    definitions share such an edge (`return result`, then `def ...(self`), so a copy of
+    the next function would otherwise be shown from the last line of the previous one,
+    and a copy would reach into the next definition's signature."""
+    for code, side in ((facts, 0), (other, 1)):
+        if not run:
+            return run
+        first, last = run[0][side], run[-1][side] + run[-1][2] - 1
+        head = _innermost(code, first)
+        if head is not None and head.first < first and head.last < last \
+                and 2 * (head.last - first + 1) < last - first + 1:
+            run = _cut(run, side, start=head.last + 1)
+        if not run:
+            return run
+        first, last = run[0][side], run[-1][side] + run[-1][2] - 1
+        tail = _innermost(code, last)
+        if tail is not None and first < tail.first and last < tail.last \
+                and 2 * (last - tail.first + 1) < last - first + 1:
+            run = _cut(run, side, end=tail.first)
+    return run
+
+
+def _innermost(code: CloneFacts, token: int) -> FunctionSpan | None:
+    holders = [f for f in code.functions if f.first <= token <= f.last]
+    return min(holders, key=lambda f: f.last - f.first) if holders else None
+
+
+def _cut(run: list[tuple[int, int, int]], side: int, start: int = 0,
+         end: int | None = None) -> list[tuple[int, int, int]]:
+    """The aligned pairs of `run` whose token on `side` is in `start..end - 1`."""
+    out = []
+    for block in run:
+        at, size = block[side], block[2]
+        skip = max(0, start - at)
+        keep = size - skip if end is None else min(size, end - at) - skip
+        if keep > 0:
+            out.append((block[0] + skip, block[1] + skip, keep))
+    return out
 
 
 def _whole_lines(facts: CloneFacts, other: CloneFacts,

@@ -295,6 +295,9 @@ class _TokenStream:
                     kind, param = _describe(item, outline.concrete_names)
                     if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                         stack.append((str(id(item)), len(kinds), 0))
+                        self.quiet_lines.extend((d.lineno, d.end_lineno or d.lineno)
+                                                for d in item.decorator_list
+                                                if _is_declarative_call(d))
                         # A signature is not logic (pylint's ignore-signatures): its
                         # lines do not count towards a clone's size.
                         self.quiet_lines.append((item.lineno, item.body[0].lineno - 1))
@@ -446,11 +449,12 @@ def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
 
 
 def _is_declarative_call(node: ast.AST) -> bool:
-    """`parser.add_argument("--all", type=parse_bool, help=_("..."))`: a call whose
+    """`parser.add_argument("--all", type=parse_bool, help=_("..."))`, or a decorator
+    `@click.option("--json", type=str)`: a call (statement or decorator) whose
     positional arguments are literals (at least one), and whose keyword arguments are
     literals or references (`type=parse_bool`), is one row of a declarative table unrolled
     into statements (options, routes, registrations); a run of them is data, not logic."""
-    value = node.value if isinstance(node, ast.Expr | ast.Assign) else None
+    value = node.value if isinstance(node, ast.Expr | ast.Assign) else node
     if not isinstance(value, ast.Call) or not value.args:
         return False
     return all(_is_literal_argument(a) for a in value.args) and all(

@@ -206,11 +206,15 @@ def _align(
     same_file: bool,
     thresholds: Thresholds,
 ) -> Clone | None:
-    if _covered(mine for mine, _ in chain) < MIN_COVERED:
-        return None  # one shared k-gram (a line or so) is a coincidence, not a clone
-    mine_from, mine_to = _window(facts, chain[0][0], chain[-1][0] + K_GRAM - 1)
+    mine_from, mine_to = _window(facts, chain[0][0], chain[-1][0])
     theirs_from, theirs_to = _window(other, min(t for _, t in chain),
-                                     max(t for _, t in chain) + K_GRAM - 1)
+                                     max(t for _, t in chain))
+    # One shared k-gram (a line or so) is a coincidence, not a clone; but it is enough to
+    # compare two small whole functions, whose match must then be the whole definition.
+    only_definitions = _covered(mine for mine, _ in chain) < MIN_COVERED
+    if only_definitions and not (_is_function(facts, mine_from, mine_to - 1)
+                                 and _is_function(other, theirs_from, theirs_to - 1)):
+        return None
     if not (_may_hold_clone(facts, mine_from, mine_to - 1, thresholds)
             and _may_hold_clone(other, theirs_from, theirs_to - 1, thresholds)):
         return None  # the clone lies inside these spans, so it cannot be big enough either
@@ -228,8 +232,9 @@ def _align(
     if same_file and first <= other_last and other_first <= last:
         return None
     length = last - first + 1
-    if not (_big_enough(facts, first, last, thresholds)
-            and _big_enough(other, other_first, other_last, thresholds)) and not (
+    if (only_definitions or not (_big_enough(facts, first, last, thresholds)
+                                 and _big_enough(other, other_first, other_last, thresholds))
+            ) and not (
             _is_definition(facts, first, last, thresholds)
             and _is_definition(other, other_first, other_last, thresholds)):
         return None
@@ -245,10 +250,11 @@ def _align(
 
 
 def _window(code: CloneFacts, first: int, last: int) -> tuple[int, int]:
-    """Tokens `first..last` of a chain's hits and MARGIN tokens either side, but not past
-    the innermost function that holds all the hits: a copy pasted right after its
-    original would otherwise align into its neighbour's header and overlap itself."""
-    low, high = max(0, first - MARGIN), min(len(code.kinds), last + 1 + MARGIN)
+    """The k-grams starting at tokens `first..last` (a chain's hits) and MARGIN tokens
+    either side, but not past the innermost function where all the hits start: a copy
+    pasted right after its original would otherwise align into its neighbour's header
+    and overlap itself."""
+    low, high = max(0, first - MARGIN), min(len(code.kinds), last + K_GRAM + MARGIN)
     holders = [f for f in code.functions if f.first <= first and last <= f.last]
     if holders:
         holder = min(holders, key=lambda f: f.last - f.first)
@@ -271,7 +277,11 @@ def _is_definition(code: CloneFacts, first: int, last: int, thresholds: Threshol
     """Whether tokens `first..last` are one whole function with at least
     `min_definition_tokens` of code: judged as a definition, not as a block."""
     return (region_size(code, first, last) >= thresholds.min_definition_tokens
-            and any(f.first == first and f.last == last for f in code.functions))
+            and _is_function(code, first, last))
+
+
+def _is_function(code: CloneFacts, first: int, last: int) -> bool:
+    return any(f.first == first and f.last == last for f in code.functions)
 
 
 def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

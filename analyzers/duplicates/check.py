@@ -259,10 +259,12 @@ def _whole_function(
     around it), when some copy maps it, up to a consistent renaming, onto a whole function
     of its own file; and the copies, each with the function it is when it is one, and
     without the copies that are not a second truth of a function (`_reusable`).
-    A closure is not judged as a function: there is nothing to import."""
+    A closure is not judged as a function: there is nothing to import; nor is a
+    delegation (one call handing the parameters on), which is how every implementation
+    of an interface adapts it."""
     functions = sorted((f for f in facts.functions
                         if first <= f.first and f.last <= last and mask[f.first]
-                        and not f.nested
+                        and not f.nested and not f.delegates
                         and region_size(facts, first, last) - region_size(facts, f.first, f.last)
                         < config.min_tokens),
                        key=lambda f: f.first - f.last)

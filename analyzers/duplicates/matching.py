@@ -275,9 +275,11 @@ def _may_hold_clone(code: CloneFacts, first: int, last: int, thresholds: Thresho
 
 def _is_definition(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
     """Whether tokens `first..last` are one whole function with at least
-    `min_definition_tokens` of code: judged as a definition, not as a block."""
+    `min_definition_tokens` of code that does more than delegate: judged as a
+    definition, not as a block."""
     return (region_size(code, first, last) >= thresholds.min_definition_tokens
-            and _is_function(code, first, last))
+            and any(f.first == first and f.last == last and not f.delegates
+                    for f in code.functions))
 
 
 def _is_function(code: CloneFacts, first: int, last: int) -> bool:

@@ -99,6 +99,9 @@ class FunctionSpan:
     """That class's bases, as written."""
     nested: bool = False
     """Defined inside another function (a closure): nothing another module can import."""
+    delegates: bool = False
+    """Its body is one call that hands its parameters on (`return self._load(stream)`):
+    an adapter, which every implementation of an interface writes alike."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +381,27 @@ class _Outline:
             owner_bases=tuple(ast.unparse(b.value if isinstance(b, ast.Subscript) else b)
                               for b in owner.bases) if owner else (),
             nested=int(marker) in self.nested,
+            delegates=_delegates(node),
         )
+
+
+def _delegates(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the body (docstring, imports and `pass` aside) is one statement that calls
+    a named function or method (`name(...)`, `self._format(...)`, `module.f(...)`, not a
+    chain of calls on a value) and returns, yields or awaits its result."""
+    body = [s for s in function.body
+            if not (_is_stub_statement(s) or isinstance(s, ast.Import | ast.ImportFrom))]
+    if len(body) != 1 or not isinstance(body[0], ast.Return | ast.Expr):
+        return False
+    value = body[0].value
+    while isinstance(value, ast.YieldFrom | ast.Yield | ast.Await):
+        value = value.value
+    if not isinstance(value, ast.Call):
+        return False
+    callee = value.func
+    while isinstance(callee, ast.Attribute):
+        callee = callee.value
+    return isinstance(callee, ast.Name)
 
 
 def _end_line(node: ast.stmt) -> int:

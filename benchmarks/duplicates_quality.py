@@ -158,13 +158,30 @@ def _sample(corpus: dict[str, bytes], count: int, rng: random.Random) -> list[Or
         if not text.isascii():
             continue  # ast columns are bytes; the renaming below edits by column
         lines = text.splitlines()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.end_lineno:
+        for node in _functions_and_methods(tree):
+            if node.end_lineno:
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 source = textwrap.dedent("\n".join(lines[start - 1:node.end_lineno]))
                 if _reparses(source) and _code_lines(source) >= MIN_CODE_LINES:
                     candidates.append(Original(path, node.name, source + "\n"))
     return rng.sample(candidates, min(count, len(candidates)))
+
+
+def _functions_and_methods(tree: ast.Module) -> list[ast.FunctionDef]:
+    """Top-level functions and methods, not closures: a closure copied out of its function
+    refers to that function's variables, which are free names in the copy (code nobody
+    would write); a copy of the enclosing function holds its closures."""
+    found: list[ast.FunctionDef] = []
+    bodies: list[list[ast.stmt]] = [tree.body]
+    while bodies:
+        for statement in bodies.pop():
+            if isinstance(statement, ast.FunctionDef):
+                found.append(statement)
+            elif isinstance(statement, ast.ClassDef):
+                bodies.append(statement.body)
+            elif isinstance(statement, ast.If | ast.Try):
+                bodies.extend([statement.body, statement.orelse])
+    return found
 
 
 def _code_lines(source: str) -> int:

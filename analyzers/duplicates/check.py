@@ -396,11 +396,14 @@ def _siblings(path: str, mine: FunctionSpan, other_path: str, theirs: FunctionSp
 
 def _is_closure(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:
     """Whether the region is a function nested in another (give or take fewer than
-    `min-tokens` tokens around it): two tests' callbacks, say. Nothing can import it, and
-    each is its enclosing function's own detail."""
+    `min-tokens` tokens around it), without the function it is nested in: two tests'
+    callbacks, say. Nothing can import it, and each is its enclosing function's own
+    detail. A copy of the enclosing function with its closures is a copy."""
     size = region_size(facts, first, last)
     return any(f.nested and first <= f.first and f.last <= last
                and size - region_size(facts, f.first, f.last) < config.min_tokens
+               and not any(g.first <= f.first and f.last <= g.last and first <= g.first
+                           for g in facts.functions if g is not f)
                for f in facts.functions)
 
 
@@ -439,12 +442,12 @@ def _within(span: tuple[int, int], outer: tuple[int, int]) -> bool:
 
 def _is_async_twin(facts: CloneFacts, first: int, last: int, other: CloneFacts,
                    clone: Clone) -> bool:
-    """Whether one side awaits where the other does not: the sync and async versions of
-    one API (`Client.send` / `AsyncClient.send`), which Python cannot share without
-    generating one from the other."""
-    mine = sum(1 for kind in facts.kinds[first:last + 1] if kind in ASYNC_KINDS)
-    theirs = sum(1 for kind in other.kinds[clone.other_first:clone.other_last + 1]
-                 if kind in ASYNC_KINDS)
+    """Whether one side is async code and the other is not: the sync and async versions
+    of one API (`Client.send` / `AsyncClient.send`), which Python cannot share without
+    generating one from the other. (An async copy with one `await` more is a copy.)"""
+    mine = any(kind in ASYNC_KINDS for kind in facts.kinds[first:last + 1])
+    theirs = any(kind in ASYNC_KINDS
+                 for kind in other.kinds[clone.other_first:clone.other_last + 1])
     return mine != theirs
 
 

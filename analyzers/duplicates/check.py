@@ -89,7 +89,11 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
     ]
     found = find_clones(queries, everything.items(), thresholds)
     for query, clones in zip(queries, found, strict=True):
-        for group in _regions(clones):
+        # A whole function copied exactly is judged on its own, not merged into the
+        # near-miss around it.
+        groups = (_regions([c for c in clones if not c.definition])
+                  + _regions([c for c in clones if c.definition]))
+        for group in groups:
             finding = _finding(query, group, everything, changed, config)
             if finding is not None:
                 yield finding

@@ -81,6 +81,8 @@ class Clone:
     """1: identical; 2: identical up to a consistent renaming of names and literals;
     3: near-miss (statements added, removed or changed)."""
     similarity: float
+    definition: bool = False
+    """Both sides are one whole function, identical up to renaming."""
 
 
 def changed_tokens(facts: CloneFacts, changed_lines: frozenset[int] | None) -> list[bool]:
@@ -114,6 +116,7 @@ def find_clones(
     clones: list[list[Clone]] = [[] for _ in queries]
     if not asked:
         return clones
+    holders = [_innermost_functions(q.facts) for q in queries]
     for other_path, other in others:
         if asked.keys().isdisjoint(other.fingerprints):
             continue
@@ -136,12 +139,39 @@ def find_clones(
             query = queries[number]
             found = [
                 clone
-                for chain in _chains(found_seeds)
+                for chain in _with_function_pieces(holders[number], _chains(found_seeds))
                 if (clone := _align(query.facts, other, other_path, chain,
                                     query.path == other_path, thresholds))
             ]
             clones[number].extend(_largest(found))
     return clones
+
+
+def _innermost_functions(facts: CloneFacts) -> list[int]:
+    """Per token: the index (in `facts.functions`) of the innermost function holding it,
+    or -1."""
+    holder = [-1] * len(facts.kinds)
+    by_size = sorted(range(len(facts.functions)),
+                     key=lambda i: facts.functions[i].first - facts.functions[i].last)
+    for index in by_size:  # largest first, so inner functions overwrite outer ones
+        function = facts.functions[index]
+        holder[function.first:function.last + 1] = [index] * (function.last - function.first + 1)
+    return holder
+
+
+def _with_function_pieces(holders: Sequence[int], chains: list[list[tuple[int, int]]]
+                          ) -> list[list[tuple[int, int]]]:
+    """The chains, and for a chain whose hits start in several functions, its hits in
+    each function on their own: a function copied exactly inside a larger near-miss (two
+    sibling classes) is aligned as the definition it is."""
+    out = list(chains)
+    for chain in chains:
+        pieces: dict[int, list[tuple[int, int]]] = {}
+        for seed in chain:
+            pieces.setdefault(holders[seed[0]], []).append(seed)
+        if len(pieces) > 1:
+            out.extend(piece for function, piece in pieces.items() if function >= 0)
+    return out
 
 
 def _changed_kgrams(facts: CloneFacts, changed: Sequence[bool]) -> dict[int, list[int]]:
@@ -246,7 +276,10 @@ def _align(
         clone_type = 3
     else:
         return None
-    return Clone(first, last, other_path, other_first, other_last, clone_type, similarity)
+    definition = clone_type < 3 and _is_function(facts, first, last) and _is_function(
+        other, other_first, other_last)
+    return Clone(first, last, other_path, other_first, other_last, clone_type, similarity,
+                 definition)
 
 
 def _window(code: CloneFacts, first: int, last: int) -> tuple[int, int]:
@@ -396,10 +429,13 @@ def _consistent_pairs(facts: CloneFacts, other: CloneFacts,
 
 def _largest(clones: list[Clone]) -> list[Clone]:
     """Drop clones mostly inside a larger one on both sides (two chains found the same
-    copy); clones that only overlap are kept, and are merged into one finding later."""
+    copy); clones that only overlap are kept, and are merged into one finding later. A
+    whole function copied exactly inside a larger near-miss is kept: it is a copy of its
+    own, whatever the code around it."""
     kept: list[Clone] = []
     for clone in sorted(clones, key=lambda c: c.last - c.first, reverse=True):
-        if not any(_mostly_inside(clone, k) for k in kept):
+        if not any(_mostly_inside(clone, k) and not (clone.definition and k.clone_type == 3)
+                   for k in kept):
             kept.append(clone)
     return kept
 

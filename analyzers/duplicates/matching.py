@@ -117,6 +117,7 @@ def find_clones(
     if not asked:
         return clones
     holders = [_innermost_functions(q.facts) for q in queries]
+    their_holders: dict[str, list[int]] = {}
     for other_path, other in others:
         if asked.keys().isdisjoint(other.fingerprints):
             continue
@@ -137,12 +138,18 @@ def find_clones(
                 )
         for number, found_seeds in seeds.items():
             query = queries[number]
+            chains = _chains(found_seeds)
             found = [
                 clone
-                for chain in _with_function_pieces(holders[number], _chains(found_seeds))
+                for chain in chains
                 if (clone := _align(query.facts, other, other_path, chain,
                                     query.path == other_path, thresholds))
             ]
+            if other_path not in their_holders:
+                their_holders[other_path] = _innermost_functions(other)
+            found += _exact_definitions(query.facts, holders[number], other,
+                                        their_holders[other_path], other_path, chains,
+                                        thresholds)
             clones[number].extend(_largest(found))
     return clones
 
@@ -159,18 +166,38 @@ def _innermost_functions(facts: CloneFacts) -> list[int]:
     return holder
 
 
-def _with_function_pieces(holders: Sequence[int], chains: list[list[tuple[int, int]]]
-                          ) -> list[list[tuple[int, int]]]:
-    """The chains, and for a chain whose hits start in several functions, its hits in
-    each function on their own: a function copied exactly inside a larger near-miss (two
-    sibling classes) is aligned as the definition it is."""
-    out = list(chains)
+def _exact_definitions(
+    facts: CloneFacts,
+    holders: Sequence[int],
+    other: CloneFacts,
+    their_holders: Sequence[int],
+    other_path: str,
+    chains: list[list[tuple[int, int]]],
+    thresholds: Thresholds,
+) -> list[Clone]:
+    """Whole functions that a chain's hits link to a whole function of the other file
+    with the same tokens, when the chain runs through several functions: a method copied
+    exactly inside a larger near-miss (two sibling classes) is a copy of its own. Found by
+    comparing the two token spans, no alignment needed."""
+    out: list[Clone] = []
     for chain in chains:
-        pieces: dict[int, list[tuple[int, int]]] = {}
-        for seed in chain:
-            pieces.setdefault(holders[seed[0]], []).append(seed)
-        if len(pieces) > 1:
-            out.extend(piece for function, piece in pieces.items() if function >= 0)
+        pairs = {(holders[mine], their_holders[theirs]) for mine, theirs in chain}
+        if len({mine for mine, _ in pairs}) < 2:
+            continue  # one function: the chain's own alignment judged it
+        for mine, theirs in pairs:
+            if mine < 0 or theirs < 0:
+                continue
+            function, copy = facts.functions[mine], other.functions[theirs]
+            if (function.first == copy.first and facts is other) or not (
+                    facts.kinds[function.first:function.last + 1]
+                    == other.kinds[copy.first:copy.last + 1]
+                    and _is_definition(facts, function.first, function.last, thresholds)):
+                continue
+            run = [(function.first, copy.first, function.last - function.first + 1)]
+            matched, renamed = _consistent_pairs(facts, other, run)
+            if matched == run[0][2]:
+                out.append(Clone(function.first, function.last, other_path, copy.first,
+                                 copy.last, 2 if renamed else 1, 1.0, definition=True))
     return out
 
 

@@ -89,14 +89,21 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
     ]
     found = find_clones(queries, everything.items(), thresholds)
     for query, clones in zip(queries, found, strict=True):
-        # A whole function copied exactly is judged on its own, not merged into the
-        # near-miss around it.
-        groups = (_regions([c for c in clones if not c.definition])
-                  + _regions([c for c in clones if c.definition]))
-        for group in groups:
+        # A whole function copied exactly inside a larger exact copy (a pasted class) is
+        # part of that copy, reported whole.
+        exact = [c for c in clones if not c.definition and c.clone_type < 3]
+        clones = [c for c in clones if not (c.definition and any(_holds(k, c) for k in exact))]
+        for group in _regions(clones):
             finding = _finding(query, group, everything, changed, config)
             if finding is not None:
                 yield finding
+
+
+def _holds(outer: Clone, inner: Clone) -> bool:
+    """Whether `outer` contains `inner` on both sides."""
+    return (outer.other_path == inner.other_path
+            and outer.first <= inner.first and inner.last <= outer.last
+            and outer.other_first <= inner.other_first and inner.other_last <= outer.other_last)
 
 
 def _regions(clones: list[Clone]) -> list[list[Clone]]:
@@ -217,6 +224,7 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
                 other_last=max(last.other_last, clone.other_last),
                 clone_type=max(last.clone_type, clone.clone_type),
                 similarity=min(last.similarity, clone.similarity),
+                definition=last.definition and clone.definition,
             )
         else:
             places.append(clone)
@@ -266,12 +274,15 @@ def _whole_function(
     A closure is not judged as a function: there is nothing to import; nor is a
     delegation (one call handing the parameters on), which is how every implementation
     of an interface adapts it."""
+    # A function that some clone copies exactly, else the one the region is.
+    exact = {c.clone.first for c in copies if c.clone.definition}
     functions = sorted((f for f in facts.functions
                         if first <= f.first and f.last <= last and mask[f.first]
                         and not f.nested and not f.delegates
-                        and region_size(facts, first, last) - region_size(facts, f.first, f.last)
-                        < config.min_tokens),
-                       key=lambda f: f.first - f.last)
+                        and (f.first in exact
+                             or region_size(facts, first, last)
+                             - region_size(facts, f.first, f.last) < config.min_tokens)),
+                       key=lambda f: (f.first not in exact, f.first - f.last))
     if not functions:
         return None, copies
     function = functions[0]

@@ -176,14 +176,12 @@ def _exact_definitions(
     thresholds: Thresholds,
 ) -> list[Clone]:
     """Whole functions that a chain's hits link to a whole function of the other file
-    with the same tokens, when the chain runs through several functions: a method copied
-    exactly inside a larger near-miss (two sibling classes) is a copy of its own. Found by
-    comparing the two token spans, no alignment needed."""
+    with the same tokens: a method copied exactly inside a larger near-miss (two sibling
+    classes) is a copy of its own, whatever the chain's alignment made of the code
+    around it. Found by comparing the two token spans, no alignment needed."""
     out: list[Clone] = []
     for chain in chains:
         pairs = {(holders[mine], their_holders[theirs]) for mine, theirs in chain}
-        if len({mine for mine, _ in pairs}) < 2:
-            continue  # one function: the chain's own alignment judged it
         for mine, theirs in pairs:
             if mine < 0 or theirs < 0:
                 continue
@@ -457,12 +455,11 @@ def _consistent_pairs(facts: CloneFacts, other: CloneFacts,
 def _largest(clones: list[Clone]) -> list[Clone]:
     """Drop clones mostly inside a larger one on both sides (two chains found the same
     copy); clones that only overlap are kept, and are merged into one finding later. A
-    whole function copied exactly inside a larger near-miss is kept: it is a copy of its
-    own, whatever the code around it."""
+    whole function copied exactly is kept whatever holds it; the duplicates check
+    decides whether it is a copy of its own."""
     kept: list[Clone] = []
     for clone in sorted(clones, key=lambda c: c.last - c.first, reverse=True):
-        if not any(_mostly_inside(clone, k) and not (clone.definition and k.clone_type == 3)
-                   for k in kept):
+        if clone.definition or not any(_mostly_inside(clone, k) for k in kept):
             kept.append(clone)
     return kept
 

@@ -154,6 +154,8 @@ def _finding(
         last = max(c.clone.last for c in copies)
         if _is_run_of_small_definitions(facts, first, last, config):
             return None
+        if is_test_path(path) and _in_test_case(facts, first):
+            return None
         line, end_line = _span_lines(facts, first, last)
     if not copies:
         return None
@@ -407,6 +409,16 @@ def _siblings(path: str, mine: FunctionSpan, other_path: str, theirs: FunctionSp
         return mine.name == theirs.name
     return (mine.owner is None and theirs.owner is None and mine.name == theirs.name
             and same_role(path, other_path))
+
+
+def _in_test_case(facts: CloneFacts, first: int) -> bool:
+    """Whether the region starts inside a test function (`test_*`): a test restates its
+    setup and checks so that it reads on its own (parametrizing is a style choice, not a
+    second truth). Helpers and fixtures in test folders are code, and copies of them count;
+    so does a whole test function copied under another name (DU303), which usually means
+    one of the two tests checks the wrong thing."""
+    return any(f.first <= first <= f.last and f.name.startswith("test")
+               for f in facts.functions)
 
 
 def _is_closure(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:

@@ -384,8 +384,11 @@ def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
     theirs = _starting_function(other, other_first, other_last)
     if mine is not None and theirs is not None and _siblings(path, mine, copy.path, theirs):
         return True
-    my_names = {f.name for f in facts.functions if first <= f.first <= last}
-    their_names = {f.name for f in other.functions if other_first <= f.first <= other_last}
+    # Closures and the methods of a class defined in a function are details of that
+    # function, not part of an interface.
+    my_names = {f.name for f in facts.functions if first <= f.first <= last and not f.nested}
+    their_names = {f.name for f in other.functions
+                   if other_first <= f.first <= other_last and not f.nested}
     shared = my_names & their_names
     return len(shared) >= 2 and 2 * len(shared) >= min(len(my_names), len(their_names))
 

@@ -497,14 +497,14 @@ def _reuse(function: FunctionSpan, path: str, best: _Copy) -> str:
                 "both call")
     if best.path == path:
         return f"call `{other.name}` instead of defining a copy"
-    module, problem = import_name(best.path)
+    module, problem = _import_name(best.path)
     if module is None:
         return (f"`{other.name}` in {best.path} is not importable ({problem}): move it to a "
                 "module both can import and call it from there")
     return f"import it (`from {module} import {other.name}`) and call it instead of a copy"
 
 
-def import_name(path: str) -> tuple[str | None, str]:
+def _import_name(path: str) -> tuple[str | None, str]:
     """The dotted module name `path` is imported by, or None and why it cannot be."""
     parts = path.removesuffix(".py").split("/")
     if len(parts) > 1 and parts[0] in SOURCE_ROOTS:

@@ -113,6 +113,23 @@ def test_module_in_a_folder_that_is_not_an_identifier_is_not_offered_as_an_impor
     assert "not importable (`typing-examples` is not a Python identifier)" in finding.suggestion
 
 
+def test_exact_method_inside_a_near_miss_class_is_reported_on_its_own() -> None:
+    finding = _only_finding("du303_exact_method_in_similar_classes", "DU303")
+    assert finding.subject == "check_state"
+    assert "common base class `Capture`" in finding.suggestion
+
+
+def test_suggested_import_drops_the_source_root_and_names_the_package() -> None:
+    helper = (b"def polygon_area(points):\n    area = 0.0\n"
+              b"    for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1]):\n"
+              b"        area += x1 * y2 - x2 * y1\n    return abs(area) / 2\n")
+    copy = helper.replace(b"polygon_area", b"shoelace").replace(b"area", b"total")
+    change = FileChange("app/geometry.py", ChangeStatus.ADDED, copy)
+    result = audit(AuditRequest(changes=(change,), context={"src/shapes/area.py": helper}))
+    (finding,) = [f for f in result.findings if f.rule == "DU303"]
+    assert "`from shapes.area import polygon_area`" in finding.suggestion
+
+
 def test_whole_tree_audit_reports_a_pair_once_at_the_later_definition() -> None:
     source = (FIXTURES / "du303_function_copy" / "lib" / "orders.py").read_bytes()
     renamed = source.replace(b"order_total", b"invoice_total")

@@ -142,9 +142,12 @@ def _finding(
         line, end_line = function.line, function.end_line
     else:
         # A copy found only as a small whole function is not a block; nor is a sibling,
-        # nor a closure copied into another function.
+        # nor a closure copied into another function, nor two delegations.
         copies = [c for c in copies if not _is_sibling(path, facts, first, last, everything, c)
                   and _big_enough(facts, c.clone.first, c.clone.last, config)
+                  and not (_in_delegation(facts, c.clone.first, c.clone.last)
+                           and _in_delegation(everything[c.path], c.clone.other_first,
+                                              c.clone.other_last))
                   and not (_is_closure(facts, c.clone.first, c.clone.last, config)
                            and _is_closure(everything[c.path], c.clone.other_first,
                                            c.clone.other_last, config))]
@@ -412,6 +415,14 @@ def _siblings(path: str, mine: FunctionSpan, other_path: str, theirs: FunctionSp
         return mine.name == theirs.name
     return (mine.owner is None and theirs.owner is None and mine.name == theirs.name
             and same_role(path, other_path))
+
+
+def _in_delegation(facts: CloneFacts, first: int, last: int) -> bool:
+    """Whether the region lies in one function that only delegates (one call handing its
+    parameters on, however many): wrappers such as `get(url, ...)` and `delete(url, ...)`
+    around one `request(...)` restate their parameters by necessity."""
+    holder = _starting_function(facts, first, last)
+    return holder is not None and holder.delegates and last <= holder.last
 
 
 def _in_test_case(facts: CloneFacts, first: int) -> bool:

@@ -27,12 +27,15 @@ class DuplicatedBlock(RuleMeta):
         that differ by `async`/`await`; the two branches of a module- or class-level
         `if`/`else` switch); a run of small whole functions written to one shape (a
         visitor's `visit_*` methods); a closure copied into another function (nothing
-        to import); declarative calls with literal arguments (`add_argument("--x",
-        default=1)`), data tables, imports and `self.x = x` lines, which count zero
-        towards the size. A name the function does not bind (a module function or
-        constant, a builtin) is not renamable: a copy that calls or reads another one
-        does something else. A whole function is judged as a definition by DU303.
-        A class copied whole whose methods are each under the thresholds is missed.
+        to import); two one-call wrappers (`get(url, ...)` and `delete(url, ...)` around
+        one `request(...)`); blocks inside test functions (a test restates its setup to
+        read on its own; a whole test copied is DU303's). Declarative calls with literal
+        arguments (`add_argument("--x", default=1)`), data tables, imports and
+        `self.x = x` lines count zero towards the size. A name the function does not
+        bind (a module function or constant, a builtin) is not renamable: a copy that
+        calls or reads another one does something else. A whole function is judged as
+        a definition, by DU303. A class copied whole whose methods are each under the
+        thresholds is missed.
 
     Example:
         # billing/invoice.py (new)

@@ -8,10 +8,12 @@ copied into new files of one synthetic change, as
           changed (consistently: the same old value always gets the same new one);
   type 3  the verbatim source with one to three statements added, removed or changed.
 The whole code base is the context. A clone counts as found when a DU finding in its
-file overlaps its lines. Functions of at least 10 code lines are sampled; recall is given
-over all of them and over those still at least min-lines and min-tokens in size once
-normalised as DU reads code (docstrings, data tables, imports and `self.x = x` lines do
-not count: a function that is mostly a data table is not duplicated logic). The targets
+file overlaps its lines (or an SS201 finding: a verbatim copy of a top-level function
+under its own name is SS201's, and DU303 leaves it to SS201). Functions of at least 10
+code lines outside example folders are sampled; recall is given over all of them and
+over those still at least min-lines and min-tokens in size once normalised as DU reads
+code (docstrings, data tables, declarative calls, imports and `self.x = x` lines do not
+count: a function that is mostly a data table is not duplicated logic). The targets
 apply to the second figure.
 
 pylint: for each (original file, clone file) pair, pylint's Symilar (min-similarity-lines
@@ -53,11 +55,15 @@ from analyzers import AuditRequest, ChangeStatus, FileChange, Finding, audit
 from analyzers.config import AuditConfig
 from analyzers.duplicates.tokens import extract_clone_facts, region_lines, region_size
 from analyzers.engine import FactsCache
+from analyzers.paths import is_example_path
 from analyzers.source import ParsedFile, parse
 from bot.cli import diff_request
 from bot.git import GitError, Repo
 
 CORPUS = Path("/work/corpus/Django-5.2")
+SAME_NAME_VERBATIM = "SS201"
+"""A verbatim copy of a top-level function under its own name is SS201's finding, and DU303
+leaves it to SS201 (one construct, one finding): such a clone counts as found by either."""
 HISTORY = Path("/work/corpus/flask")
 MIN_CODE_LINES = 10
 MIN_TEXT_SIMILARITY = 0.7
@@ -104,7 +110,8 @@ def main() -> int:
     pylint_found = pylint_missed = pylint_missed_sizeable = 0
     rng = random.Random(args.seed)
     for clone_type in (1, 2, 3):
-        injected = [_inject(o, i, clone_type, rng) for i, o in enumerate(originals)]
+        injected = [clone for i, o in enumerate(originals)
+                    if (clone := _inject(o, i, clone_type, rng)) is not None]
         findings = _audit_injected(injected, corpus, cache)
         found = sum(1 for clone in injected if _found(clone, findings))
         sizeable = [c for c in injected if _reportable(c.text, c.first_line, c.last_line)]
@@ -141,6 +148,8 @@ def main() -> int:
 def _sample(corpus: dict[str, bytes], count: int, rng: random.Random) -> list[Original]:
     candidates: list[Original] = []
     for path, data in corpus.items():
+        if is_example_path(path):
+            continue  # examples are written to stand alone: DU reports no copies of them
         try:
             text = data.decode("utf-8")
             tree = ast.parse(text)
@@ -149,13 +158,30 @@ def _sample(corpus: dict[str, bytes], count: int, rng: random.Random) -> list[Or
         if not text.isascii():
             continue  # ast columns are bytes; the renaming below edits by column
         lines = text.splitlines()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.end_lineno:
+        for node in _functions_and_methods(tree):
+            if node.end_lineno:
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 source = textwrap.dedent("\n".join(lines[start - 1:node.end_lineno]))
                 if _reparses(source) and _code_lines(source) >= MIN_CODE_LINES:
                     candidates.append(Original(path, node.name, source + "\n"))
     return rng.sample(candidates, min(count, len(candidates)))
+
+
+def _functions_and_methods(tree: ast.Module) -> list[ast.FunctionDef]:
+    """Top-level functions and methods, not closures: a closure copied out of its function
+    refers to that function's variables, which are free names in the copy (code nobody
+    would write); a copy of the enclosing function holds its closures."""
+    found: list[ast.FunctionDef] = []
+    bodies: list[list[ast.stmt]] = [tree.body]
+    while bodies:
+        for statement in bodies.pop():
+            if isinstance(statement, ast.FunctionDef):
+                found.append(statement)
+            elif isinstance(statement, ast.ClassDef):
+                bodies.append(statement.body)
+            elif isinstance(statement, ast.If | ast.Try):
+                bodies.extend([statement.body, statement.orelse])
+    return found
 
 
 def _code_lines(source: str) -> int:
@@ -179,13 +205,17 @@ def _reparses(source: str) -> bool:
     return True
 
 
-def _inject(original: Original, index: int, clone_type: int, rng: random.Random) -> Injected:
+def _inject(original: Original, index: int, clone_type: int, rng: random.Random
+            ) -> Injected | None:
+    body: str | None
     if clone_type == 1:
         body = original.source
     elif clone_type == 2:
         body = _renamed(original.source)
     else:
         body = _edited(original.source, rng)
+    if body is None:
+        return None
     header = (f'"""Synthetic change {index}: a type-{clone_type} clone."""\n\n\n'
               f"def unrelated_{index}(value):\n    return value\n\n\n")
     first = header.count("\n") + 1
@@ -235,14 +265,14 @@ def _renamed(source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _edited(source: str, rng: random.Random) -> str:
+def _edited(source: str, rng: random.Random) -> str | None:
     """Add, remove or change one to three simple one-line statements of the body (drawn
     again until the result parses)."""
     for _ in range(20):
         edited = _edit_once(source, rng)
         if _reparses(edited):
             return edited
-    raise ValueError("no valid edit found")
+    return None  # nothing in it to edit (all compound statements): no type-3 clone of it
 
 
 def _edit_once(source: str, rng: random.Random) -> str:
@@ -287,7 +317,8 @@ def _audit_injected(injected: list[Injected], corpus: dict[str, bytes],
     result = audit(AuditRequest(changes=changes, context=corpus), facts_cache=cache)
     findings: dict[str, list[Finding]] = {c.path: [] for c in injected}
     for finding in result.findings:
-        if finding.rule.startswith("DU") and finding.path in findings:
+        if finding.path in findings and (finding.rule.startswith("DU")
+                                         or finding.rule == SAME_NAME_VERBATIM):
             findings[finding.path].append(finding)
     return findings
 

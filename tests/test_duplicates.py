@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
+from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Finding, audit
 from analyzers.duplicates import RULES
 from analyzers.duplicates.tokens import FAMILY, extract_clone_facts
 from analyzers.engine import FactsCache
+from analyzers.model import Mode
 from analyzers.source import ParsedFile, parse
 from tests.fixture_repos import request_for
 
@@ -78,7 +79,66 @@ def test_duplicated_function_names_the_function_to_call() -> None:
     result = audit(request_for(FIXTURES / "du303_function_copy"))
     (finding,) = [f for f in result.findings if f.rule == "DU303"]
     assert finding.subject == "basket_total"
-    assert "`order_total`" in finding.suggestion
+    assert "`from orders import order_total`" in finding.suggestion
+
+
+def _only_finding(case: str, rule: str) -> Finding:
+    (finding,) = [f for f in audit(request_for(FIXTURES / case)).findings if f.rule == rule]
+    return finding
+
+
+def test_method_copy_anchors_at_its_def_and_counts_the_lines_shown() -> None:
+    finding = _only_finding("du303_identical_sibling_method", "DU303")
+    assert (finding.line, finding.end_line) == (11, 14)
+    assert "(4 lines," in finding.message
+    assert [(r.path, r.line) for r in finding.related] == [("lib/shells.py", 12)]
+    assert "lines 12-15" in finding.related[0].message
+
+
+def test_identical_method_of_a_sibling_class_moves_to_the_base_class() -> None:
+    finding = _only_finding("du303_identical_sibling_method", "DU303")
+    assert "common base class `Shell`" in finding.suggestion
+
+
+def test_copy_pasted_right_after_its_original_is_found_at_its_def() -> None:
+    finding = _only_finding("adjacent_renamed_copy", "DU303")
+    assert (finding.line, finding.end_line) == (16, 25)
+    assert finding.subject == "load_teams"
+    assert finding.suggestion.startswith("call `load_users`")
+
+
+def test_module_in_a_folder_that_is_not_an_identifier_is_not_offered_as_an_import() -> None:
+    finding = _only_finding("du303_not_importable", "DU303")
+    assert "from typing-examples" not in finding.suggestion
+    assert "not importable (`typing-examples` is not a Python identifier)" in finding.suggestion
+
+
+def test_exact_method_inside_a_near_miss_class_is_reported_on_its_own() -> None:
+    finding = _only_finding("du303_exact_method_in_similar_classes", "DU303")
+    assert finding.subject == "check_state"
+    assert "common base class `Capture`" in finding.suggestion
+
+
+def test_suggested_import_drops_the_source_root_and_names_the_package() -> None:
+    helper = (b"def polygon_area(points):\n    area = 0.0\n"
+              b"    for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1]):\n"
+              b"        area += x1 * y2 - x2 * y1\n    return abs(area) / 2\n")
+    copy = helper.replace(b"polygon_area", b"shoelace").replace(b"area", b"total")
+    change = FileChange("app/geometry.py", ChangeStatus.ADDED, copy)
+    result = audit(AuditRequest(changes=(change,), context={"src/shapes/area.py": helper}))
+    (finding,) = [f for f in result.findings if f.rule == "DU303"]
+    assert "`from shapes.area import polygon_area`" in finding.suggestion
+
+
+def test_whole_tree_audit_reports_a_pair_once_at_the_later_definition() -> None:
+    source = (FIXTURES / "du303_function_copy" / "lib" / "orders.py").read_bytes()
+    renamed = source.replace(b"order_total", b"invoice_total")
+    changes = (FileChange("billing/invoice.py", ChangeStatus.ADDED, renamed),
+               FileChange("shop/orders.py", ChangeStatus.ADDED, source))
+    result = audit(AuditRequest(changes=changes, mode=Mode.ALL))
+    (finding,) = [f for f in result.findings if f.rule.startswith("DU")]
+    assert (finding.path, finding.rule) == ("shop/orders.py", "DU303")
+    assert [r.path for r in finding.related] == ["billing/invoice.py"]
 
 
 def _parsed(path: str, data: bytes) -> ParsedFile:

@@ -7,11 +7,18 @@ region are merged into one finding that lists every copy.
 What counts: only regions whose lines are at least half changed lines, so an edit of one
 line inside an old duplicated block does not blame the pull request for the old copy.
 A copy that is itself mostly changed lines is *new*; when every copy of a region is new
-(copy-paste inside the pull request), the finding is reported once, on the last copy.
+(copy-paste inside the pull request, or every file in `--all`), the finding is reported
+once, on the last copy.
+
+What is not a copy (the rules' docstrings say why): code in example and documentation
+folders; sibling implementations (the same-named function in two classes or modules,
+sync/async twins, the two branches of a module-level version switch); and whole functions
+that SS201 already reports as a same-named verbatim definition.
 """
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -30,15 +37,20 @@ from analyzers.duplicates.matching import (
     find_clones,
 )
 from analyzers.duplicates.tokens import (
+    ASYNC_KINDS,
+    END_KIND,
     FAMILY,
+    LITERAL_KINDS,
     CloneFacts,
     FunctionSpan,
     region_lines,
     region_size,
 )
 from analyzers.model import Finding, Related, Severity
-from analyzers.paths import is_test_path
+from analyzers.paths import is_example_path, is_test_path
 from analyzers.rule import RuleMeta
+from analyzers.ssot.repo import SOURCE_ROOTS, is_peripheral, same_role
+from analyzers.ssot.ss201_duplicate_definition import CONVENTIONAL_NAMES
 
 if TYPE_CHECKING:
     from analyzers.registry import Project
@@ -64,8 +76,10 @@ class _Copy:
 def check_duplicates(project: Project) -> Iterator[Finding]:
     config = project.config
     thresholds = Thresholds(config.min_tokens, config.min_lines, config.min_similarity)
+    # Examples are written to stand alone: neither flagged nor offered as the copy to reuse.
     everything = {path: facts for path, families in project.facts.items()
-                  if isinstance(facts := families.get(FAMILY), CloneFacts)}
+                  if isinstance(facts := families.get(FAMILY), CloneFacts)
+                  and not is_example_path(path)}
     changed = {c.path: c.changed_lines for c in project.request.changes}
     queries = [
         Query(a.path, facts, changed_tokens(facts, changed.get(a.path)))
@@ -75,10 +89,21 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
     ]
     found = find_clones(queries, everything.items(), thresholds)
     for query, clones in zip(queries, found, strict=True):
+        # A whole function copied exactly inside a larger exact copy (a pasted class) is
+        # part of that copy, reported whole.
+        exact = [c for c in clones if not c.definition and c.clone_type < 3]
+        clones = [c for c in clones if not (c.definition and any(_holds(k, c) for k in exact))]
         for group in _regions(clones):
             finding = _finding(query, group, everything, changed, config)
             if finding is not None:
                 yield finding
+
+
+def _holds(outer: Clone, inner: Clone) -> bool:
+    """Whether `outer` contains `inner` on both sides."""
+    return (outer.other_path == inner.other_path
+            and outer.first <= inner.first and inner.last <= outer.last
+            and outer.other_first <= inner.other_first and inner.other_last <= outer.other_last)
 
 
 def _regions(clones: list[Clone]) -> list[list[Clone]]:
@@ -107,15 +132,39 @@ def _finding(
     last = max(c.last for c in group)
     if not _mostly_changed(facts, mask, first, last):
         return None
-    copies = _copies(query, group, everything, changed)
-    if not copies:
-        return None
-    here = (path, _first_line(facts, first, last))
-    if all(c.new for c in copies) and any((c.path, c.first_line) > here for c in copies):
-        return None  # copy-paste inside the change: reported once, on its last copy
-    function, copies = _whole_function(facts, mask, first, last, copies, everything, config)
+    copies = [c for c in _copies(query, group, everything, changed)
+              if not _is_alternative(facts, first, last, c)
+              and not _is_async_twin(facts, first, last, everything[c.path], c.clone)]
+    function, copies = _whole_function(path, facts, mask, first, last, copies, everything,
+                                       config)
     if function is not None:
         first, last = function.first, function.last
+        line, end_line = function.line, function.end_line
+    else:
+        # A copy found only as a small whole function is not a block; nor is a sibling,
+        # nor a closure copied into another function, nor two delegations.
+        copies = [c for c in copies if not _is_sibling(path, facts, first, last, everything, c)
+                  and _big_enough(facts, c.clone.first, c.clone.last, config)
+                  and not (_in_delegation(facts, c.clone.first, c.clone.last)
+                           and _in_delegation(everything[c.path], c.clone.other_first,
+                                              c.clone.other_last))
+                  and not (_is_closure(facts, c.clone.first, c.clone.last, config)
+                           and _is_closure(everything[c.path], c.clone.other_first,
+                                           c.clone.other_last, config))]
+        if not copies:
+            return None
+        first = min(c.clone.first for c in copies)
+        last = max(c.clone.last for c in copies)
+        if _is_run_of_small_definitions(facts, first, last, config):
+            return None
+        if is_test_path(path) and _in_test_case(facts, first):
+            return None
+        line, end_line = _span_lines(facts, first, last)
+    if not copies:
+        return None
+    if all(c.new for c in copies) and any((c.path, c.first_line) > (path, line)
+                                          for c in copies):
+        return None  # copy-paste inside the change: reported once, on its last copy
     best = min(copies, key=lambda c: (c.function is None, c.clone.clone_type,
                                       -c.clone.similarity))
     rule: type[RuleMeta]
@@ -126,15 +175,14 @@ def _finding(
     else:
         rule = SimilarBlock
     severity = _severity(rule, len(copies), path, config)
-    size = f"{region_lines(facts, first, last)} lines, {region_size(facts, first, last)} tokens"
+    size = f"{end_line - line + 1} lines, {region_size(facts, first, last)} tokens"
     where = f"{best.path}:{best.first_line}"
     more = f" and {len(copies) - 1} more" if len(copies) > 1 else ""
     kind = _CLONE_KINDS[best.clone.clone_type]
     if function is not None and best.function is not None:
         message = (f"function `{function.name}` ({size}) duplicates `{best.function.name}` "
                    f"at {where}{more} ({kind})")
-        suggestion = (f"call `{best.function.name}` from {best.path} instead of defining "
-                      "a copy")
+        suggestion = _reuse(function, path, best)
     elif rule is DuplicatedBlock:
         message = f"{size} duplicated from {where}{more} ({kind})"
         suggestion = "extract the block into one function and call it from every copy"
@@ -153,13 +201,13 @@ def _finding(
         principle=rule.principle,
         severity=severity,
         path=path,
-        line=here[1],
-        column=facts.columns[first] + 1,
-        end_line=max(facts.lines[first:last + 1]),
+        line=line,
+        column=_column(facts, first, line),
+        end_line=end_line,
         message=message,
         suggestion=suggestion,
         related=tuple(_related(c) for c in copies),
-        subject=function.name if function else _enclosing_function(facts, first, last),
+        subject=function.name if function else _enclosing_name(facts, first, last),
     )
 
 
@@ -181,6 +229,7 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
                 other_last=max(last.other_last, clone.other_last),
                 clone_type=max(last.clone_type, clone.clone_type),
                 similarity=min(last.similarity, clone.similarity),
+                definition=last.definition and clone.definition,
             )
         else:
             places.append(clone)
@@ -199,13 +248,8 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
             other, changed_tokens(other, changed[clone.other_path]),
             clone.other_first, clone.other_last,
         )
-        copies.append(_Copy(
-            clone.other_path,
-            _first_line(other, clone.other_first, clone.other_last),
-            max(other.lines[clone.other_first:clone.other_last + 1]),
-            clone,
-            new,
-        ))
+        first_line, last_line = _span_lines(other, clone.other_first, clone.other_last)
+        copies.append(_Copy(clone.other_path, first_line, last_line, clone, new))
     return sorted(copies, key=lambda c: (c.path, c.first_line))
 
 
@@ -219,6 +263,7 @@ def _continues(place: Clone, clone: Clone) -> bool:
 
 
 def _whole_function(
+    path: str,
     facts: CloneFacts,
     mask: Sequence[bool],
     first: int,
@@ -229,12 +274,20 @@ def _whole_function(
 ) -> tuple[FunctionSpan | None, list[_Copy]]:
     """The new function that the region is (give or take fewer than `min-tokens` tokens
     around it), when some copy maps it, up to a consistent renaming, onto a whole function
-    of its own file; and the copies, each with the function it is when it is one."""
+    of its own file; and the copies, each with the function it is when it is one, and
+    without the copies that are not a second truth of a function (`_reusable`).
+    A closure is not judged as a function: there is nothing to import; nor is a
+    delegation (one call handing the parameters on), which is how every implementation
+    of an interface adapts it."""
+    # A function that some clone copies exactly, else the one the region is.
+    exact = {c.clone.first for c in copies if c.clone.definition}
     functions = sorted((f for f in facts.functions
                         if first <= f.first and f.last <= last and mask[f.first]
-                        and region_size(facts, first, last) - region_size(facts, f.first, f.last)
-                        < config.min_tokens),
-                       key=lambda f: f.first - f.last)
+                        and not f.nested and not f.delegates
+                        and (f.first in exact
+                             or region_size(facts, first, last)
+                             - region_size(facts, f.first, f.last) < config.min_tokens)),
+                       key=lambda f: (f.first not in exact, f.first - f.last))
     if not functions:
         return None, copies
     function = functions[0]
@@ -245,15 +298,250 @@ def _whole_function(
         other = next((g for g in everything[copy.path].functions
                       if g.first == function.first + offset
                       and g.last == function.last + offset), None)
-        matched.append(replace(copy, function=other) if clone.clone_type < 3 else copy)
+        clone_type = (_function_clone_type(facts, function, everything[copy.path], other)
+                      if other is not None else None)
+        if other is None or clone_type is None:
+            matched.append(copy)
+        elif _reusable(function, path, other, copy.path, everything[copy.path], clone_type):
+            matched.append(replace(copy, function=other, first_line=other.line,
+                                   last_line=other.end_line,
+                                   clone=replace(clone, clone_type=clone_type, similarity=1.0)))
     if any(c.function is not None for c in matched):
-        return function, matched
+        return function, [c for c in matched if c.function is not None]
     return None, copies
 
 
+def _function_clone_type(facts: CloneFacts, function: FunctionSpan, other: CloneFacts,
+                         copy: FunctionSpan) -> int | None:
+    """1 when the two functions are identical, 2 when they are identical up to a
+    consistent renaming of names (parameters, locals, the function's own name); None
+    otherwise. Judged on the two definitions alone, whatever the block around them; a
+    different literal is a different function (`end[1]` and `end[2]` walk opposite ways)."""
+    size = function.last - function.first + 1
+    if copy.last - copy.first + 1 != size:
+        return None
+    mine = range(function.first, function.last + 1)
+    theirs = range(copy.first, copy.last + 1)
+    forward: dict[int, int] = {}
+    backward: dict[int, int] = {}
+    renamed = False
+    for a, b in zip(mine, theirs, strict=True):
+        if facts.kinds[a] != other.kinds[b]:
+            return None
+        left, right = facts.params[a], other.params[b]
+        if left == right and forward.get(left, right) == right:
+            forward[left] = backward[right] = right
+            continue
+        if facts.kinds[a] in LITERAL_KINDS:
+            return None
+        if forward.setdefault(left, right) != right or backward.setdefault(right, left) != left:
+            return None
+        renamed = True
+    return 2 if renamed else 1
+
+
+def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path: str,
+              other_facts: CloneFacts, clone_type: int) -> bool:
+    """Whether `other` is a function the new one should have reused. Not when it lives in
+    a script (a module with a `__main__` block, or in a scripts folder: standalone files
+    nobody imports from, each meant to run on its own); nor when both have the same name
+    and are (a) top-level functions of parallel modules (one `formats.py` per locale or
+    backend), which implement one interface; (b) a verbatim top-level copy that SS201
+    reports as a duplicate definition (one construct, one finding); or (c) methods of
+    two classes: overrides of one method, one per subclass, or two unrelated classes
+    implementing one protocol (`__init__`, `__iter__`). Identical methods of sibling
+    classes (a base in common) are one copy too many: move it to the base."""
+    if other_facts.is_script or (is_peripheral(other_path) and not is_test_path(other_path)):
+        return False
+    if function.name != other.name or (other_path == path and function.owner == other.owner):
+        return True
+    if function.owner is None and other.owner is None:
+        return not (same_role(path, other_path)
+                    or (clone_type == 1 and _reported_by_ss201(function, path, other_path)))
+    if function.owner is not None and other.owner is not None:
+        return clone_type == 1 and bool(set(function.owner_bases) & set(other.owner_bases))
+    return True
+
+
+def _reported_by_ss201(function: FunctionSpan, path: str, other_path: str) -> bool:
+    """SS201 reports a new top-level function whose name and body already exist at the
+    top level of another module, unless that module is peripheral (tests, examples,
+    scripts: nobody is told to import from them) or the name is an entry-point
+    convention or a dunder."""
+    name = function.name
+    return (other_path != path and not is_peripheral(other_path)
+            and name not in CONVENTIONAL_NAMES
+            and not (name.startswith("__") and name.endswith("__")))
+
+
+def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
+                everything: Mapping[str, CloneFacts], copy: _Copy) -> bool:
+    """Whether a block and its copy start in two functions of the same name (an override
+    in a sibling class, the same function of another backend's module), in methods of
+    two same-named classes of two modules (one `Form` per backend), or span functions of
+    the same names (a client class and the module functions that mirror its methods):
+    sibling implementations of one interface, which restate its shape by design."""
+    other = everything[copy.path]
+    other_first, other_last = copy.clone.other_first, copy.clone.other_last
+    mine = _starting_function(facts, first, last)
+    theirs = _starting_function(other, other_first, other_last)
+    if mine is not None and theirs is not None and _siblings(path, mine, copy.path, theirs):
+        return True
+    # Closures and the methods of a class defined in a function are details of that
+    # function, not part of an interface.
+    my_names = {f.name for f in facts.functions if first <= f.first <= last and not f.nested}
+    their_names = {f.name for f in other.functions
+                   if other_first <= f.first <= other_last and not f.nested}
+    shared = my_names & their_names
+    return len(shared) >= 2 and 2 * len(shared) >= min(len(my_names), len(their_names))
+
+
+def _starting_function(facts: CloneFacts, first: int, last: int) -> FunctionSpan | None:
+    """The function the region starts in, or else the first one it holds (a region that
+    starts at a class header)."""
+    holder = _enclosing(facts, first, first)
+    if holder is not None:
+        return holder
+    return min((f for f in facts.functions if first <= f.first <= last),
+               key=lambda f: f.first, default=None)
+
+
+def _siblings(path: str, mine: FunctionSpan, other_path: str, theirs: FunctionSpan) -> bool:
+    """Overrides of one method in two classes; methods of same-named classes in two
+    modules; same-named functions of parallel modules."""
+    if mine.owner is not None and theirs.owner is not None:
+        if mine.owner == theirs.owner:
+            return path != other_path
+        return mine.name == theirs.name
+    return (mine.owner is None and theirs.owner is None and mine.name == theirs.name
+            and same_role(path, other_path))
+
+
+def _in_delegation(facts: CloneFacts, first: int, last: int) -> bool:
+    """Whether the region lies in one function that only delegates (one call handing its
+    parameters on, however many): wrappers such as `get(url, ...)` and `delete(url, ...)`
+    around one `request(...)` restate their parameters by necessity."""
+    holder = _starting_function(facts, first, last)
+    return holder is not None and holder.delegates and last <= holder.last
+
+
+def _in_test_case(facts: CloneFacts, first: int) -> bool:
+    """Whether the region starts inside a test function (`test_*`): a test restates its
+    setup and checks so that it reads on its own (parametrizing is a style choice, not a
+    second truth). Helpers and fixtures in test folders are code, and copies of them count;
+    so does a whole test function copied under another name (DU303), which usually means
+    one of the two tests checks the wrong thing."""
+    return any(f.first <= first <= f.last and f.name.startswith("test")
+               for f in facts.functions)
+
+
+def _is_closure(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:
+    """Whether the region is a function nested in another (give or take fewer than
+    `min-tokens` tokens around it), without the function it is nested in: two tests'
+    callbacks, say. Nothing can import it, and each is its enclosing function's own
+    detail. A copy of the enclosing function with its closures is a copy."""
+    size = region_size(facts, first, last)
+    return any(f.nested and first <= f.first and f.last <= last
+               and size - region_size(facts, f.first, f.last) < config.min_tokens
+               and not any(g.first <= f.first and f.last <= g.last and first <= g.first
+                           for g in facts.functions if g is not f)
+               for f in facts.functions)
+
+
+def _is_run_of_small_definitions(facts: CloneFacts, first: int, last: int,
+                                 config: AuditConfig) -> bool:
+    """Whether the region is several whole functions, none of them a block worth
+    reporting on its own: small handlers written to one shape (a visitor's `visit_*`
+    methods, one per type) implement one interface per case; each function is judged
+    on its own, as a definition."""
+    if _enclosing(facts, first, last) is not None:
+        return False
+    inside = [f for f in facts.functions if first <= f.first and f.last <= last + 1
+              and not f.nested]
+    return len(inside) >= 2 and not any(
+        _big_enough(facts, f.first, f.last, config) for f in inside)
+
+
+def _is_alternative(facts: CloneFacts, first: int, last: int, copy: _Copy) -> bool:
+    """Whether a block and its copy are the two branches of one module- or class-level
+    `if`/`else` (a version or platform switch): only one of them ever runs."""
+    if copy.clone.other_path != copy.path:
+        return False
+    mine = _span_lines(facts, first, last)
+    theirs = (copy.first_line, copy.last_line)
+    for switch in facts.alternatives:
+        body, orelse = (switch.first, switch.last), (switch.else_first, switch.else_last)
+        if (_within(mine, body) and _within(theirs, orelse)) or (
+                _within(mine, orelse) and _within(theirs, body)):
+            return True
+    return False
+
+
+def _within(span: tuple[int, int], outer: tuple[int, int]) -> bool:
+    return outer[0] <= span[0] and span[1] <= outer[1]
+
+
+def _is_async_twin(facts: CloneFacts, first: int, last: int, other: CloneFacts,
+                   clone: Clone) -> bool:
+    """Whether one side is async code and the other is not: the sync and async versions
+    of one API (`Client.send` / `AsyncClient.send`), which Python cannot share without
+    generating one from the other. (An async copy with one `await` more is a copy.)"""
+    mine = any(kind in ASYNC_KINDS for kind in facts.kinds[first:last + 1])
+    theirs = any(kind in ASYNC_KINDS
+                 for kind in other.kinds[clone.other_first:clone.other_last + 1])
+    return mine != theirs
+
+
+def _reuse(function: FunctionSpan, path: str, best: _Copy) -> str:
+    """How to reuse the existing function instead of the copy: the common base class for
+    sibling methods (`_reusable` made sure there is one), the import line for a module
+    function."""
+    other = best.function
+    assert other is not None
+    if function.owner is not None and other.owner is not None and function.name == other.name:
+        base = min(set(function.owner_bases) & set(other.owner_bases))
+        return (f"move `{function.name}` to the common base class `{base}` and "
+                "delete the copies in the subclasses")
+    if other.owner is not None:
+        return (f"reuse `{other.owner}.{other.name}` ({best.path}:{best.first_line}): "
+                f"inherit from or delegate to `{other.owner}`, or move it to one function "
+                "both call")
+    if best.path == path:
+        return f"call `{other.name}` instead of defining a copy"
+    module, problem = _import_name(best.path)
+    if module is None:
+        return (f"`{other.name}` in {best.path} is not importable ({problem}): move it to a "
+                "module both can import and call it from there")
+    return f"import it (`from {module} import {other.name}`) and call it instead of a copy"
+
+
+def _import_name(path: str) -> tuple[str | None, str]:
+    """The dotted module name `path` is imported by, or None and why it cannot be."""
+    parts = path.removesuffix(".py").split("/")
+    if len(parts) > 1 and parts[0] in SOURCE_ROOTS:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[-1] == "__init__":
+        parts = parts[:-1]
+    for part in parts:
+        if not part.isidentifier() or keyword.iskeyword(part):
+            return None, f"`{part}` is not a Python identifier"
+    return ".".join(parts), ""
+
+
+def _big_enough(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:
+    return (region_size(facts, first, last) >= config.min_tokens
+            and region_lines(facts, first, last) >= config.min_lines)
+
+
 def _severity(rule: type[RuleMeta], copies: int, path: str, config: AuditConfig) -> Severity:
+    """The Rule of Two is about similar blocks, which may be coincidence once; a whole
+    function copied is a second definition from the first copy on."""
     if is_test_path(path) and config.test_duplicates_severity is not None:
         return config.test_duplicates_severity
+    if rule is DuplicatedFunction:
+        return config.severity_of(rule.id, rule.severity)
+    if rule.severity is Severity.WARNING:
+        return config.severity_of(rule.id, rule.severity)
     rule_of_two = Severity.WARNING if config.rule_of_two and copies < 2 else Severity.ERROR
     return config.severity_of(rule.id, rule_of_two)
 
@@ -264,14 +552,31 @@ def _mostly_changed(facts: CloneFacts, mask: Sequence[bool], first: int, last: i
     return 2 * len(changed) >= len(lines)
 
 
-def _first_line(facts: CloneFacts, first: int, last: int) -> int:
-    return min(facts.lines[first:last + 1])
+def _span_lines(facts: CloneFacts, first: int, last: int) -> tuple[int, int]:
+    """The lines tokens `first..last` show: an END token stands on the last line of the
+    statement list it closes (the end of the previous function), so it does not count."""
+    lines = [facts.lines[i] for i in range(first, last + 1) if facts.kinds[i] != END_KIND]
+    if not lines:
+        lines = list(facts.lines[first:last + 1])
+    return min(lines), max(lines)
 
 
-def _enclosing_function(facts: CloneFacts, first: int, last: int) -> str | None:
-    """The innermost function holding the whole region, for acceptable-duplicates."""
+def _column(facts: CloneFacts, first: int, line: int) -> int:
+    """1-based column of the first token on `line` at or after `first`."""
+    at = next((i for i in range(first, len(facts.lines)) if facts.lines[i] == line), first)
+    return facts.columns[at] + 1
+
+
+def _enclosing(facts: CloneFacts, first: int, last: int) -> FunctionSpan | None:
+    """The innermost function holding the whole region."""
     holders = [f for f in facts.functions if f.first <= first and last <= f.last]
-    return min(holders, key=lambda f: f.last - f.first).name if holders else None
+    return min(holders, key=lambda f: f.last - f.first) if holders else None
+
+
+def _enclosing_name(facts: CloneFacts, first: int, last: int) -> str | None:
+    """The innermost function's name, for acceptable-duplicates."""
+    holder = _enclosing(facts, first, last)
+    return holder.name if holder else None
 
 
 def _related(copy: _Copy) -> Related:

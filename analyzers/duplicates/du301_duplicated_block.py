@@ -9,13 +9,33 @@ class DuplicatedBlock(RuleMeta):
     What it does:
         Flags a changed block of at least `min-lines` lines and `min-tokens` tokens that
         already exists elsewhere: identical (type-1 clone) or identical up to a consistent
-        renaming of names and literals (type-2). Every copy is listed. Under the Rule of
-        Two (`rule-of-two`, on by default) one other copy is a warning and two or more
-        are an error; copies in test files use `test-duplicates-severity`.
+        renaming of locals and literals (type-2). Every other copy is listed with its
+        lines. Under the Rule of Two (`rule-of-two`, on by default) one other copy is a
+        warning and two or more are an error; copies in test files use
+        `test-duplicates-severity`.
 
     Why is this bad?
         Two copies of the same logic are two truths: a fix or a change of mind lands in
         one of them, and the other silently keeps the old behaviour.
+
+    Known limits:
+        What is not a copy, by principle: code in example and documentation folders
+        (written to stand alone) and demo code under `if __name__ == "__main__":` marked
+        `# pragma: no cover`; sibling implementations (blocks of same-named functions:
+        overrides in sibling classes, methods of same-named classes in two modules, the
+        same function of parallel per-backend or per-locale modules; sync/async twins
+        that differ by `async`/`await`; the two branches of a module- or class-level
+        `if`/`else` switch); a run of small whole functions written to one shape (a
+        visitor's `visit_*` methods); a closure copied into another function (nothing
+        to import); two one-call wrappers (`get(url, ...)` and `delete(url, ...)` around
+        one `request(...)`); blocks inside test functions (a test restates its setup to
+        read on its own; a whole test copied is DU303's). Declarative calls with literal
+        arguments (`add_argument("--x", default=1)`), data tables, imports and
+        `self.x = x` lines count zero towards the size. A name the function does not
+        bind (a module function or constant, a builtin) is not renamable: a copy that
+        calls or reads another one does something else. A whole function is judged as
+        a definition, by DU303. A class copied whole whose methods are each under the
+        thresholds is missed.
 
     Example:
         # billing/invoice.py (new)

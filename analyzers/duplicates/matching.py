@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from analyzers.duplicates.tokens import (
-    END,
+    END_KIND,
     K_GRAM,
     NAME_REACH,
     WINDOW,
     CloneFacts,
+    FunctionSpan,
     encode,
     kgram_hash,
     region_lines,
     region_size,
-    stable_hash,
 )
 
 GAP = 40
@@ -43,7 +43,6 @@ MAX_CHAIN = 2000
 MIN_EDGE_BLOCK = 6
 """Tokens an aligned stretch at either end of a clone needs to count (a short statement
 such as `total += price * rate` is seven)."""
-_END_KIND = stable_hash(END)
 MAX_PLACES_PER_KGRAM = 16
 """A k-gram of the change that occurs more often than this in the change is boilerplate
 of the file itself; only its first occurrences seed matches."""
@@ -53,11 +52,20 @@ places in that file it is boilerplate there (a file of hundreds of copies of one
 function made matching quadratic in the copies), and its first places list enough."""
 
 
+MIN_DEFINITION_TOKENS = 15
+"""Lexical tokens of code (signature and docstring not counted, the end of each line
+counted) a whole function needs for a copy of it to be reported below the block
+thresholds: one real statement (`return text.strip().lower().replace(" ", "-")` is 18),
+not a one-line delegation (`return self._load(stream.read())` is 12) or accessor
+(`return self._name` is 5), which sibling or unrelated classes write alike by design."""
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     min_tokens: int
     min_lines: int
     min_similarity: float
+    min_definition_tokens: int = MIN_DEFINITION_TOKENS
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,8 @@ class Clone:
     """1: identical; 2: identical up to a consistent renaming of names and literals;
     3: near-miss (statements added, removed or changed)."""
     similarity: float
+    definition: bool = False
+    """Both sides are one whole function, identical up to renaming."""
 
 
 def changed_tokens(facts: CloneFacts, changed_lines: frozenset[int] | None) -> list[bool]:
@@ -106,6 +116,8 @@ def find_clones(
     clones: list[list[Clone]] = [[] for _ in queries]
     if not asked:
         return clones
+    holders = [_innermost_functions(q.facts) for q in queries]
+    their_holders: dict[str, list[int]] = {}
     for other_path, other in others:
         if asked.keys().isdisjoint(other.fingerprints):
             continue
@@ -126,14 +138,65 @@ def find_clones(
                 )
         for number, found_seeds in seeds.items():
             query = queries[number]
+            chains = _chains(found_seeds)
             found = [
                 clone
-                for chain in _chains(found_seeds)
+                for chain in chains
                 if (clone := _align(query.facts, other, other_path, chain,
                                     query.path == other_path, thresholds))
             ]
+            if other_path not in their_holders:
+                their_holders[other_path] = _innermost_functions(other)
+            found += _exact_definitions(query.facts, holders[number], other,
+                                        their_holders[other_path], other_path, chains,
+                                        thresholds)
             clones[number].extend(_largest(found))
     return clones
+
+
+def _innermost_functions(facts: CloneFacts) -> list[int]:
+    """Per token: the index (in `facts.functions`) of the innermost function holding it,
+    or -1."""
+    holder = [-1] * len(facts.kinds)
+    by_size = sorted(range(len(facts.functions)),
+                     key=lambda i: facts.functions[i].first - facts.functions[i].last)
+    for index in by_size:  # largest first, so inner functions overwrite outer ones
+        function = facts.functions[index]
+        holder[function.first:function.last + 1] = [index] * (function.last - function.first + 1)
+    return holder
+
+
+def _exact_definitions(
+    facts: CloneFacts,
+    holders: Sequence[int],
+    other: CloneFacts,
+    their_holders: Sequence[int],
+    other_path: str,
+    chains: list[list[tuple[int, int]]],
+    thresholds: Thresholds,
+) -> list[Clone]:
+    """Whole functions that a chain's hits link to a whole function of the other file
+    with the same tokens: a method copied exactly inside a larger near-miss (two sibling
+    classes) is a copy of its own, whatever the chain's alignment made of the code
+    around it. Found by comparing the two token spans, no alignment needed."""
+    out: list[Clone] = []
+    for chain in chains:
+        pairs = {(holders[mine], their_holders[theirs]) for mine, theirs in chain}
+        for mine, theirs in pairs:
+            if mine < 0 or theirs < 0:
+                continue
+            function, copy = facts.functions[mine], other.functions[theirs]
+            if (function.first == copy.first and facts is other) or not (
+                    facts.kinds[function.first:function.last + 1]
+                    == other.kinds[copy.first:copy.last + 1]
+                    and _is_definition(facts, function.first, function.last, thresholds)):
+                continue
+            run = [(function.first, copy.first, function.last - function.first + 1)]
+            matched, renamed = _consistent_pairs(facts, other, run)
+            if matched == run[0][2]:
+                out.append(Clone(function.first, function.last, other_path, copy.first,
+                                 copy.last, 2 if renamed else 1, 1.0, definition=True))
+    return out
 
 
 def _changed_kgrams(facts: CloneFacts, changed: Sequence[bool]) -> dict[int, list[int]]:
@@ -198,14 +261,17 @@ def _align(
     same_file: bool,
     thresholds: Thresholds,
 ) -> Clone | None:
-    if _covered(mine for mine, _ in chain) < MIN_COVERED:
-        return None  # one shared k-gram (a line or so) is a coincidence, not a clone
-    mine_from = max(0, chain[0][0] - MARGIN)
-    mine_to = min(len(facts.kinds), chain[-1][0] + K_GRAM + MARGIN)
-    theirs_from = max(0, min(t for _, t in chain) - MARGIN)
-    theirs_to = min(len(other.kinds), max(t for _, t in chain) + K_GRAM + MARGIN)
-    if not (_big_enough(facts, mine_from, mine_to - 1, thresholds)
-            and _big_enough(other, theirs_from, theirs_to - 1, thresholds)):
+    mine_from, mine_to = _window(facts, chain[0][0], chain[-1][0])
+    theirs_from, theirs_to = _window(other, min(t for _, t in chain),
+                                     max(t for _, t in chain))
+    # One shared k-gram (a line or so) is a coincidence, not a clone; but it is enough to
+    # compare two small whole functions, whose match must then be the whole definition.
+    only_definitions = _covered(mine for mine, _ in chain) < MIN_COVERED
+    if only_definitions and not (_is_function(facts, mine_from, mine_to - 1)
+                                 and _is_function(other, theirs_from, theirs_to - 1)):
+        return None
+    if not (_may_hold_clone(facts, mine_from, mine_to - 1, thresholds)
+            and _may_hold_clone(other, theirs_from, theirs_to - 1, thresholds)):
         return None  # the clone lies inside these spans, so it cannot be big enough either
     matcher = difflib.SequenceMatcher(
         None, facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to],
@@ -213,7 +279,7 @@ def _align(
     )
     blocks = [(a + mine_from, b + theirs_from, size)
               for a, b, size in matcher.get_matching_blocks() if size]
-    run = _whole_lines(facts, other, _densest_run(blocks))
+    run = _whole_lines(facts, other, _within_definitions(facts, other, _densest_run(blocks)))
     if not run:
         return None
     first, other_first = run[0][0], run[0][1]
@@ -221,8 +287,11 @@ def _align(
     if same_file and first <= other_last and other_first <= last:
         return None
     length = last - first + 1
-    if not (_big_enough(facts, first, last, thresholds)
-            and _big_enough(other, other_first, other_last, thresholds)):
+    if (only_definitions or not (_big_enough(facts, first, last, thresholds)
+                                 and _big_enough(other, other_first, other_last, thresholds))
+            ) and not (
+            _is_definition(facts, first, last, thresholds)
+            and _is_definition(other, other_first, other_last, thresholds)):
         return None
     matched, renamed = _consistent_pairs(facts, other, run)
     similarity = 2 * matched / (length + other_last - other_first + 1)
@@ -232,12 +301,47 @@ def _align(
         clone_type = 3
     else:
         return None
-    return Clone(first, last, other_path, other_first, other_last, clone_type, similarity)
+    definition = clone_type < 3 and _is_function(facts, first, last) and _is_function(
+        other, other_first, other_last)
+    return Clone(first, last, other_path, other_first, other_last, clone_type, similarity,
+                 definition)
+
+
+def _window(code: CloneFacts, first: int, last: int) -> tuple[int, int]:
+    """The k-grams starting at tokens `first..last` (a chain's hits) and MARGIN tokens
+    either side, but not past the innermost function where all the hits start: a copy
+    pasted right after its original would otherwise align into its neighbour's header
+    and overlap itself."""
+    low, high = max(0, first - MARGIN), min(len(code.kinds), last + K_GRAM + MARGIN)
+    holders = [f for f in code.functions if f.first <= first and last <= f.last]
+    if holders:
+        holder = min(holders, key=lambda f: f.last - f.first)
+        low, high = max(low, holder.first), min(high, holder.last + 1)
+    return low, high
 
 
 def _big_enough(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
     return (region_size(code, first, last) >= thresholds.min_tokens
             and region_lines(code, first, last) >= thresholds.min_lines)
+
+
+def _may_hold_clone(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+    """Whether tokens `first..last` are big enough to hold a block or a whole function."""
+    return (_big_enough(code, first, last, thresholds)
+            or region_size(code, first, last) >= thresholds.min_definition_tokens)
+
+
+def _is_definition(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+    """Whether tokens `first..last` are one whole function with at least
+    `min_definition_tokens` of code that does more than delegate: judged as a
+    definition, not as a block."""
+    return (region_size(code, first, last) >= thresholds.min_definition_tokens
+            and any(f.first == first and f.last == last and not f.delegates
+                    for f in code.functions))
+
+
+def _is_function(code: CloneFacts, first: int, last: int) -> bool:
+    return any(f.first == first and f.last == last for f in code.functions)
 
 
 def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -262,16 +366,59 @@ def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int
     return run
 
 
+def _within_definitions(facts: CloneFacts, other: CloneFacts,
+                        run: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The run without the tail of a function it starts in and the head of a function
+    it ends in, on either side, when that part is the smaller one: every two neighbouring
+    definitions share such an edge (`return result`, then `def ...(self`), so a copy of
+    the next function would otherwise be shown from the last line of the previous one,
+    and a copy would reach into the next definition's signature."""
+    for code, side in ((facts, 0), (other, 1)):
+        if not run:
+            return run
+        first, last = run[0][side], run[-1][side] + run[-1][2] - 1
+        head = _innermost(code, first)
+        if head is not None and head.first < first and head.last < last \
+                and 2 * (head.last - first + 1) < last - first + 1:
+            run = _cut(run, side, start=head.last + 1)
+        if not run:
+            return run
+        first, last = run[0][side], run[-1][side] + run[-1][2] - 1
+        tail = _innermost(code, last)
+        if tail is not None and first < tail.first and last < tail.last \
+                and 2 * (last - tail.first + 1) < last - first + 1:
+            run = _cut(run, side, end=tail.first)
+    return run
+
+
+def _innermost(code: CloneFacts, token: int) -> FunctionSpan | None:
+    holders = [f for f in code.functions if f.first <= token <= f.last]
+    return min(holders, key=lambda f: f.last - f.first) if holders else None
+
+
+def _cut(run: list[tuple[int, int, int]], side: int, start: int = 0,
+         end: int | None = None) -> list[tuple[int, int, int]]:
+    """The aligned pairs of `run` whose token on `side` is in `start..end - 1`."""
+    out = []
+    for block in run:
+        at, size = block[side], block[2]
+        skip = max(0, start - at)
+        keep = size - skip if end is None else min(size, end - at) - skip
+        if keep > 0:
+            out.append((block[0] + skip, block[1] + skip, keep))
+    return out
+
+
 def _whole_lines(facts: CloneFacts, other: CloneFacts,
                  run: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """The run without the partial lines at its ends: a clone starts at the start of a
     line (not with the end of a block) and ends at the end of one, on both sides."""
     def starts_mid_line(code: CloneFacts, at: int) -> bool:
-        return code.kinds[at] == _END_KIND or (at > 0 and code.lines[at - 1] == code.lines[at])
+        return code.kinds[at] == END_KIND or (at > 0 and code.lines[at - 1] == code.lines[at])
 
     def ends_mid_line(code: CloneFacts, at: int) -> bool:
         return (at + 1 < len(code.kinds) and code.lines[at + 1] == code.lines[at]
-                and code.kinds[at + 1] != _END_KIND)
+                and code.kinds[at + 1] != END_KIND)
 
     while run and (starts_mid_line(facts, run[0][0]) or starts_mid_line(other, run[0][1])):
         a, b, size = run[0]
@@ -307,10 +454,12 @@ def _consistent_pairs(facts: CloneFacts, other: CloneFacts,
 
 def _largest(clones: list[Clone]) -> list[Clone]:
     """Drop clones mostly inside a larger one on both sides (two chains found the same
-    copy); clones that only overlap are kept, and are merged into one finding later."""
+    copy); clones that only overlap are kept, and are merged into one finding later. A
+    whole function copied exactly is kept whatever holds it; the duplicates check
+    decides whether it is a copy of its own."""
     kept: list[Clone] = []
     for clone in sorted(clones, key=lambda c: c.last - c.first, reverse=True):
-        if not any(_mostly_inside(clone, k) for k in kept):
+        if clone.definition or not any(_mostly_inside(clone, k) for k in kept):
             kept.append(clone)
     return kept
 

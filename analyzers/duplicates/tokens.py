@@ -9,8 +9,18 @@ Attribute names (`.save`), keyword-argument names and operators stay concrete: t
 name the API a block uses, and a renamed copy keeps them.
 
 Trivial code is left out of the stream, because repeating it is not duplicated logic:
-imports, `__all__`, docstrings, `pass`, plain attribute assignments (`self.x = x`) and
-data tables (a literal-only list/tuple/set/dict becomes one `table` token). Sizes are
+imports, `__all__`, docstrings, `pass`, plain attribute assignments (`self.x = x`),
+definitions without logic (a body of only `...`, `pass` or a docstring: overloads,
+protocol and abstract stubs), demo code under `if __name__ == "__main__":` marked
+`# pragma: no cover` (it is meant to stand alone), and data tables (a literal-only
+list/tuple/set/dict becomes one `table` token whose value is its contents, so two
+different tables are not "identical").
+
+A name that its function does not bind (a module function or constant, a builtin, an
+import), and a called name at module level, stays concrete like an attribute name: it
+names the API or data the code uses, and a copy that calls another function or reads
+another constant does something else. Only what a function binds itself (parameters,
+locals) is renamable. Sizes are
 counted in lexical tokens and lines of code, as users count them for `min-tokens` and
 `min-lines`; trivial code and function signatures (as pylint's ignore-signatures) count
 zero, so a region that is mostly boilerplate stays under the thresholds.
@@ -75,11 +85,35 @@ one); a comment is one match, not counted."""
 @dataclass(frozen=True, slots=True)
 class FunctionSpan:
     """A function or method: its tokens are `first..last` (inclusive), from the `def`
-    token to the end of its body."""
+    token to the end of its body; its lines are the definition's own (decorators to the
+    end of the body), as a reader sees it."""
 
     name: str
     first: int
     last: int
+    line: int
+    end_line: int
+    owner: str | None = None
+    """The class the function is a method of, when it is one."""
+    owner_bases: tuple[str, ...] = ()
+    """That class's bases, as written."""
+    nested: bool = False
+    """Defined inside another function (a closure): nothing another module can import."""
+    delegates: bool = False
+    """Its body is one call that hands its parameters on (`return self._load(stream)`):
+    an adapter, which every implementation of an interface writes alike."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alternatives:
+    """The two branches of one module- or class-level `if` (a version, platform or backend
+    switch), by lines: `first..last` is the `if` body, `else_first..else_last` its `else`.
+    Only one of them runs, so they restate one definition per case."""
+
+    first: int
+    last: int
+    else_first: int
+    else_last: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +131,9 @@ class CloneFacts:
     docstrings and left-out trivial code count 0), so region sizes compare with
     `min-tokens` and `min-lines` as users count them."""
     functions: tuple[FunctionSpan, ...]
+    alternatives: tuple[Alternatives, ...]
+    is_script: bool
+    """The module has an `if __name__ == "__main__":` block: a standalone script."""
     fingerprints: array[int]
     """Winnowed k-gram hashes, in token order."""
     positions: array[int]
@@ -105,7 +142,7 @@ class CloneFacts:
 
 def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
     """The fact extractor of the "duplicates" family."""
-    stream = _TokenStream()
+    stream = _TokenStream(parsed.lines)
     stream.read(parsed.tree)
     encoded = encode(stream.kinds, stream.params)
     fingerprints, positions = winnow(kgram_hashes(encoded))
@@ -116,6 +153,8 @@ def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
         columns=array("i", stream.columns),
         line_sizes=_line_sizes(parsed.lines, stream.quiet_lines),
         functions=tuple(stream.functions),
+        alternatives=tuple(stream.outline.alternatives),
+        is_script=any(isinstance(s, ast.If) and _is_main_guard(s) for s in parsed.tree.body),
         fingerprints=array("q", fingerprints),
         positions=array("i", positions),
     )
@@ -198,10 +237,21 @@ def stable_hash(text: str) -> int:
     return int.from_bytes(digest, "little") >> 1 or 1
 
 
+END_KIND = stable_hash(END)
+"""The kind hash of END tokens; an END token is on the last line of the list it closes."""
+ASYNC_KINDS = frozenset(stable_hash(kind) for kind in
+                        ("AsyncFunctionDef", "Await", "AsyncFor", "AsyncWith",
+                         "async comprehension"))
+"""Token kinds that only an async implementation has."""
+LITERAL_KINDS = frozenset(stable_hash(kind) for kind in ("Str", "Bytes", "Num", "table"))
+"""Token kinds whose value is a literal (the others with a value are names)."""
+
+
 class _TokenStream:
     """Reads a syntax tree into parallel token arrays, iteratively (trees can be deep)."""
 
-    def __init__(self) -> None:
+    def __init__(self, source_lines: Sequence[str]) -> None:
+        self.source_lines = source_lines
         self.kinds: list[int] = []
         self.params: list[int] = []
         self.lines: list[int] = []
@@ -209,9 +259,12 @@ class _TokenStream:
         self.functions: list[FunctionSpan] = []
         self.quiet_lines: list[tuple[int, int]] = []
         """Line ranges of code left out of the stream (their size counts 0)."""
+        self.outline = _Outline()
 
     def read(self, tree: ast.Module) -> None:
         kinds, params, lines, columns = self.kinds, self.params, self.lines, self.columns
+        outline = self.outline
+        outline.read(tree)
         hashes: dict[str | None, int] = {None: 0}
         line, column = 1, 0
         stack: list[ast.AST | tuple[str, int, int]] = list(reversed(tree.body))
@@ -221,28 +274,33 @@ class _TokenStream:
             if isinstance(item, tuple):
                 marker, first, end_line = item
                 if marker:
-                    self.functions.append(FunctionSpan(marker, first, len(kinds) - 1))
+                    self.functions.append(outline.span(marker, first, len(kinds) - 1))
                     continue
                 kind, param = END, None  # an empty name closes a statement list
                 line = end_line
-            elif _is_trivial_statement(item):
+            elif _is_trivial_statement(item, self.source_lines):
                 start = getattr(item, "lineno", line)
                 self.quiet_lines.append((start, getattr(item, "end_lineno", None) or start))
                 continue
             else:
                 line = getattr(item, "lineno", line)
                 column = getattr(item, "col_offset", column)
-                if id(item) in declarations:
+                if id(item) in declarations or _is_declarative_call(item):
                     self.quiet_lines.append((line, getattr(item, "end_lineno", None) or line))
                 elif isinstance(item, ast.ClassDef):
                     declarations |= _declarations(item.body)
                 if isinstance(item, ast.List | ast.Tuple | ast.Set | ast.Dict) and _is_table(item):
-                    kind, param = "table", None  # one token, its first line counted
+                    # One token, its first line counted; its value is its contents, so
+                    # two different tables are a renaming, not identical.
+                    kind, param = "table", "t:" + ast.dump(item)
                     self.quiet_lines.append((line + 1, getattr(item, "end_lineno", None) or line))
                 else:
-                    kind, param = _describe(item)
+                    kind, param = _describe(item, outline.concrete_names)
                     if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                        stack.append((item.name, len(kinds), 0))
+                        stack.append((str(id(item)), len(kinds), 0))
+                        self.quiet_lines.extend((d.lineno, d.end_lineno or d.lineno)
+                                                for d in item.decorator_list
+                                                if _is_declarative_call(d))
                         # A signature is not logic (pylint's ignore-signatures): its
                         # lines do not count towards a clone's size.
                         self.quiet_lines.append((item.lineno, item.body[0].lineno - 1))
@@ -256,9 +314,121 @@ class _TokenStream:
             columns.append(column)
 
 
-def _describe(node: ast.AST) -> tuple[str, str | None]:
+class _Outline:
+    """What the token stream needs to know about definitions before it reads them: each
+    function's class and nesting, which called names are bound in their function, and the
+    module- and class-level `if`/`else` switches."""
+
+    def __init__(self) -> None:
+        self.definitions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.owners: dict[int, ast.ClassDef] = {}
+        self.nested: set[int] = set()
+        self.concrete_names: set[int] = set()
+        """`id()` of the `Name` nodes that are not bound in their function (a module
+        function, a constant, a builtin, an import) and of names called at module level."""
+        self.alternatives: list[Alternatives] = []
+
+    def read(self, tree: ast.Module) -> None:
+        scopes: list[tuple[list[ast.stmt], ast.ClassDef | None, bool]] = [(tree.body, None, False)]
+        while scopes:
+            body, owner, in_function = scopes.pop()
+            for statement in body:
+                if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                    self.definitions[id(statement)] = statement
+                    if owner is not None:
+                        self.owners[id(statement)] = owner
+                    if in_function:
+                        self.nested.add(id(statement))
+                    scopes.append((statement.body, None, True))
+                elif isinstance(statement, ast.ClassDef):
+                    scopes.append((statement.body, statement, in_function))
+                else:
+                    if isinstance(statement, ast.If) and statement.orelse and not in_function:
+                        self.alternatives.append(Alternatives(
+                            statement.body[0].lineno, _end_line(statement.body[-1]),
+                            statement.orelse[0].lineno, _end_line(statement.orelse[-1]),
+                        ))
+                    for field in _STATEMENT_LISTS:
+                        value = getattr(statement, field, None)
+                        if isinstance(value, list):
+                            inner = [s for s in value if isinstance(s, ast.stmt)]
+                            inner += [s for h in value
+                                      if isinstance(h, ast.ExceptHandler | ast.match_case)
+                                      for s in h.body]
+                            scopes.append((inner, owner, in_function))
+        # Called names anywhere, and every name a function uses, are concrete unless the
+        # function binds them: module-level code keeps its variables renamable.
+        concrete = {id(n.func) for n in ast.walk(tree)
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        used: dict[int, list[ast.Name]] = {}
+        for function in self.definitions.values():
+            names = [n for n in ast.walk(function) if isinstance(n, ast.Name)]
+            used[id(function)] = names
+            concrete |= {id(n) for n in names}
+        for function in self.definitions.values():
+            local = _bound_names(function)
+            concrete -= {id(n) for n in used[id(function)] if n.id in local}
+        self.concrete_names = concrete
+
+    def span(self, marker: str, first: int, last: int) -> FunctionSpan:
+        node = self.definitions[int(marker)]
+        owner = self.owners.get(int(marker))
+        decorated = [d.lineno for d in node.decorator_list]
+        return FunctionSpan(
+            node.name, first, last, min([node.lineno, *decorated]), _end_line(node),
+            owner=owner.name if owner else None,
+            # `Base[T]` is the class `Base`: the generic parameters are not its name.
+            owner_bases=tuple(ast.unparse(b.value if isinstance(b, ast.Subscript) else b)
+                              for b in owner.bases) if owner else (),
+            nested=int(marker) in self.nested,
+            delegates=_delegates(node),
+        )
+
+
+def _delegates(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the body (docstring, imports and `pass` aside) is one statement that calls
+    a named function or method (`name(...)`, `self._format(...)`, `module.f(...)`, not a
+    chain of calls on a value) and returns, yields or awaits its result."""
+    body = [s for s in function.body
+            if not (_is_stub_statement(s) or isinstance(s, ast.Import | ast.ImportFrom))]
+    if len(body) != 1 or not isinstance(body[0], ast.Return | ast.Expr):
+        return False
+    value = body[0].value
+    while isinstance(value, ast.YieldFrom | ast.Yield | ast.Await):
+        value = value.value
+    if not isinstance(value, ast.Call):
+        return False
+    callee = value.func
+    while isinstance(callee, ast.Attribute):
+        callee = callee.value
+    return isinstance(callee, ast.Name)
+
+
+def _end_line(node: ast.stmt) -> int:
+    return node.end_lineno or node.lineno
+
+
+def _bound_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names a function (or a function nested in it) binds: its parameters, assigned
+    names, caught exceptions, match captures, nested definitions. Not imports: an
+    imported module or function is an API the code uses, wherever it is imported."""
+    bound: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                        | ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            bound.add(node.name)
+    return bound
+
+
+def _describe(node: ast.AST, concrete_names: set[int]) -> tuple[str, str | None]:
     """A node's token: its kind, and the value it stands for when it is a parameter."""
     if isinstance(node, ast.Name):
+        if id(node) in concrete_names:
+            return "name:" + node.id, None
         return "Name", "n:" + node.id
     if isinstance(node, ast.Attribute):
         return "." + node.attr, None
@@ -279,6 +449,8 @@ def _describe(node: ast.AST) -> tuple[str, str | None]:
         return "kw:" + (node.arg or "**"), None
     if isinstance(node, ast.ExceptHandler) and node.name:
         return "except", "n:" + node.name
+    if isinstance(node, ast.comprehension) and node.is_async:
+        return "async comprehension", None
     if isinstance(node, ast.Global | ast.Nonlocal):
         return type(node).__name__ + ":" + ",".join(node.names), None
     return type(node).__name__, None
@@ -299,6 +471,33 @@ def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
     return out
 
 
+def _is_declarative_call(node: ast.AST) -> bool:
+    """`parser.add_argument("--all", type=parse_bool, help=_("..."))`, or a decorator
+    `@click.option("--json", type=str)`: a call (statement or decorator) whose
+    positional arguments are literals (at least one), and whose keyword arguments are
+    literals or references (`type=parse_bool`), is one row of a declarative table unrolled
+    into statements (options, routes, registrations); a run of them is data, not logic."""
+    value = node.value if isinstance(node, ast.Expr | ast.Assign) else node
+    if not isinstance(value, ast.Call) or not value.args:
+        return False
+    return all(_is_literal_argument(a) for a in value.args) and all(
+        _is_literal_argument(k.value) or _is_reference(k.value) for k in value.keywords)
+
+
+def _is_reference(node: ast.expr) -> bool:
+    """`name` or `module.name`: a reference passed as data, not computed."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _is_literal_argument(node: ast.expr) -> bool:
+    """A literal, or a literal passed through a named function (`_("text")`, gettext)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return all(_is_literal_argument(a) for a in node.args) and not node.keywords
+    return all(isinstance(n, _LITERAL_NODES) for n in ast.walk(node))
+
+
 def _declarations(body: list[ast.stmt]) -> set[int]:
     """Assignments directly in a module or class body (constants, model fields, type
     variables): declarations, not logic. They stay in the stream, so a copied class is
@@ -307,10 +506,14 @@ def _declarations(body: list[ast.stmt]) -> set[int]:
     return {id(s) for s in body if isinstance(s, ast.Assign | ast.AnnAssign)}
 
 
-def _is_trivial_statement(node: ast.AST) -> bool:
+def _is_trivial_statement(node: ast.AST, source_lines: Sequence[str]) -> bool:
     """Statements whose repetition is not duplicated logic."""
     if type(node) in _ALWAYS_TRIVIAL:
         return True
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return all(_is_stub_statement(s) for s in node.body)
+    if isinstance(node, ast.If):
+        return _is_uncovered_main_guard(node, source_lines)
     if type(node) not in _ASSIGNMENTS:
         return False
     if isinstance(node, ast.Expr):
@@ -326,6 +529,29 @@ def _is_trivial_statement(node: ast.AST) -> bool:
         return True
     return all(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
                for t in targets) and _is_plain_value(value)
+
+
+def _is_stub_statement(node: ast.stmt) -> bool:
+    """`...`, `pass` or a docstring: the whole body of an overload or a protocol stub."""
+    return isinstance(node, ast.Pass) or (
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        and (node.value.value is Ellipsis or isinstance(node.value.value, str)))
+
+
+def _is_uncovered_main_guard(node: ast.If, source_lines: Sequence[str]) -> bool:
+    """`if __name__ == "__main__":  # pragma: no cover`: a script's demo entry point."""
+    if not _is_main_guard(node):
+        return False
+    line = source_lines[node.lineno - 1] if node.lineno <= len(source_lines) else ""
+    return "pragma: no cover" in line
+
+
+def _is_main_guard(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__" and len(test.comparators) == 1
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
 
 
 def _is_plain_value(value: ast.expr | None) -> bool:

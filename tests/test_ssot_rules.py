@@ -80,8 +80,14 @@ def test_env_read_is_an_error_only_once_config_modules_are_declared() -> None:
     assert {f.severity for f in declared.findings if f.rule == "SS204"} == {Severity.ERROR}
     request = request_for(FIXTURES / "ss204_env_read_with_config_modules")
     undeclared = audit(AuditRequest(changes=request.changes, context=request.context))
-    severities = {(f.path, f.severity) for f in undeclared.findings if f.rule == "SS204"}
-    assert severities == {("app/config.py", Severity.WARNING), ("app/mailer.py", Severity.WARNING)}
+    severities = {(f.path, f.line, f.severity) for f in undeclared.findings
+                  if f.rule == "SS204"}
+    assert severities == {("app/mailer.py", 7, Severity.WARNING)}  # config.py reads it too
+
+
+def test_two_reads_of_one_computed_variable_on_one_line_are_one_finding() -> None:
+    result = audit_case("ss204_env_read_with_config_modules")
+    assert len([f for f in result.findings if f.rule == "SS204" and f.line == 16]) == 1
 
 
 def test_env_read_points_at_the_config_module_reading_the_same_variable() -> None:

@@ -17,7 +17,7 @@ import builtins
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analyzers.source import ParsedFile, walk
 
@@ -92,6 +92,10 @@ class EnvRead:
     """How it reads the environment, e.g. `os.getenv` or `os.environ[]`."""
     key: str | None
     """The variable's name when it is a literal."""
+    writes: bool = False
+    """The call's result is discarded (`os.environ.setdefault("X", "y")` or
+    `os.environ.pop("X", None)` as a statement): it hands a value on to a library or a
+    child process, or removes one, rather than reading configuration."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,12 +410,16 @@ def _may_read_env(text: str) -> bool:
 
 
 def _env_reads(parsed: ParsedFile) -> Iterator[EnvRead]:
+    discarded: set[int] = set()
     for node in walk(parsed.tree):
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Expr):
+            discarded.add(id(node.value))  # pre-order: seen before the call itself
+        elif isinstance(node, ast.Call):
             function = _ENV_CALLS.get(parsed.qualified_name(node.func) or "")
             if function is not None:
                 key = node.args[0] if node.args else None
-                yield _env_read(node, function, key, parsed)
+                read = _env_read(node, function, key, parsed)
+                yield replace(read, writes=True) if id(node) in discarded else read
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             if parsed.qualified_name(node.value) in _ENVIRON:
                 yield _env_read(node, "os.environ[]", node.slice, parsed)

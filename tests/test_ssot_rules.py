@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
-from analyzers.model import Severity
+from analyzers.model import Mode, Severity
 from tests.fixture_repos import request_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ssot"
@@ -166,3 +166,31 @@ def test_a_verbatim_copy_is_an_error_and_a_same_name_rewrite_a_warning() -> None
     [renamed] = [f for f in audit_case("ss201_function_already_exists").findings
                  if f.rule == "SS201"]
     assert (copied.severity, renamed.severity) == (Severity.ERROR, Severity.WARNING)
+
+
+def test_a_copy_in_a_folder_that_is_not_a_python_name_is_not_told_to_import_it() -> None:
+    [finding] = [f for f in audit_case("ss201_not_importable").findings if f.rule == "SS201"]
+    assert finding.suggestion.startswith("move `describe_options` into an importable module")
+    assert "`tools-x.helpers` is not a Python module name" in finding.suggestion
+
+
+def all_mode(name: str) -> AuditResult:
+    """The case audited with `--all`: every file of the repository is new."""
+    request = request_for(FIXTURES / name)
+    files = {change.path: change.head for change in request.changes if change.head}
+    files.update(request.context)
+    changes = tuple(FileChange(path, ChangeStatus.ADDED, head)
+                    for path, head in sorted(files.items()))
+    return audit(AuditRequest(changes=changes, mode=Mode.ALL,
+                              config_text=request.config_text))
+
+
+def test_all_mode_reports_a_pair_once_at_the_later_path() -> None:
+    found = [(f.path, f.related[0].path) for f in all_mode("ss201_renamed_copy").findings
+             if f.rule == "SS201"]
+    assert found == [("app/pricing.py", "app/checkout.py")]
+
+
+def test_all_mode_leaves_standalone_files_alone() -> None:
+    assert [f for f in all_mode("ss201_standalone_files").findings
+            if f.rule.startswith("SS")] == []

@@ -72,6 +72,9 @@ class Definition:
     fixture: bool = False
     """A pytest fixture: redefining one by name is how pytest lets a test module
     override it, not a second truth."""
+    shape: str = ""
+    """Like `fingerprint`, with the function's parameters and local variables renamed
+    by order of first use: equal for a copy whose locals were renamed consistently."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +284,7 @@ def _definition(
             *(f"{a}(" for a in same_name_imports if a != node.name),
         )
         extends = False
-    fingerprint, delegates, body_lines = _digest(node, parsed, markers)
+    fingerprint, shape, delegates, body_lines = _digest(node, parsed, markers, params)
     return Definition(
         name=node.name,
         kind=kind,
@@ -296,6 +299,7 @@ def _definition(
         body_lines=body_lines,
         wraps=extends or delegates,
         fixture=fixture,
+        shape=shape,
     )
 
 
@@ -338,14 +342,47 @@ def _empty_body(body: list[ast.stmt]) -> bool:
 _COMMENT = re.compile(r"\s+#.*$")
 
 
+_LOCAL_BINDING = re.compile(
+    r"^(?:for\s+)?([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=]+)?(?:=(?!=)|\s+in\b)"
+    r"|\bas\s+([A-Za-z_]\w*)"
+)
+"""Names a line of code binds: `x = ...`, `a, b = ...`, `x: int = ...`, `for x in`,
+`... as x` (a text test, not a tree walk)."""
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def _shape(code: str, params: tuple[str, ...]) -> str:
+    """`code` with parameters and locally bound names replaced by `_1`, `_2`, ... in
+    order of first appearance; attribute names (after a dot) are left alone."""
+    local = set(params)
+    for line in code.splitlines():
+        for match in _LOCAL_BINDING.finditer(line):
+            local.update(_IDENTIFIER.findall(match.group(1) or match.group(2) or ""))
+    local.discard("self")
+    local.discard("cls")
+    if not local:
+        return code
+    numbers: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word not in local or (match.start() and code[match.start() - 1] == "."):
+            return word
+        return numbers.setdefault(word, f"_{len(numbers) + 1}")
+
+    return _IDENTIFIER.sub(rename, code)
+
+
 def _digest(
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
     parsed: ParsedFile,
     delegation_markers: tuple[str, ...],
-) -> tuple[str, bool, int]:
+    params: tuple[str, ...],
+) -> tuple[str, str, bool, int]:
     """A fingerprint of the body (its code without docstring, comments, blank lines and
-    indentation: no tree walk, and equal for copies that differ only in layout), whether
-    the body calls a same-named function elsewhere (a wrapper), and its lines of code."""
+    indentation: no tree walk, and equal for copies that differ only in layout), the same
+    with locals renamed (`_shape`), whether the body calls a same-named function
+    elsewhere (a wrapper), and its lines of code."""
     body = node.body
     if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str) and len(body) > 1):
@@ -355,8 +392,11 @@ def _digest(
             if c and c[0] != "#"]
     joined = "\n".join(_COMMENT.sub("", c) if "#" in c else c for c in code)
     digest = hashlib.blake2b(joined.encode("utf-8", "replace"), digest_size=8)
+    signature = ", ".join(params)
+    shape = hashlib.blake2b(_shape(f"({signature})\n{joined}", params).encode(
+        "utf-8", "replace"), digest_size=8)
     delegates = any(marker in joined for marker in delegation_markers)
-    return digest.hexdigest(), delegates, len(code)
+    return digest.hexdigest(), shape.hexdigest(), delegates, len(code)
 
 
 def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:

@@ -41,9 +41,11 @@ def is_peripheral(path: str) -> bool:
 
 def same_role(left: str, right: str) -> bool:
     """Two modules that play the same part in parallel places: the same file name in
-    sibling folders (one `formats.py` per locale, one `base.py` per database backend), or
-    any file of same-named folders (`*/commands/*.py`, `*/migrations/*.py`). They define
-    the same names by design."""
+    sibling folders of one parent (one `formats.py` per locale, one `base.py` per
+    database backend), or any file of same-named folders in sibling packages
+    (`apps/billing/commands/*.py` and `apps/shop/commands/*.py`, one `migrations/` per
+    app). They define the same names by design. Namesake folders elsewhere in the tree
+    (`app/utils/` and `app/api/utils/`) are not siblings."""
     left_dir, _, left_name = left.rpartition("/")
     right_dir, _, right_name = right.rpartition("/")
     if left_dir == right_dir or not left_dir or not right_dir:
@@ -52,7 +54,16 @@ def same_role(left: str, right: str) -> bool:
     right_parent, _, right_folder = right_dir.rpartition("/")
     if left_name == right_name and left_name != "__init__.py" and left_parent == right_parent:
         return True
-    return left_folder == right_folder
+    return (left_folder == right_folder and left_parent != right_parent
+            and left_parent.rpartition("/")[0] == right_parent.rpartition("/")[0])
+
+
+CANONICAL_MODULE_NAMES = frozenset({
+    "config.py", "_config.py", "settings.py", "conf.py", "constants.py", "_constants.py",
+    "consts.py", "defaults.py",
+})
+"""Modules that exist to be the one home of values: when two new copies appear in one
+change, the one here is the original."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,68 @@ class RepoIndex:
             yield ChangedModule(
                 change.path, facts, change.changed_lines, change.head, change.base
             )
+
+    @cached_property
+    def new_in_change(self) -> dict[str, ChangedModule]:
+        return {module.path: module for module in self.changed}
+
+    def is_new(self, path: str, placed: Definition | Constant) -> bool:
+        """True when `placed` (at `path`) is itself added by this change: in `--all` mode,
+        everything is."""
+        module = self.new_in_change.get(path)
+        return (module is not None and module.touches(placed.line)
+                and not module.existed_before(placed.name))
+
+    def rank_as_original(self, path: str) -> tuple[bool, bool, str]:
+        """Of two copies that are both new, the one that ranks lower is the original and
+        is not told to import the other: production code first, then a config or
+        constants module, then the earlier path."""
+        return (is_peripheral(path), path.rpartition("/")[2] not in CANONICAL_MODULE_NAMES,
+                path)
+
+    def older_or_original(self, path: str, placed: Placed, new_path: str) -> bool:
+        """Whether `path` may be named as the home of `placed` to the new copy at
+        `new_path`: it existed before the change, or, both being new, it ranks as the
+        original (so two new copies are never told to import each other)."""
+        if not self.is_new(path, placed):
+            return True
+        return self.rank_as_original(path) < self.rank_as_original(new_path)
+
+    @cached_property
+    def _imports_of(self) -> dict[str, set[str]]:
+        """Module path -> the names other modules import from it ("" for the module
+        itself, `import x` or `from pkg import x`)."""
+        imported: dict[str, set[str]] = defaultdict(set)
+        for importer, facts in self.modules.items():
+            for ref in facts.imports:
+                for target in self.module_map.resolve(importer, ref):
+                    if target == importer:
+                        continue
+                    imported[target].add("")
+                    imported[target].update(ref.names)
+        return imported
+
+    def imported(self, path: str, name: str | None = None) -> bool:
+        """True when another module imports `path` (or, given `name`, that name from it)."""
+        names = self._imports_of.get(path, set())
+        return bool(names) if name is None else name in names
+
+    def standalone(self, path: str) -> bool:
+        """A file that nothing imports and that is not part of a regular package (a
+        script, an example, a type-checker fixture): it cannot be imported from, so no
+        other file is told to import from it."""
+        folder = path.rpartition("/")[0]
+        in_package = f"{folder}/__init__.py" in self.modules if folder else False
+        return not in_package and not self.imported(path)
+
+    def reuse(self, path: str, name: str) -> str:
+        """How to reuse `name` from `path`: the import line, or, when `path` is not
+        importable (a folder such as `typing-examples/` is not a Python name), that."""
+        module = self.import_name(path)
+        if not all(part.isidentifier() for part in module.split(".")):
+            return (f"move `{name}` into an importable module and import it from there "
+                    f"(`{path}` is not importable: `{module}` is not a Python module name)")
+        return f"import it (`from {module} import {name}`)"
 
     def is_neighbour(self, path: str) -> bool:
         """True for the modules around the change (`Project.neighbours`)."""

@@ -57,14 +57,13 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 continue
             ranked = repo.canonical_order(existing)
             path, canonical = ranked[0]
-            import_line = f"from {repo.import_name(path)} import {canonical.name}"
             yield repo.finding(
                 DuplicateConstantValue,
                 module.path,
                 constant,
                 f"`{constant.name} = {constant.value.shown}` repeats the value of "
                 f"`{canonical.name}` at {path}:{canonical.line}",
-                f"import it (`{import_line}`) instead of restating the value",
+                f"{repo.reuse(path, canonical.name)} instead of restating the value",
                 [Related(p, c.line, f"`{c.name}` has the same value") for p, c in ranked],
                 constant.name,
             )

@@ -57,15 +57,14 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 continue
             ranked = repo.canonical_order(existing)
             path, canonical = ranked[0]
-            import_line = f"from {repo.import_name(path)} import {constant.name}"
             yield repo.finding(
                 ConflictingNamedValue,
                 module.path,
                 constant,
                 f"`{constant.name}` is {constant.value.shown} here but "
                 f"{canonical.value.shown} at {path}:{canonical.line}",
-                f"keep one definition and import it (`{import_line}`), or give this one "
-                "a name that says how it differs",
+                f"keep one definition and {repo.reuse(path, constant.name)}, or give this "
+                "one a name that says how it differs",
                 [Related(p, c.line, f"`{c.name} = {c.value.shown}`") for p, c in ranked],
                 constant.name,
             )

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from analyzers.registry import Project
 
 PERIPHERAL_PARTS = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks",
-                              "migrations"})
+                              "bench", "migrations"})
 """Folders of code that demonstrates or drives the project rather than being it, or
 (migrations) that freezes values on purpose."""
 MAX_RELATED = 3

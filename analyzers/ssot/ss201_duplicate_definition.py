@@ -29,6 +29,24 @@ class DuplicateDefinition(RuleMeta):
         Two definitions of one name are two truths: callers pick one at random, fixes
         land in one copy, and the copies drift. Search first, create second.
 
+    Known limits:
+        A verbatim copy of a whole function or class (or one identical up to consistent
+        renaming of its parameters and locals) is an error even with one existing copy;
+        a same-named definition with a different body is a warning. Not flagged:
+        implementations of a name declared as an interface elsewhere (an empty-bodied
+        hook specification or abstract stub), names three or more modules define
+        differently (a plugin convention), modules of one family (the same file name in
+        sibling folders, `*/commands/*.py` in sibling packages), pytest fixtures,
+        a copy in a module that imports the original under another name (it keeps both
+        on purpose), places in standalone files (nothing imports them and they are in
+        no package: scripts, examples, type-checker fixtures), and test helpers, unless
+        a verbatim copy of one another module imports. Short copies of one-word names
+        (`run`, `parse`) count only from four lines up. Two copies that are both new
+        are reported once, at the one that is not the original (a config or constants
+        module, else the earlier path, is the original); in `--all` mode that is the
+        later path. When the original lives in a folder that is not a Python name
+        (`typing-examples/`), the advice says it cannot be imported.
+
     Example:
         # app/billing.py, new
         def get_env(name: str) -> str:
@@ -71,6 +89,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                     continue
             existing = [(path, other) for path, other in existing
                         if not repo.standalone(path)
+                        and not _imports_it(repo, module.path, path, definition.name)
                         and repo.older_or_original(path, other, module.path)]
             if not existing or module.existed_before(definition.name):
                 continue  # last: it parses the base version
@@ -112,6 +131,14 @@ def _copy(repo: RepoIndex, module: ChangedModule, new: Definition, path: str,
                                and not paths.is_test_path(module.path)):
         return False  # examples, docs and scripts restate code on purpose
     return new.body_lines >= MIN_COPIED_LINES or _compound(new.name) or imported
+
+
+def _imports_it(repo: RepoIndex, new_path: str, path: str, name: str) -> bool:
+    """The new module itself imports the other definition (under another name, or
+    lazily): it keeps both on purpose, e.g. a test of what happens when two classes
+    share a name."""
+    return any(name in ref.names and path in repo.module_map.resolve(new_path, ref)
+               for ref in repo.modules[new_path].imports)
 
 
 def _imported_before(repo: RepoIndex, module: ChangedModule, path: str, name: str) -> bool:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from analyzers.source import ParsedFile, walk
 
@@ -161,18 +163,64 @@ MIN_DISTINCTIVE_ITEMS = 3
 a specific choice, though each item alone is not."""
 
 
-def literal(node: ast.expr) -> Literal | None:
-    """The value of a literal expression (constants and containers of them), or None."""
-    key = _key(node)
+def literal(node: ast.expr, parsed: ParsedFile | None = None) -> Literal | None:
+    """The value of a literal expression (constants, containers of them and constant
+    arithmetic such as `5 * 60`), or None. Given the file, also a value built by a call
+    on literals (`Decimal("0.19")`, `timedelta(seconds=30)`, `re.compile(r"...")`),
+    keyed by the import-resolved callee."""
+    key = _key(node, parsed)
     if key is None:
         return None
-    shown = key if len(key) <= SHOWN_CHARS else key[: SHOWN_CHARS - 1] + "…"
+    text = ast.unparse(node) if isinstance(node, ast.Call | ast.BinOp) else key
+    shown = text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
     if len(key) > MAX_KEY_CHARS:
         key = "#" + hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=12).hexdigest()
     return Literal(key, shown, _distinctive(node))
 
 
-def _key(node: ast.expr) -> str | None:
+_OPERATIONS: dict[type[ast.operator], Callable[[Any, Any], object]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_FOLDED_OPERATORS = tuple(_OPERATIONS)
+MAX_FOLDED_MAGNITUDE = 10**18
+"""Constant arithmetic is folded only while operands stay below this (`2 ** 10_000` is
+not computed)."""
+
+
+def _folded(node: ast.BinOp) -> int | float | None:
+    """The value of arithmetic on number literals (`5 * 60`, `2 ** 20`, `1 / 3`)."""
+    values: list[int | float] = []
+    for operand in (node.left, node.right):
+        value: int | float | None
+        if isinstance(operand, ast.BinOp):
+            value = _folded(operand)
+        elif (isinstance(operand, ast.Constant) and isinstance(operand.value, int | float)
+              and not isinstance(operand.value, bool)):
+            value = operand.value
+        else:
+            value = None
+        if value is None or abs(value) > MAX_FOLDED_MAGNITUDE:
+            return None
+        values.append(value)
+    left, right = values
+    if not isinstance(node.op, _FOLDED_OPERATORS) or (
+            isinstance(node.op, ast.Pow) and abs(right) > 64):
+        return None
+    try:
+        result: object = _OPERATIONS[type(node.op)](left, right)
+    except (ZeroDivisionError, OverflowError):
+        return None
+    return result if isinstance(result, int | float) else None
+
+
+def _key(node: ast.expr, parsed: ParsedFile | None = None) -> str | None:
+    if isinstance(node, ast.BinOp):
+        folded = _folded(node)
+        return None if folded is None else repr(folded)
+    if isinstance(node, ast.Call) and parsed is not None:
+        return _call_key(node, parsed)
     if isinstance(node, ast.Constant):
         if node.value is Ellipsis:
             return None
@@ -203,7 +251,32 @@ def _key(node: ast.expr) -> str | None:
     return None
 
 
+def _call_key(node: ast.Call, parsed: ParsedFile) -> str | None:
+    """`Decimal('0.19')`-style values. A call without arguments (`object()`,
+    `threading.Lock()`) makes a new object each time, a sentinel rather than a value."""
+    callee = parsed.qualified_name(node.func)
+    if callee is None or not (node.args or node.keywords):
+        return None
+    parts: list[str] = []
+    for argument in node.args:
+        key = None if isinstance(argument, ast.Starred) else _key(argument)
+        if key is None:
+            return None
+        parts.append(key)
+    for keyword in node.keywords:
+        key = _key(keyword.value) if keyword.arg is not None else None
+        if key is None:
+            return None
+        parts.append(f"{keyword.arg}={key}")
+    return f"{callee}({', '.join(parts)})"
+
+
 def _distinctive(node: ast.expr) -> bool:
+    if isinstance(node, ast.Call):
+        return any(_distinctive(a) for a in (*node.args, *(k.value for k in node.keywords)))
+    if isinstance(node, ast.BinOp):
+        folded = _folded(node)
+        return folded is not None and _distinctive_scalar(folded)
     if isinstance(node, ast.Constant):
         return _distinctive_scalar(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
@@ -399,6 +472,13 @@ def _digest(
     return digest.hexdigest(), shape.hexdigest(), delegates, len(code)
 
 
+def _declares(name: str, value: ast.expr) -> bool:
+    """`T_CO = TypeVar("T_CO")`, `USER_ID = NewType("USER_ID", int)`: a call named by its
+    own first argument declares a new thing; two of them are two things."""
+    return (isinstance(value, ast.Call) and bool(value.args)
+            and isinstance(value.args[0], ast.Constant) and value.args[0].value == name)
+
+
 def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:
     if isinstance(statement, ast.Assign):
         targets = [t for t in statement.targets if isinstance(t, ast.Name)]
@@ -410,10 +490,10 @@ def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:
         return
     if value is None:
         return
-    names = [t.id for t in targets if CONSTANT_NAME.match(t.id)]
+    names = [t.id for t in targets if CONSTANT_NAME.match(t.id) and not _declares(t.id, value)]
     if not names:
         return
-    value_literal = literal(value)
+    value_literal = literal(value, parsed)
     if value_literal is None:
         return
     for name in names:

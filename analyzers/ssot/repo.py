@@ -39,6 +39,16 @@ def is_peripheral(path: str) -> bool:
     )
 
 
+MIN_SPECIFIC_NAME_CHARS = 8
+
+
+def specific_name(name: str) -> bool:
+    """A public constant name that names one thing: compound (`MAX_UPLOAD_BYTES`) or
+    long. Short one-word names (`DEBUG`, `NAME`) and private ones (`_LIMIT`) mean
+    different things in different modules."""
+    return not name.startswith("_") and ("_" in name or len(name) >= MIN_SPECIFIC_NAME_CHARS)
+
+
 def same_role(left: str, right: str) -> bool:
     """Two modules that play the same part in parallel places: the same file name in
     sibling folders of one parent (one `formats.py` per locale, one `base.py` per
@@ -174,23 +184,30 @@ class RepoIndex:
         return self.rank_as_original(path) < self.rank_as_original(new_path)
 
     @cached_property
-    def _imports_of(self) -> dict[str, set[str]]:
-        """Module path -> the names other modules import from it ("" for the module
-        itself, `import x` or `from pkg import x`)."""
-        imported: dict[str, set[str]] = defaultdict(set)
+    def _imports_of(self) -> dict[str, dict[str, set[str]]]:
+        """Module path -> importing module -> the names it imports from it ("" for the
+        module itself: `import x` or `from pkg import x`)."""
+        imported: dict[str, dict[str, set[str]]] = defaultdict(dict)
         for importer, facts in self.modules.items():
             for ref in facts.imports:
                 for target in self.module_map.resolve(importer, ref):
-                    if target == importer:
-                        continue
-                    imported[target].add("")
-                    imported[target].update(ref.names)
+                    if target != importer:
+                        imported[target].setdefault(importer, {""}).update(ref.names)
         return imported
+
+    def near(self, path: str, other: str) -> bool:
+        """Whether `other` is around `path`: a neighbour of the change, a module of the
+        same folder, or one that imports or is imported by `path` (in `--all` mode,
+        where everything is changed, this stands in for the neighbours)."""
+        return (self.is_neighbour(other) or path.rpartition("/")[0] == other.rpartition("/")[0]
+                or path in self._imports_of.get(other, {})
+                or other in self._imports_of.get(path, {}))
 
     def imported(self, path: str, name: str | None = None) -> bool:
         """True when another module imports `path` (or, given `name`, that name from it)."""
-        names = self._imports_of.get(path, set())
-        return bool(names) if name is None else name in names
+        importers = self._imports_of.get(path, {})
+        return bool(importers) if name is None else any(
+            name in names for names in importers.values())
 
     def standalone(self, path: str) -> bool:
         """A file that nothing imports and that is not part of a regular package (a

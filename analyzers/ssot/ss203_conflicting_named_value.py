@@ -4,12 +4,7 @@ from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
-from analyzers.ssot.index import Constant
-from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role
-
-MIN_NAME_CHARS = 8
-"""Shorter names without an underscore (`DEBUG`, `NAME`) mean different things in
-different modules; longer, compound names name one thing."""
+from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role, specific_name
 
 
 class ConflictingNamedValue(RuleMeta):
@@ -43,7 +38,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
         if is_peripheral(module.path):
             continue
         for constant in module.facts.constants:
-            if not _specific(constant) or not module.touches(constant.line):
+            if not specific_name(constant.name) or not module.touches(constant.line):
                 continue
             if repo.in_family(module.path, constant.name):
                 continue
@@ -51,7 +46,8 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 (path, other) for path, other in repo.constants_by_name[constant.name]
                 if path != module.path and other.value.key != constant.value.key
                 and not is_peripheral(path) and not same_role(module.path, path)
-                and not repo.in_family(path, other.name)
+                and not repo.in_family(path, other.name) and not repo.standalone(path)
+                and repo.older_or_original(path, other, module.path)
             ]
             if not existing or module.existed_before(constant.name):
                 continue
@@ -68,8 +64,3 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 [Related(p, c.line, f"`{c.name} = {c.value.shown}`") for p, c in ranked],
                 constant.name,
             )
-
-
-def _specific(constant: Constant) -> bool:
-    name = constant.name
-    return not name.startswith("_") and ("_" in name or len(name) >= MIN_NAME_CHARS)

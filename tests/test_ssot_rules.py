@@ -194,3 +194,11 @@ def test_all_mode_reports_a_pair_once_at_the_later_path() -> None:
 def test_all_mode_leaves_standalone_files_alone() -> None:
     assert [f for f in all_mode("ss201_standalone_files").findings
             if f.rule.startswith("SS")] == []
+
+
+def test_all_mode_finds_what_a_diff_adding_the_same_lines_finds() -> None:
+    in_diff = {(f.path, f.line, f.rule) for f in audit_case("ss205_values_anywhere").findings
+               if f.rule == "SS205"}
+    in_all = {(f.path, f.line, f.rule) for f in all_mode("ss205_values_anywhere").findings
+              if f.rule == "SS205"}
+    assert in_diff and in_diff <= in_all

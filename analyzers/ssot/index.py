@@ -251,11 +251,26 @@ def _key(node: ast.expr, parsed: ParsedFile | None = None) -> str | None:
     return None
 
 
+VALUE_FACTORIES = frozenset({
+    "datetime.timedelta", "datetime.date", "datetime.datetime", "datetime.time",
+    "datetime.timezone", "re.compile", "frozenset", "tuple", "bytes", "int", "float",
+    "complex", "range", "pathlib.Path", "pathlib.PurePosixPath", "uuid.UUID",
+    "decimal.Decimal", "fractions.Fraction", "ipaddress.ip_address",
+    "ipaddress.ip_network",
+})
+"""Callables of the standard library that turn literals into a value; besides these, a
+class (a capitalised name such as `Decimal` or `Money`) called on literals builds one.
+Other calls on literals (`register("x")`, `os.environ.get("X")`) do things, and two of
+them are not one value."""
+
+
 def _call_key(node: ast.Call, parsed: ParsedFile) -> str | None:
     """`Decimal('0.19')`-style values. A call without arguments (`object()`,
     `threading.Lock()`) makes a new object each time, a sentinel rather than a value."""
     callee = parsed.qualified_name(node.func)
     if callee is None or not (node.args or node.keywords):
+        return None
+    if callee not in VALUE_FACTORIES and not callee.rpartition(".")[2][:1].isupper():
         return None
     parts: list[str] = []
     for argument in node.args:

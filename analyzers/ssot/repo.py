@@ -39,6 +39,18 @@ def is_peripheral(path: str) -> bool:
     )
 
 
+CONFIG_MODULE_NAMES = frozenset({"config.py", "_config.py", "settings.py", "conf.py"})
+"""File names that say "this module is the configuration": config modules until
+`config-modules` names others."""
+
+
+def is_config_module(path: str, config_modules: tuple[str, ...]) -> bool:
+    """The declared config modules, or until there are any, modules named as one."""
+    if config_modules:
+        return paths.matches(path, config_modules)
+    return path.rpartition("/")[2] in CONFIG_MODULE_NAMES
+
+
 MIN_SPECIFIC_NAME_CHARS = 8
 
 
@@ -68,10 +80,9 @@ def same_role(left: str, right: str) -> bool:
             and left_parent.rpartition("/")[0] == right_parent.rpartition("/")[0])
 
 
-CANONICAL_MODULE_NAMES = frozenset({
-    "config.py", "_config.py", "settings.py", "conf.py", "constants.py", "_constants.py",
-    "consts.py", "defaults.py",
-})
+CANONICAL_MODULE_NAMES = CONFIG_MODULE_NAMES | {
+    "constants.py", "_constants.py", "consts.py", "defaults.py",
+}
 """Modules that exist to be the one home of values: when two new copies appear in one
 change, the one here is the original."""
 
@@ -249,6 +260,15 @@ class RepoIndex:
             known = _parallel(self.modules.get(left), self.modules.get(right))
             self._parallel[key] = known
         return known
+
+    @cached_property
+    def value_callees(self) -> frozenset[str]:
+        """Last names of the callables that build named values (`Decimal` for
+        `VAT = Decimal("0.19")`): a cheap text test for literals worth parsing."""
+        return frozenset(
+            key.partition("(")[0].rpartition(".")[2] for key in self.constants_by_value
+            if (key[0].isalpha() or key[0] == "_") and "(" in key
+        )
 
     @cached_property
     def module_map(self) -> ModuleMap:

@@ -4,15 +4,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 
-from analyzers import paths
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.ssot.index import EnvRead
-from analyzers.ssot.repo import RepoIndex, is_peripheral
-
-CONFIG_MODULE_NAMES = frozenset({"config.py", "_config.py", "settings.py", "conf.py"})
-"""File names that say "this module is the configuration": config modules until
-`config-modules` names others."""
+from analyzers.ssot.repo import RepoIndex, is_config_module, is_peripheral
 
 STANDARD_VARIABLES = frozenset({
     "PATH", "PATHEXT", "HOME", "HOMEDRIVE", "HOMEPATH", "USERPROFILE", "USER", "USERNAME",
@@ -108,13 +103,6 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 message, suggestion, related, read.key,
             )
             yield finding if declared else _as_warning(finding, repo)
-
-
-def is_config_module(path: str, config_modules: tuple[str, ...]) -> bool:
-    """The declared config modules, or until there are any, modules named as one."""
-    if config_modules:
-        return paths.matches(path, config_modules)
-    return path.rpartition("/")[2] in CONFIG_MODULE_NAMES
 
 
 def _readers(repo: RepoIndex) -> dict[str, set[str]]:

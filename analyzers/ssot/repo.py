@@ -262,6 +262,13 @@ class RepoIndex:
         return known
 
     @cached_property
+    def module_words(self) -> frozenset[str]:
+        """Every part of the repository's module names (`httpie`, `config`): a string
+        spelled like one names the project or a module, whatever constant shares it."""
+        return frozenset(part for path in self.modules
+                         for part in self.import_name(path).split("."))
+
+    @cached_property
     def value_callees(self) -> frozenset[str]:
         """Last names of the callables that build named values (`Decimal` for
         `VAT = Decimal("0.19")`): a cheap text test for literals worth parsing."""

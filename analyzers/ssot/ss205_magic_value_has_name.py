@@ -28,8 +28,10 @@ class MagicValueHasName(RuleMeta):
         Not flagged: a value two constants name (no single name to point at), private
         constants of other modules (`_FALLBACK_CODE` is that module's business),
         constants in tests, examples, docs, scripts and standalone files, and one-word
-        strings (`"httpie"`, `"exclude"`) unless a config module names them: one word
-        means different things in different roles.
+        strings (`"password"`, `"exclude"`) unless a config module names them: one word
+        means different things in different roles. A one-word string spelled like a
+        module or package of the repository (`"acme"` in the `acme` project) is the
+        project's name and never counts.
 
     Example:
         token = request.cookies.get("sessionid")
@@ -71,8 +73,11 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             value = literal(node, module.parsed)
             if value is None or not value.distinctive:
                 continue
-            one_word = (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                        and _WORD.fullmatch(node.value) is not None)
+            text = (node.value if isinstance(node, ast.Constant)
+                    and isinstance(node.value, str) else None)
+            one_word = text is not None and _WORD.fullmatch(text) is not None
+            if one_word and text in repo.module_words:
+                continue  # the project's or a module's name, not the constant's value
             named = [
                 (path, constant) for path, constant in repo.constants_by_value[value.key]
                 if not is_peripheral(path) and not repo.standalone(path)

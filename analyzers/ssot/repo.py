@@ -70,7 +70,9 @@ def same_role(left: str, right: str) -> bool:
     (`app/utils/` and `app/api/utils/`) are not siblings."""
     left_dir, _, left_name = left.rpartition("/")
     right_dir, _, right_name = right.rpartition("/")
-    if left_dir == right_dir or not left_dir or not right_dir:
+    if left_dir == right_dir:
+        return left_name != right_name and _twin_stem(left_name) == _twin_stem(right_name)
+    if not left_dir or not right_dir:
         return False
     left_parent, _, left_folder = left_dir.rpartition("/")
     right_parent, _, right_folder = right_dir.rpartition("/")
@@ -78,6 +80,20 @@ def same_role(left: str, right: str) -> bool:
         return True
     return (left_folder == right_folder and left_parent != right_parent
             and left_parent.rpartition("/")[0] == right_parent.rpartition("/")[0])
+
+
+_TWIN_AFFIXES = ("async_", "aio_", "sync_")
+_TWIN_SUFFIXES = ("_async", "_aio", "_sync")
+
+
+def _twin_stem(name: str) -> str:
+    """`async_client.py`, `client_aio.py` -> `client`: the module a twin mirrors."""
+    stem = name.removesuffix(".py")
+    for prefix in _TWIN_AFFIXES:
+        stem = stem.removeprefix(prefix)
+    for suffix in _TWIN_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    return stem
 
 
 CANONICAL_MODULE_NAMES = CONFIG_MODULE_NAMES | {

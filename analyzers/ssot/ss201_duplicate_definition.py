@@ -120,8 +120,8 @@ def _copy(repo: RepoIndex, module: ChangedModule, new: Definition, path: str,
     coincidence. A test helper counts when the original is imported by another module
     (or was imported by this one before the change): then it is a shared helper, and
     the copy is a second truth, tests or not."""
-    if other.stub or other.wraps or other.kind != new.kind:
-        return False
+    if other.stub or other.wraps or other.kind != new.kind or same_role(module.path, path):
+        return False  # a family's modules mirror each other by design, even verbatim
     if other.fingerprint != new.fingerprint and (not new.shape or other.shape != new.shape):
         return False
     imported = repo.imported(path, new.name) or _imported_before(repo, module, path, new.name)

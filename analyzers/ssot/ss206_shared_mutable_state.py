@@ -35,9 +35,10 @@ class SharedMutableState(FileRule):
     Known limits:
         Shared state by design is not flagged: one-time lazy initialisation behind
         `global` (`if _x is None: _x = ...`, and resetting such a value to `None`), memo
-        caches (the function looks the key up in the container it fills), registries
-        filled through a public `register*`/`add_*` function (and the decorators nested
-        in one), and test modules, whose state lives for one test run and is reset by
+        caches and once-only guards (the function looks up the container it fills),
+        registries filled through a public `register*`/`add_*` function (and the
+        decorators nested in one) or by a decorator that stores the function it is given
+        and returns it, and test modules, whose state lives for one test run and is reset by
         their own fixtures. A cache that grows without bound is still not flagged.
 
     Example:
@@ -194,8 +195,10 @@ def _mutations(function: ast.FunctionDef | ast.AsyncFunctionDef, shared: set[str
         target = _mutated_name(n)
         if target is None or target not in shared or target in local:
             continue
-        if target in looked_up and _stores_by_key(n):
-            continue  # a memo: the function reads back what it stores
+        if target in looked_up and _fills(n):
+            continue  # a memo or a once-only guard: it looks up what it stores
+        if _records_argument(n, function):
+            continue  # a decorator recording what it decorates: a registry
         yield Hit(
             n if isinstance(n, ast.stmt | ast.expr) else function,
             f"`{function.name}` mutates the module-level `{target}`, shared by every "
@@ -231,11 +234,27 @@ def _looked_up(nodes: list[ast.AST]) -> set[str]:
     return names
 
 
-def _stores_by_key(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Assign) and all(
-        isinstance(t, ast.Subscript) for t in node.targets
-    )) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-          and node.func.attr == "setdefault")
+def _fills(node: ast.AST) -> bool:
+    """`C[key] = value`, `C.setdefault(...)`, `C.add(...)`: adds an entry (removing or
+    clearing is not a memo's business)."""
+    return (isinstance(node, ast.Assign)
+            and all(isinstance(t, ast.Subscript) for t in node.targets)) or (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("setdefault", "add"))
+
+
+def _records_argument(node: ast.AST, function: ast.FunctionDef | ast.AsyncFunctionDef
+                      ) -> bool:
+    """`REGISTRY[name] = func; return func`: the function stores its own argument and
+    hands it back unchanged, the shape of a registering decorator."""
+    if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)):
+        return False
+    stored = node.value.id
+    arguments = function.args
+    if stored not in {a.arg for a in (*arguments.posonlyargs, *arguments.args)}:
+        return False
+    return any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name)
+               and n.value.id == stored for n in _own_nodes(function))
 
 
 def _mutated_name(node: ast.AST) -> str | None:

@@ -17,6 +17,13 @@ class ConflictingNamedValue(RuleMeta):
         Two truths for one name: which `MAX_UPLOAD_BYTES` applies depends on which module
         a caller happened to import.
 
+    Known limits:
+        Only public names that name one thing (compound like `MAX_UPLOAD_BYTES`, or
+        eight characters and more) count; tests, examples, scripts, standalone files and
+        modules of one family (one `formats.py` per locale) are left out. Of two new
+        definitions in one change only the one that is not the original (a config or
+        constants module, else the earlier path) is flagged.
+
     Example:
         # app/upload.py, new
         MAX_UPLOAD_BYTES = 5_000_000   # app/config.py says 10_000_000

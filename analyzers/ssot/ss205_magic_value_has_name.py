@@ -67,7 +67,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             continue
         if module.parsed is None:
             continue
-        for node in _code_literals(module.parsed):
+        for node in _code_literals(module.parsed, repo.value_callees):
             if not module.touches(node.lineno, node.end_lineno):
                 continue
             value = literal(node, module.parsed)
@@ -123,14 +123,16 @@ def _column(module: ChangedModule, node: ast.expr) -> int:
     return module.parsed.column(node) if module.parsed is not None else 1
 
 
-def _code_literals(parsed: ParsedFile) -> Iterator[ast.Constant | ast.Call]:
+def _code_literals(parsed: ParsedFile, callees: frozenset[str]
+                   ) -> Iterator[ast.Constant | ast.Call]:
     """String and number literals of the code, and calls on literals (`Decimal("0.19")`,
     not looked into), leaving out docstrings, f-string pieces, annotations and the
     module's own constant definitions (SS202's business)."""
     stack: list[ast.AST] = [s for s in reversed(parsed.tree.body) if not _defines_constant(s)]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.Call) and literal(node, parsed) is not None:
+        if (isinstance(node, ast.Call) and _callee_word(node.func) in callees
+                and literal(node, parsed) is not None):
             yield node
             continue
         if isinstance(node, ast.Constant):
@@ -151,6 +153,13 @@ def _code_literals(parsed: ParsedFile) -> Iterator[ast.Constant | ast.Call]:
             elif isinstance(value, ast.AST):
                 children.append(value)
         stack.extend(reversed(children))
+
+
+def _callee_word(func: ast.expr) -> str | None:
+    """The last name of a callee (`Decimal` of `decimal.Decimal(...)`)."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
 
 
 def _defines_constant(statement: ast.stmt) -> bool:

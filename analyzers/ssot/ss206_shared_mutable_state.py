@@ -70,7 +70,8 @@ class SharedMutableState(FileRule):
         if not shared and "global " not in file.text:
             return  # nothing to mutate and nothing to rebind: skip the functions
         functions = list(_functions(node))
-        lazy = {name for function, _ in functions for name in _lazily_initialised(function)}
+        lazy = {name for function, _ in functions for name in _lazily_initialised(function)
+                } if "global " in file.text else set()
         for function, registers in functions:
             if not registers:
                 yield from _mutations(function, shared, lazy)

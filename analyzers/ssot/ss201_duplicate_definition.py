@@ -42,9 +42,9 @@ class DuplicateDefinition(RuleMeta):
         no package: scripts, examples, type-checker fixtures), and test helpers, unless
         a verbatim copy of one another module imports. Short copies of one-word names
         (`run`, `parse`) count only from four lines up. Two copies that are both new
-        are reported once, at the one that is not the original (a config or constants
-        module, else the earlier path, is the original); in `--all` mode that is the
-        later path. When the original lives in a folder that is not a Python name
+        (in `--all` mode, every pair) are reported once, at the one that is not the
+        original: production code before tests, then a config or constants module, then
+        the earlier path is the original, so the later path is told to import it. When the original lives in a folder that is not a Python name
         (`typing-examples/`), the advice says it cannot be imported.
 
     Example:

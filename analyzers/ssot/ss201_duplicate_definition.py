@@ -44,8 +44,9 @@ class DuplicateDefinition(RuleMeta):
         (`run`, `parse`) count only from four lines up. Two copies that are both new
         (in `--all` mode, every pair) are reported once, at the one that is not the
         original: production code before tests, then a config or constants module, then
-        the earlier path is the original, so the later path is told to import it. When the original lives in a folder that is not a Python name
-        (`typing-examples/`), the advice says it cannot be imported.
+        the earlier path is the original, so the later path is told to import it. When
+        the original lives in a folder that is not a Python name (`typing-examples/`),
+        the advice says it cannot be imported.
 
     Example:
         # app/billing.py, new

@@ -31,7 +31,8 @@ class MagicValueHasName(RuleMeta):
         strings (`"password"`, `"exclude"`) unless a config module names them: one word
         means different things in different roles. A one-word string spelled like a
         module or package of the repository (`"acme"` in the `acme` project) is the
-        project's name and never counts.
+        project's name and never counts. A call on literals is recognised by the
+        callee's own name (`Decimal(...)`), not through an alias (`D = Decimal`).
 
     Example:
         token = request.cookies.get("sessionid")

@@ -29,6 +29,9 @@ MAX_DEPTH = 10_000
 nested brackets, and a few thousand levels of operators or attributes), and every walk
 here is iterative, so what `ast` accepts is audited. Measured on 3.11: `0 + 0 + ...` with
 2,000 terms parses and audits; with 5,000, `ast` raises RecursionError (SX004)."""
+STATEMENT_BODY_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+"""The fields of a compound statement that hold statements (or handlers, or cases) of
+their own."""
 PYTHON = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 """The parser the audit runs on, named when a file does not parse: newer syntax is a
 reason to audit on a newer Python, not a reason to pass the file."""

@@ -21,9 +21,7 @@ import ast
 import difflib
 from collections.abc import Iterator
 
-_NESTED_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
-"""The fields of a compound statement that hold statements of their own; a unit's shape
-leaves them out, since those statements are units in their own right."""
+from analyzers.source import STATEMENT_BODY_FIELDS
 
 MAX_UNITS = 50_000
 """Past this many statements in either version the alignment is skipped and every
@@ -80,7 +78,7 @@ def _lines(node: ast.AST) -> tuple[int, int]:
 def _nested(node: ast.AST) -> list[ast.AST]:
     out: list[ast.AST] = []
     for name in node._fields:
-        if name in _NESTED_FIELDS:
+        if name in STATEMENT_BODY_FIELDS:
             value = getattr(node, name, None)
             if isinstance(value, list):
                 out.extend(item for item in value if isinstance(item, ast.AST))
@@ -97,7 +95,7 @@ def _shape(root: ast.AST) -> tuple[object, ...]:
         if isinstance(item, ast.AST):
             out.append(type(item).__name__)
             for name in reversed(item._fields):
-                if item is root and name in _NESTED_FIELDS:
+                if item is root and name in STATEMENT_BODY_FIELDS:
                     continue
                 stack.append(getattr(item, name, None))
         elif isinstance(item, list):

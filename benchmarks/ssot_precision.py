@@ -9,13 +9,14 @@ against its first parent the way `ssot-bot audit --base C^ --head C` does (every
 file of the head tree is context). `--cli` runs the real CLI process per commit instead
 of the in-process audit (slower; same findings). Prints per-rule counts next to a naive
 peer (every new top-level name that exists elsewhere; every new constant whose value
-exists elsewhere), and writes every error-level finding with its code line and the
-related place to `--dump` (JSON lines) for reading.
+exists elsewhere), and writes every SS finding (errors and warnings, with its severity,
+code line and the related place) to `--dump` (JSON lines) for reading and judging.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import subprocess
@@ -46,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--end", default=DEFAULT_END, help="newest commit of the window")
     parser.add_argument("--commits", type=int, default=200)
     parser.add_argument("--cli", action="store_true", help="run `ssot-bot audit` per commit")
-    parser.add_argument("--dump", type=Path, help="write error findings here (JSON lines)")
+    parser.add_argument("--dump", type=Path, help="write SS findings here (JSON lines)")
+    parser.add_argument("--judgments", type=Path,
+                        help="CSV of verdicts; print the precision of the judged findings")
     args = parser.parse_args(argv)
     if not (args.repo / ".git").exists():
         print(f"{args.repo} is not a git checkout; clone e.g. github:pallets/flask there",
@@ -59,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     naive_cache: dict[bytes, ModuleFacts | None] = {}
     counts: Counter[str] = Counter()
     naive: Counter[str] = Counter()
-    errors: list[dict[str, Any]] = []
+    dumped: list[dict[str, Any]] = []
     audited = 0
     started = time.perf_counter()
     for commit in commits:
@@ -79,9 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not finding["rule"].startswith("SS") or finding["suppressed"]:
                 continue
             counts[f"{finding['rule']} {finding['severity']}"] += 1
-            if finding["severity"] == "error":
-                errors.append({"commit": commit, **finding,
-                               "code": _line(request, finding["path"], finding["line"])})
+            dumped.append({"commit": commit, **finding,
+                           "code": _line(request, finding["path"], finding["line"])})
     seconds = time.perf_counter() - started
     print(f"{audited} commits of {args.repo} ending at {args.end[:12]} "
           f"({'CLI' if args.cli else 'in-process'}), {seconds:.1f} s "
@@ -94,13 +96,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours = sum(counts.get(f"{r} error", 0) for r in naive)
     if total_naive:
         print(f"SS201+SS202 errors: {ours} vs {total_naive} naive ({ours / total_naive:.0%})")
-    print(f"error findings: {len(errors)}")
+    print(f"error findings: {sum(1 for e in dumped if e['severity'] == 'error')}")
+    if args.judgments:
+        _print_precision(dumped, _verdicts(args.judgments), args.repo.name)
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as out:
-            for entry in errors:
+            for entry in dumped:
                 out.write(json.dumps(entry) + "\n")
         print(f"written to {args.dump}")
     return 0
+
+
+def _verdicts(path: Path) -> dict[tuple[str, str, str, str], str]:
+    """(rule, project, commit, place) -> verdict, from the judgments CSV."""
+    with path.open(encoding="utf-8", newline="") as stream:
+        return {(row["rule"], row["project"], row["commit"], row["place"]): row["verdict"]
+                for row in csv.DictReader(stream)}
+
+
+def _print_precision(findings: list[dict[str, Any]],
+                     verdicts: dict[tuple[str, str, str, str], str], project: str) -> None:
+    worth: Counter[str] = Counter()
+    judged: Counter[str] = Counter()
+    for finding in findings:
+        key = (finding["rule"], project, finding["commit"],
+               f"{finding['path']}:{finding['line']}")
+        verdict = verdicts.get(key)
+        if verdict is None:
+            continue
+        rule = f"{finding['rule']} {finding['severity']}"
+        judged[rule] += 1
+        worth[rule] += verdict == "worth-raising"
+    unjudged = len(findings) - sum(judged.values())
+    print(f"precision of judged findings ({unjudged} not judged yet):")
+    for rule in sorted(judged):
+        print(f"  {rule:<16}{worth[rule]:>4} / {judged[rule]:<4} "
+              f"{worth[rule] / judged[rule]:.0%} worth raising")
 
 
 def _cli_findings(root: Path, commit: str) -> list[dict[str, Any]]:

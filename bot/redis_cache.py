@@ -36,14 +36,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import RedisError
 
+from bot.github import TOKEN_MARGIN  # a shared token is dropped this long before expiry
 from bot.redis_queue import NAMESPACE
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 OBJECT_TTL = 24 * 3600
-TOKEN_MARGIN = 5 * 60
-"""A shared token is dropped this many seconds before GitHub expires it."""
 MINT_LOCK_MS = 10_000
 """How long one process may take to mint a token before the others stop waiting for it
 (it died, or GitHub is slow) and mint their own."""

@@ -318,7 +318,7 @@ class StreamConsumer:
             try:
                 lost = await self._renew(keys=[self._stream],
                                             args=[GROUP, self._consumer, *self._in_hand])
-            except RedisError:  # ssot: ignore[SF103] the consumer loops log the outage once
+            except RedisError:  # the consumer loops log the outage once
                 continue
             if lost:
                 logger.warning("claims lost: another worker took over", extra={

@@ -38,14 +38,13 @@ from bot.jobs import AuditPool, DeliveryLog, InProcessQueue, JobQueue, MemoryDel
 from bot.pull_request import Pipeline
 from bot.redis_queue import DeliveryInbox, RedisUnavailableError, warn_without_persistence
 from bot.redis_queue import connect as redis_connect
-from bot.settings import Settings, SettingsError, from_environment
+from bot.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, from_environment
 from bot.webhooks import router as webhook_router
 
 logger = logging.getLogger(__name__)
 
 MAX_PAYLOAD = 25 * 1024 * 1024
 """GitHub caps webhook payloads at 25 MB."""
-EXIT_BAD_SETTINGS = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,9 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_PORT = 8080
 
 
+EXIT_BAD_SETTINGS = 2
+"""Exit status of `serve` and `worker` when a setting is missing or malformed."""
+
 class SettingsError(Exception):
     """A required setting is missing or malformed; the message names it (never its value)."""
 

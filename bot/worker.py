@@ -32,12 +32,10 @@ from bot.redis_queue import (
     delivered_event,
     warn_without_persistence,
 )
-from bot.settings import Settings, SettingsError, from_environment
+from bot.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, from_environment
 from bot.webhooks import router as webhook_router
 
 logger = logging.getLogger(__name__)
-
-EXIT_BAD_SETTINGS = 2
 
 
 def worker_command() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
-from analyzers.model import Severity
+from analyzers.model import Mode, Severity
 from tests.fixture_repos import request_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ssot"
@@ -80,8 +80,14 @@ def test_env_read_is_an_error_only_once_config_modules_are_declared() -> None:
     assert {f.severity for f in declared.findings if f.rule == "SS204"} == {Severity.ERROR}
     request = request_for(FIXTURES / "ss204_env_read_with_config_modules")
     undeclared = audit(AuditRequest(changes=request.changes, context=request.context))
-    severities = {(f.path, f.severity) for f in undeclared.findings if f.rule == "SS204"}
-    assert severities == {("app/config.py", Severity.WARNING), ("app/mailer.py", Severity.WARNING)}
+    severities = {(f.path, f.line, f.severity) for f in undeclared.findings
+                  if f.rule == "SS204"}
+    assert severities == {("app/mailer.py", 7, Severity.WARNING)}  # config.py reads it too
+
+
+def test_two_reads_of_one_computed_variable_on_one_line_are_one_finding() -> None:
+    result = audit_case("ss204_env_read_with_config_modules")
+    assert len([f for f in result.findings if f.rule == "SS204" and f.line == 16]) == 1
 
 
 def test_env_read_points_at_the_config_module_reading_the_same_variable() -> None:
@@ -160,3 +166,39 @@ def test_a_verbatim_copy_is_an_error_and_a_same_name_rewrite_a_warning() -> None
     [renamed] = [f for f in audit_case("ss201_function_already_exists").findings
                  if f.rule == "SS201"]
     assert (copied.severity, renamed.severity) == (Severity.ERROR, Severity.WARNING)
+
+
+def test_a_copy_in_a_folder_that_is_not_a_python_name_is_not_told_to_import_it() -> None:
+    [finding] = [f for f in audit_case("ss201_not_importable").findings if f.rule == "SS201"]
+    assert finding.suggestion.startswith("move `describe_options` into an importable module")
+    assert "`tools-x.helpers` is not a Python module name" in finding.suggestion
+
+
+def all_mode(name: str) -> AuditResult:
+    """The case audited with `--all`: every file of the repository is new."""
+    request = request_for(FIXTURES / name)
+    files = {change.path: change.head for change in request.changes if change.head}
+    files.update(request.context)
+    changes = tuple(FileChange(path, ChangeStatus.ADDED, head)
+                    for path, head in sorted(files.items()))
+    return audit(AuditRequest(changes=changes, mode=Mode.ALL,
+                              config_text=request.config_text))
+
+
+def test_all_mode_reports_a_pair_once_at_the_later_path() -> None:
+    found = [(f.path, f.related[0].path) for f in all_mode("ss201_renamed_copy").findings
+             if f.rule == "SS201"]
+    assert found == [("app/pricing.py", "app/checkout.py")]
+
+
+def test_all_mode_leaves_standalone_files_alone() -> None:
+    assert [f for f in all_mode("ss201_standalone_files").findings
+            if f.rule.startswith("SS")] == []
+
+
+def test_all_mode_finds_what_a_diff_adding_the_same_lines_finds() -> None:
+    in_diff = {(f.path, f.line, f.rule) for f in audit_case("ss205_values_anywhere").findings
+               if f.rule == "SS205"}
+    in_all = {(f.path, f.line, f.rule) for f in all_mode("ss205_values_anywhere").findings
+              if f.rule == "SS205"}
+    assert in_diff and in_diff <= in_all

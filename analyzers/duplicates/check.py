@@ -33,6 +33,7 @@ from analyzers.duplicates.matching import (
     Clone,
     Query,
     Thresholds,
+    big_enough,
     changed_tokens,
     find_clones,
 )
@@ -43,7 +44,6 @@ from analyzers.duplicates.tokens import (
     LITERAL_KINDS,
     CloneFacts,
     FunctionSpan,
-    region_lines,
     region_size,
 )
 from analyzers.model import Finding, Related, Severity
@@ -75,7 +75,7 @@ class _Copy:
 
 def check_duplicates(project: Project) -> Iterator[Finding]:
     config = project.config
-    thresholds = Thresholds(config.min_tokens, config.min_lines, config.min_similarity)
+    thresholds = _thresholds(config)
     # Examples are written to stand alone: neither flagged nor offered as the copy to reuse.
     everything = {path: facts for path, families in project.facts.items()
                   if isinstance(facts := families.get(FAMILY), CloneFacts)
@@ -144,7 +144,7 @@ def _finding(
         # A copy found only as a small whole function is not a block; nor is a sibling,
         # nor a closure copied into another function, nor two delegations.
         copies = [c for c in copies if not _is_sibling(path, facts, first, last, everything, c)
-                  and _big_enough(facts, c.clone.first, c.clone.last, config)
+                  and big_enough(facts, c.clone.first, c.clone.last, _thresholds(config))
                   and not (_in_delegation(facts, c.clone.first, c.clone.last)
                            and _in_delegation(everything[c.path], c.clone.other_first,
                                               c.clone.other_last))
@@ -459,7 +459,7 @@ def _is_run_of_small_definitions(facts: CloneFacts, first: int, last: int,
     inside = [f for f in facts.functions if first <= f.first and f.last <= last + 1
               and not f.nested]
     return len(inside) >= 2 and not any(
-        _big_enough(facts, f.first, f.last, config) for f in inside)
+        big_enough(facts, f.first, f.last, _thresholds(config)) for f in inside)
 
 
 def _is_alternative(facts: CloneFacts, first: int, last: int, copy: _Copy) -> bool:
@@ -528,9 +528,8 @@ def _import_name(path: str) -> tuple[str | None, str]:
     return ".".join(parts), ""
 
 
-def _big_enough(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:
-    return (region_size(facts, first, last) >= config.min_tokens
-            and region_lines(facts, first, last) >= config.min_lines)
+def _thresholds(config: AuditConfig) -> Thresholds:
+    return Thresholds(config.min_tokens, config.min_lines, config.min_similarity)
 
 
 def _severity(rule: type[RuleMeta], copies: int, path: str, config: AuditConfig) -> Severity:

@@ -287,8 +287,8 @@ def _align(
     if same_file and first <= other_last and other_first <= last:
         return None
     length = last - first + 1
-    if (only_definitions or not (_big_enough(facts, first, last, thresholds)
-                                 and _big_enough(other, other_first, other_last, thresholds))
+    if (only_definitions or not (big_enough(facts, first, last, thresholds)
+                                 and big_enough(other, other_first, other_last, thresholds))
             ) and not (
             _is_definition(facts, first, last, thresholds)
             and _is_definition(other, other_first, other_last, thresholds)):
@@ -320,14 +320,15 @@ def _window(code: CloneFacts, first: int, last: int) -> tuple[int, int]:
     return low, high
 
 
-def _big_enough(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+def big_enough(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+    """At least the block thresholds (`min-tokens` and `min-lines`) between the tokens."""
     return (region_size(code, first, last) >= thresholds.min_tokens
             and region_lines(code, first, last) >= thresholds.min_lines)
 
 
 def _may_hold_clone(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
     """Whether tokens `first..last` are big enough to hold a block or a whole function."""
-    return (_big_enough(code, first, last, thresholds)
+    return (big_enough(code, first, last, thresholds)
             or region_size(code, first, last) >= thresholds.min_definition_tokens)
 
 

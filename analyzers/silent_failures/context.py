@@ -168,7 +168,7 @@ def context_of(file: ParsedFile) -> FileContext:
     if cached is not None and cached.file is file:
         return cached
     context = _build(file)
-    _LAST[:] = [context]  # ssot: ignore[SS206] one-entry memo, checked by identity
+    _LAST[:] = [context]  # one-entry memo, checked by identity
     return context
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from analyzers.silent_failures.context import context_of
-from analyzers.source import ParsedFile
+from analyzers.source import STATEMENT_BODY_FIELDS, ParsedFile
 
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException", "builtins.Exception",
                               "builtins.BaseException"})
@@ -381,9 +381,6 @@ class _PathJudge:
         return self._read_names
 
 
-_BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
-
-
 def _own_expression_nodes(node: ast.AST, parents: dict[int, ast.AST]) -> Iterator[ast.AST]:
     """The node and what is under it, without nested blocks (walked as statements) and
     without nested functions and lambdas (which do not run here); fills `parents`."""
@@ -394,7 +391,7 @@ def _own_expression_nodes(node: ast.AST, parents: dict[int, ast.AST]) -> Iterato
         if isinstance(current, ast.Lambda):
             continue
         for field_name, value in ast.iter_fields(current):
-            if isinstance(current, ast.stmt) and field_name in _BLOCK_FIELDS:
+            if isinstance(current, ast.stmt) and field_name in STATEMENT_BODY_FIELDS:
                 continue
             for child in value if isinstance(value, list) else [value]:
                 if isinstance(child, ast.AST) and not isinstance(child, ast.expr_context):

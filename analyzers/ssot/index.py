@@ -15,9 +15,11 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+import operator
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
 
 from analyzers.source import ParsedFile, walk
 
@@ -72,6 +74,9 @@ class Definition:
     fixture: bool = False
     """A pytest fixture: redefining one by name is how pytest lets a test module
     override it, not a second truth."""
+    shape: str = ""
+    """Like `fingerprint`, with the function's parameters and local variables renamed
+    by order of first use: equal for a copy whose locals were renamed consistently."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,10 @@ class EnvRead:
     """How it reads the environment, e.g. `os.getenv` or `os.environ[]`."""
     key: str | None
     """The variable's name when it is a literal."""
+    writes: bool = False
+    """The call's result is discarded (`os.environ.setdefault("X", "y")` or
+    `os.environ.pop("X", None)` as a statement): it hands a value on to a library or a
+    child process, or removes one, rather than reading configuration."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,18 +163,64 @@ MIN_DISTINCTIVE_ITEMS = 3
 a specific choice, though each item alone is not."""
 
 
-def literal(node: ast.expr) -> Literal | None:
-    """The value of a literal expression (constants and containers of them), or None."""
-    key = _key(node)
+def literal(node: ast.expr, parsed: ParsedFile | None = None) -> Literal | None:
+    """The value of a literal expression (constants, containers of them and constant
+    arithmetic such as `5 * 60`), or None. Given the file, also a value built by a call
+    on literals (`Decimal("0.19")`, `timedelta(seconds=30)`, `re.compile(r"...")`),
+    keyed by the import-resolved callee."""
+    key = _key(node, parsed)
     if key is None:
         return None
-    shown = key if len(key) <= SHOWN_CHARS else key[: SHOWN_CHARS - 1] + "…"
+    text = ast.unparse(node) if isinstance(node, ast.Call | ast.BinOp) else key
+    shown = text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
     if len(key) > MAX_KEY_CHARS:
         key = "#" + hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=12).hexdigest()
     return Literal(key, shown, _distinctive(node))
 
 
-def _key(node: ast.expr) -> str | None:
+_OPERATIONS: dict[type[ast.operator], Callable[[Any, Any], object]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_FOLDED_OPERATORS = tuple(_OPERATIONS)
+MAX_FOLDED_MAGNITUDE = 10**18
+"""Constant arithmetic is folded only while operands stay below this (`2 ** 10_000` is
+not computed)."""
+
+
+def _folded(node: ast.BinOp) -> int | float | None:
+    """The value of arithmetic on number literals (`5 * 60`, `2 ** 20`, `1 / 3`)."""
+    values: list[int | float] = []
+    for operand in (node.left, node.right):
+        value: int | float | None
+        if isinstance(operand, ast.BinOp):
+            value = _folded(operand)
+        elif (isinstance(operand, ast.Constant) and isinstance(operand.value, int | float)
+              and not isinstance(operand.value, bool)):
+            value = operand.value
+        else:
+            value = None
+        if value is None or abs(value) > MAX_FOLDED_MAGNITUDE:
+            return None
+        values.append(value)
+    left, right = values
+    if not isinstance(node.op, _FOLDED_OPERATORS) or (
+            isinstance(node.op, ast.Pow) and abs(right) > 64):
+        return None
+    try:
+        result: object = _OPERATIONS[type(node.op)](left, right)
+    except (ZeroDivisionError, OverflowError):
+        return None
+    return result if isinstance(result, int | float) else None
+
+
+def _key(node: ast.expr, parsed: ParsedFile | None = None) -> str | None:
+    if isinstance(node, ast.BinOp):
+        folded = _folded(node)
+        return None if folded is None else repr(folded)
+    if isinstance(node, ast.Call) and parsed is not None:
+        return _call_key(node, parsed)
     if isinstance(node, ast.Constant):
         if node.value is Ellipsis:
             return None
@@ -196,7 +251,47 @@ def _key(node: ast.expr) -> str | None:
     return None
 
 
+VALUE_FACTORIES = frozenset({
+    "datetime.timedelta", "datetime.date", "datetime.datetime", "datetime.time",
+    "datetime.timezone", "re.compile", "frozenset", "tuple", "bytes", "int", "float",
+    "complex", "range", "pathlib.Path", "pathlib.PurePosixPath", "uuid.UUID",
+    "decimal.Decimal", "fractions.Fraction", "ipaddress.ip_address",
+    "ipaddress.ip_network",
+})
+"""Callables of the standard library that turn literals into a value; besides these, a
+class (a capitalised name such as `Decimal` or `Money`) called on literals builds one.
+Other calls on literals (`register("x")`, `os.environ.get("X")`) do things, and two of
+them are not one value."""
+
+
+def _call_key(node: ast.Call, parsed: ParsedFile) -> str | None:
+    """`Decimal('0.19')`-style values. A call without arguments (`object()`,
+    `threading.Lock()`) makes a new object each time, a sentinel rather than a value."""
+    callee = parsed.qualified_name(node.func)
+    if callee is None or not (node.args or node.keywords):
+        return None
+    if callee not in VALUE_FACTORIES and not callee.rpartition(".")[2][:1].isupper():
+        return None
+    parts: list[str] = []
+    for argument in node.args:
+        key = None if isinstance(argument, ast.Starred) else _key(argument)
+        if key is None:
+            return None
+        parts.append(key)
+    for keyword in node.keywords:
+        key = _key(keyword.value) if keyword.arg is not None else None
+        if key is None:
+            return None
+        parts.append(f"{keyword.arg}={key}")
+    return f"{callee}({', '.join(parts)})"
+
+
 def _distinctive(node: ast.expr) -> bool:
+    if isinstance(node, ast.Call):
+        return any(_distinctive(a) for a in (*node.args, *(k.value for k in node.keywords)))
+    if isinstance(node, ast.BinOp):
+        folded = _folded(node)
+        return folded is not None and _distinctive_scalar(folded)
     if isinstance(node, ast.Constant):
         return _distinctive_scalar(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
@@ -277,7 +372,7 @@ def _definition(
             *(f"{a}(" for a in same_name_imports if a != node.name),
         )
         extends = False
-    fingerprint, delegates, body_lines = _digest(node, parsed, markers)
+    fingerprint, shape, delegates, body_lines = _digest(node, parsed, markers, params)
     return Definition(
         name=node.name,
         kind=kind,
@@ -292,6 +387,7 @@ def _definition(
         body_lines=body_lines,
         wraps=extends or delegates,
         fixture=fixture,
+        shape=shape,
     )
 
 
@@ -334,14 +430,47 @@ def _empty_body(body: list[ast.stmt]) -> bool:
 _COMMENT = re.compile(r"\s+#.*$")
 
 
+_LOCAL_BINDING = re.compile(
+    r"^(?:for\s+)?([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=]+)?(?:=(?!=)|\s+in\b)"
+    r"|\bas\s+([A-Za-z_]\w*)"
+)
+"""Names a line of code binds: `x = ...`, `a, b = ...`, `x: int = ...`, `for x in`,
+`... as x` (a text test, not a tree walk)."""
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def _shape(code: str, params: tuple[str, ...]) -> str:
+    """`code` with parameters and locally bound names replaced by `_1`, `_2`, ... in
+    order of first appearance; attribute names (after a dot) are left alone."""
+    local = set(params)
+    for line in code.splitlines():
+        for match in _LOCAL_BINDING.finditer(line):
+            local.update(_IDENTIFIER.findall(match.group(1) or match.group(2) or ""))
+    local.discard("self")
+    local.discard("cls")
+    if not local:
+        return code
+    numbers: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word not in local or (match.start() and code[match.start() - 1] == "."):
+            return word
+        return numbers.setdefault(word, f"_{len(numbers) + 1}")
+
+    return _IDENTIFIER.sub(rename, code)
+
+
 def _digest(
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
     parsed: ParsedFile,
     delegation_markers: tuple[str, ...],
-) -> tuple[str, bool, int]:
+    params: tuple[str, ...],
+) -> tuple[str, str, bool, int]:
     """A fingerprint of the body (its code without docstring, comments, blank lines and
-    indentation: no tree walk, and equal for copies that differ only in layout), whether
-    the body calls a same-named function elsewhere (a wrapper), and its lines of code."""
+    indentation: no tree walk, and equal for copies that differ only in layout), the same
+    with locals renamed (`_shape`), whether the body calls a same-named function
+    elsewhere (a wrapper), and its lines of code."""
     body = node.body
     if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str) and len(body) > 1):
@@ -351,8 +480,18 @@ def _digest(
             if c and c[0] != "#"]
     joined = "\n".join(_COMMENT.sub("", c) if "#" in c else c for c in code)
     digest = hashlib.blake2b(joined.encode("utf-8", "replace"), digest_size=8)
+    signature = ", ".join(params)
+    shape = hashlib.blake2b(_shape(f"({signature})\n{joined}", params).encode(
+        "utf-8", "replace"), digest_size=8)
     delegates = any(marker in joined for marker in delegation_markers)
-    return digest.hexdigest(), delegates, len(code)
+    return digest.hexdigest(), shape.hexdigest(), delegates, len(code)
+
+
+def _declares(name: str, value: ast.expr) -> bool:
+    """`T_CO = TypeVar("T_CO")`, `USER_ID = NewType("USER_ID", int)`: a call named by its
+    own first argument declares a new thing; two of them are two things."""
+    return (isinstance(value, ast.Call) and bool(value.args)
+            and isinstance(value.args[0], ast.Constant) and value.args[0].value == name)
 
 
 def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:
@@ -366,10 +505,10 @@ def _constants(statement: ast.stmt, parsed: ParsedFile) -> Iterator[Constant]:
         return
     if value is None:
         return
-    names = [t.id for t in targets if CONSTANT_NAME.match(t.id)]
+    names = [t.id for t in targets if CONSTANT_NAME.match(t.id) and not _declares(t.id, value)]
     if not names:
         return
-    value_literal = literal(value)
+    value_literal = literal(value, parsed)
     if value_literal is None:
         return
     for name in names:
@@ -406,12 +545,16 @@ def _may_read_env(text: str) -> bool:
 
 
 def _env_reads(parsed: ParsedFile) -> Iterator[EnvRead]:
+    discarded: set[int] = set()
     for node in walk(parsed.tree):
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Expr):
+            discarded.add(id(node.value))  # pre-order: seen before the call itself
+        elif isinstance(node, ast.Call):
             function = _ENV_CALLS.get(parsed.qualified_name(node.func) or "")
             if function is not None:
                 key = node.args[0] if node.args else None
-                yield _env_read(node, function, key, parsed)
+                read = _env_read(node, function, key, parsed)
+                yield replace(read, writes=True) if id(node) in discarded else read
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             if parsed.qualified_name(node.value) in _ENVIRON:
                 yield _env_read(node, "os.environ[]", node.slice, parsed)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from analyzers.registry import Project
 
 PERIPHERAL_PARTS = frozenset({"examples", "example", "docs", "doc", "scripts", "benchmarks",
-                              "migrations"})
+                              "bench", "migrations"})
 """Folders of code that demonstrates or drives the project rather than being it, or
 (migrations) that freezes values on purpose."""
 MAX_RELATED = 3
@@ -39,20 +39,68 @@ def is_peripheral(path: str) -> bool:
     )
 
 
+CONFIG_MODULE_NAMES = frozenset({"config.py", "_config.py", "settings.py", "conf.py"})
+"""File names that say "this module is the configuration": config modules until
+`config-modules` names others."""
+
+
+def is_config_module(path: str, config_modules: tuple[str, ...]) -> bool:
+    """The declared config modules, or until there are any, modules named as one."""
+    if config_modules:
+        return paths.matches(path, config_modules)
+    return path.rpartition("/")[2] in CONFIG_MODULE_NAMES
+
+
+MIN_SPECIFIC_NAME_CHARS = 8
+
+
+def specific_name(name: str) -> bool:
+    """A public constant name that names one thing: compound (`MAX_UPLOAD_BYTES`) or
+    long. Short one-word names (`DEBUG`, `NAME`) and private ones (`_LIMIT`) mean
+    different things in different modules."""
+    return not name.startswith("_") and ("_" in name or len(name) >= MIN_SPECIFIC_NAME_CHARS)
+
+
 def same_role(left: str, right: str) -> bool:
     """Two modules that play the same part in parallel places: the same file name in
-    sibling folders (one `formats.py` per locale, one `base.py` per database backend), or
-    any file of same-named folders (`*/commands/*.py`, `*/migrations/*.py`). They define
-    the same names by design."""
+    sibling folders of one parent (one `formats.py` per locale, one `base.py` per
+    database backend), or any file of same-named folders in sibling packages
+    (`apps/billing/commands/*.py` and `apps/shop/commands/*.py`, one `migrations/` per
+    app). They define the same names by design. Namesake folders elsewhere in the tree
+    (`app/utils/` and `app/api/utils/`) are not siblings."""
     left_dir, _, left_name = left.rpartition("/")
     right_dir, _, right_name = right.rpartition("/")
-    if left_dir == right_dir or not left_dir or not right_dir:
+    if left_dir == right_dir:
+        return left_name != right_name and _twin_stem(left_name) == _twin_stem(right_name)
+    if not left_dir or not right_dir:
         return False
     left_parent, _, left_folder = left_dir.rpartition("/")
     right_parent, _, right_folder = right_dir.rpartition("/")
     if left_name == right_name and left_name != "__init__.py" and left_parent == right_parent:
         return True
-    return left_folder == right_folder
+    return (left_folder == right_folder and left_parent != right_parent
+            and left_parent.rpartition("/")[0] == right_parent.rpartition("/")[0])
+
+
+_TWIN_AFFIXES = ("async_", "aio_", "sync_")
+_TWIN_SUFFIXES = ("_async", "_aio", "_sync")
+
+
+def _twin_stem(name: str) -> str:
+    """`async_client.py`, `client_aio.py` -> `client`: the module a twin mirrors."""
+    stem = name.removesuffix(".py")
+    for prefix in _TWIN_AFFIXES:
+        stem = stem.removeprefix(prefix)
+    for suffix in _TWIN_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    return stem
+
+
+CANONICAL_MODULE_NAMES = CONFIG_MODULE_NAMES | {
+    "constants.py", "_constants.py", "consts.py", "defaults.py",
+}
+"""Modules that exist to be the one home of values: when two new copies appear in one
+change, the one here is the original."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +184,75 @@ class RepoIndex:
                 change.path, facts, change.changed_lines, change.head, change.base
             )
 
+    @cached_property
+    def new_in_change(self) -> dict[str, ChangedModule]:
+        return {module.path: module for module in self.changed}
+
+    def is_new(self, path: str, placed: Definition | Constant) -> bool:
+        """True when `placed` (at `path`) is itself added by this change: in `--all` mode,
+        everything is."""
+        module = self.new_in_change.get(path)
+        return (module is not None and module.touches(placed.line)
+                and not module.existed_before(placed.name))
+
+    def rank_as_original(self, path: str) -> tuple[bool, bool, str]:
+        """Of two copies that are both new, the one that ranks lower is the original and
+        is not told to import the other: production code first, then a config or
+        constants module, then the earlier path."""
+        return (is_peripheral(path), path.rpartition("/")[2] not in CANONICAL_MODULE_NAMES,
+                path)
+
+    def older_or_original(self, path: str, placed: Placed, new_path: str) -> bool:
+        """Whether `path` may be named as the home of `placed` to the new copy at
+        `new_path`: it existed before the change, or, both being new, it ranks as the
+        original (so two new copies are never told to import each other)."""
+        if not self.is_new(path, placed):
+            return True
+        return self.rank_as_original(path) < self.rank_as_original(new_path)
+
+    @cached_property
+    def _imports_of(self) -> dict[str, dict[str, set[str]]]:
+        """Module path -> importing module -> the names it imports from it ("" for the
+        module itself: `import x` or `from pkg import x`)."""
+        imported: dict[str, dict[str, set[str]]] = defaultdict(dict)
+        for importer, facts in self.modules.items():
+            for ref in facts.imports:
+                for target in self.module_map.resolve(importer, ref):
+                    if target != importer:
+                        imported[target].setdefault(importer, {""}).update(ref.names)
+        return imported
+
+    def near(self, path: str, other: str) -> bool:
+        """Whether `other` is around `path`: a neighbour of the change, a module of the
+        same folder, or one that imports or is imported by `path` (in `--all` mode,
+        where everything is changed, this stands in for the neighbours)."""
+        return (self.is_neighbour(other) or path.rpartition("/")[0] == other.rpartition("/")[0]
+                or path in self._imports_of.get(other, {})
+                or other in self._imports_of.get(path, {}))
+
+    def imported(self, path: str, name: str | None = None) -> bool:
+        """True when another module imports `path` (or, given `name`, that name from it)."""
+        importers = self._imports_of.get(path, {})
+        return bool(importers) if name is None else any(
+            name in names for names in importers.values())
+
+    def standalone(self, path: str) -> bool:
+        """A file that nothing imports and that is not part of a regular package (a
+        script, an example, a type-checker fixture): it cannot be imported from, so no
+        other file is told to import from it."""
+        folder = path.rpartition("/")[0]
+        in_package = f"{folder}/__init__.py" in self.modules if folder else False
+        return not in_package and not self.imported(path)
+
+    def reuse(self, path: str, name: str) -> str:
+        """How to reuse `name` from `path`: the import line, or, when `path` is not
+        importable (a folder such as `typing-examples/` is not a Python name), that."""
+        module = self.import_name(path)
+        if not all(part.isidentifier() for part in module.split(".")):
+            return (f"move `{name}` into an importable module and import it from there "
+                    f"(`{path}` is not importable: `{module}` is not a Python module name)")
+        return f"import it (`from {module} import {name}`)"
+
     def is_neighbour(self, path: str) -> bool:
         """True for the modules around the change (`Project.neighbours`)."""
         return path in self._rank
@@ -159,6 +276,22 @@ class RepoIndex:
             known = _parallel(self.modules.get(left), self.modules.get(right))
             self._parallel[key] = known
         return known
+
+    @cached_property
+    def module_words(self) -> frozenset[str]:
+        """Every part of the repository's module names (`httpie`, `config`): a string
+        spelled like one names the project or a module, whatever constant shares it."""
+        return frozenset(part for path in self.modules
+                         for part in self.import_name(path).split("."))
+
+    @cached_property
+    def value_callees(self) -> frozenset[str]:
+        """Last names of the callables that build named values (`Decimal` for
+        `VAT = Decimal("0.19")`): a cheap text test for literals worth parsing."""
+        return frozenset(
+            key.partition("(")[0].rpartition(".")[2] for key in self.constants_by_value
+            if (key[0].isalpha() or key[0] == "_") and "(" in key
+        )
 
     @cached_property
     def module_map(self) -> ModuleMap:

@@ -8,7 +8,7 @@ from analyzers import paths
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.ssot.index import LOCAL_PREFIX, Definition
-from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role
+from analyzers.ssot.repo import ChangedModule, RepoIndex, is_peripheral, same_role
 
 CONVENTIONAL_NAMES = frozenset({
     "main", "setup", "teardown", "setup_module", "teardown_module", "setup_function",
@@ -28,6 +28,25 @@ class DuplicateDefinition(RuleMeta):
     Why is this bad?
         Two definitions of one name are two truths: callers pick one at random, fixes
         land in one copy, and the copies drift. Search first, create second.
+
+    Known limits:
+        A verbatim copy of a whole function or class (or one identical up to consistent
+        renaming of its parameters and locals) is an error even with one existing copy;
+        a same-named definition with a different body is a warning. Not flagged:
+        implementations of a name declared as an interface elsewhere (an empty-bodied
+        hook specification or abstract stub), names three or more modules define
+        differently (a plugin convention), modules of one family (the same file name in
+        sibling folders, `*/commands/*.py` in sibling packages), pytest fixtures,
+        a copy in a module that imports the original under another name (it keeps both
+        on purpose), places in standalone files (nothing imports them and they are in
+        no package: scripts, examples, type-checker fixtures), and test helpers, unless
+        a verbatim copy of one another module imports. Short copies of one-word names
+        (`run`, `parse`) count only from four lines up. Two copies that are both new
+        (in `--all` mode, every pair) are reported once, at the one that is not the
+        original: production code before tests, then a config or constants module, then
+        the earlier path is the original, so the later path is told to import it. When
+        the original lives in a folder that is not a Python name (`typing-examples/`),
+        the advice says it cannot be imported.
 
     Example:
         # app/billing.py, new
@@ -51,36 +70,84 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 continue
             if repo.in_family(module.path, definition.name):
                 continue
-            existing = [
-                (path, other) for path, other in repo.definitions.get(definition.name, ())
-                if path != module.path and _same_concept(module.path, definition, path, other)
-                and (definition.kind != "class" or _same_bases(repo, module.path, definition,
-                                                                 path, other))
-                and (other.fingerprint == definition.fingerprint
-                     or not repo.parallel(module.path, path))
-                and not repo.in_family(path, definition.name)
-            ]
-            if not existing or _is_plugin_convention(module.path, definition, existing):
-                continue
-            if module.existed_before(definition.name):
+            others = [(path, other) for path, other in repo.definitions.get(definition.name, ())
+                      if path != module.path]
+            existing = [(path, other) for path, other in others
+                        if _copy(repo, module, definition, path, other)]
+            copied = bool(existing)
+            if not copied:
+                if any(other.stub for _, other in others):
+                    continue  # implementations of one declared interface (a hook spec)
+                existing = [
+                    (path, other) for path, other in others
+                    if _same_concept(module.path, definition, path, other)
+                    and (definition.kind != "class"
+                         or _same_bases(repo, module.path, definition, path, other))
+                    and not repo.parallel(module.path, path)
+                    and not repo.in_family(path, definition.name)
+                ]
+                if _is_plugin_convention(module.path, definition, others):
+                    continue
+            existing = [(path, other) for path, other in existing
+                        if not repo.standalone(path)
+                        and not _imports_it(repo, module.path, path, definition.name)
+                        and repo.older_or_original(path, other, module.path)]
+            if not existing or module.existed_before(definition.name):
                 continue  # last: it parses the base version
             ranked = repo.canonical_order(existing)
             path, canonical = ranked[0]
             where = f"{path}:{canonical.line}"
-            identical = canonical.fingerprint == definition.fingerprint
-            import_line = f"from {repo.import_name(path)} import {definition.name}"
+            same_text = canonical.fingerprint == definition.fingerprint
             finding = repo.finding(
                 DuplicateDefinition,
                 module.path,
                 definition,
                 f"`{definition.name}` already exists at {where}"
-                + (" with the same body" if identical else "")
+                + ("" if not copied else " with the same body" if same_text
+                   else " with the same body up to renamed variables")
                 + "; this is a second definition of it",
-                f"import it (`{import_line}`), or rename this one if it means something else",
+                f"{repo.reuse(path, definition.name)}, or rename this one if it means "
+                "something else",
                 [Related(p, d.line, f"existing {d.kind} `{d.name}`") for p, d in ranked],
                 definition.name,
             )
-            yield finding if identical else _as_warning(finding, repo)
+            yield finding if copied else _as_warning(finding, repo)
+
+
+def _copy(repo: RepoIndex, module: ChangedModule, new: Definition, path: str,
+          other: Definition) -> bool:
+    """Whether `new` is a copy of `other`: the same kind with the same body (up to
+    consistently renamed locals), substantial or shared enough that the copy cannot be a
+    coincidence. A test helper counts when the original is imported by another module
+    (or was imported by this one before the change): then it is a shared helper, and
+    the copy is a second truth, tests or not."""
+    if other.stub or other.wraps or other.kind != new.kind or same_role(module.path, path):
+        return False  # a family's modules mirror each other by design, even verbatim
+    if other.fingerprint != new.fingerprint and (not new.shape or other.shape != new.shape):
+        return False
+    imported = repo.imported(path, new.name) or _imported_before(repo, module, path, new.name)
+    if paths.is_test_path(path):
+        return paths.is_test_path(module.path) and imported
+    if is_peripheral(path) or (is_peripheral(module.path)
+                               and not paths.is_test_path(module.path)):
+        return False  # examples, docs and scripts restate code on purpose
+    return new.body_lines >= MIN_COPIED_LINES or _compound(new.name) or imported
+
+
+def _imports_it(repo: RepoIndex, new_path: str, path: str, name: str) -> bool:
+    """The new module itself imports the other definition (under another name, or
+    lazily): it keeps both on purpose, e.g. a test of what happens when two classes
+    share a name."""
+    return any(name in ref.names and path in repo.module_map.resolve(new_path, ref)
+               for ref in repo.modules[new_path].imports)
+
+
+def _imported_before(repo: RepoIndex, module: ChangedModule, path: str, name: str) -> bool:
+    base = module.base_facts
+    return base is not None and any(
+        name in ref.names and path in repo.module_map.resolve(module.path, ref)
+        for ref in base.imports
+    )
 
 
 def _may_clash(definition: Definition) -> bool:
@@ -102,13 +169,8 @@ def _same_concept(new_path: str, new: Definition, path: str, other: Definition) 
         return False  # nobody is told to import from tests or examples
     if is_peripheral(new_path) and not paths.is_test_path(new_path):
         return False  # docs, examples and scripts restate code on purpose
-    identical = other.fingerprint == new.fingerprint
     if not _compound(new.name):
-        # `Parser`, `Point`, `deactivate`: common words recur by chance; only a
-        # substantial verbatim copy is the same thing.
-        return identical and new.body_lines >= MIN_COPIED_LINES
-    if identical:
-        return True
+        return False  # `Parser`, `Point`: common words recur by chance (copies aside)
     if same_role(new_path, path):
         return False  # parallel modules implement one interface by design
     if is_peripheral(new_path):

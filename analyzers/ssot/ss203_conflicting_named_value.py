@@ -4,12 +4,7 @@ from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
-from analyzers.ssot.index import Constant
-from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role
-
-MIN_NAME_CHARS = 8
-"""Shorter names without an underscore (`DEBUG`, `NAME`) mean different things in
-different modules; longer, compound names name one thing."""
+from analyzers.ssot.repo import RepoIndex, is_peripheral, same_role, specific_name
 
 
 class ConflictingNamedValue(RuleMeta):
@@ -21,6 +16,13 @@ class ConflictingNamedValue(RuleMeta):
     Why is this bad?
         Two truths for one name: which `MAX_UPLOAD_BYTES` applies depends on which module
         a caller happened to import.
+
+    Known limits:
+        Only public names that name one thing (compound like `MAX_UPLOAD_BYTES`, or
+        eight characters and more) count; tests, examples, scripts, standalone files and
+        modules of one family (one `formats.py` per locale) are left out. Of two new
+        definitions in one change only the one that is not the original (a config or
+        constants module, else the earlier path) is flagged.
 
     Example:
         # app/upload.py, new
@@ -43,7 +45,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
         if is_peripheral(module.path):
             continue
         for constant in module.facts.constants:
-            if not _specific(constant) or not module.touches(constant.line):
+            if not specific_name(constant.name) or not module.touches(constant.line):
                 continue
             if repo.in_family(module.path, constant.name):
                 continue
@@ -51,26 +53,21 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 (path, other) for path, other in repo.constants_by_name[constant.name]
                 if path != module.path and other.value.key != constant.value.key
                 and not is_peripheral(path) and not same_role(module.path, path)
-                and not repo.in_family(path, other.name)
+                and not repo.in_family(path, other.name) and not repo.standalone(path)
+                and repo.older_or_original(path, other, module.path)
             ]
             if not existing or module.existed_before(constant.name):
                 continue
             ranked = repo.canonical_order(existing)
             path, canonical = ranked[0]
-            import_line = f"from {repo.import_name(path)} import {constant.name}"
             yield repo.finding(
                 ConflictingNamedValue,
                 module.path,
                 constant,
                 f"`{constant.name}` is {constant.value.shown} here but "
                 f"{canonical.value.shown} at {path}:{canonical.line}",
-                f"keep one definition and import it (`{import_line}`), or give this one "
-                "a name that says how it differs",
+                f"keep one definition and {repo.reuse(path, constant.name)}, or give this "
+                "one a name that says how it differs",
                 [Related(p, c.line, f"`{c.name} = {c.value.shown}`") for p, c in ranked],
                 constant.name,
             )
-
-
-def _specific(constant: Constant) -> bool:
-    name = constant.name
-    return not name.startswith("_") and ("_" in name or len(name) >= MIN_NAME_CHARS)

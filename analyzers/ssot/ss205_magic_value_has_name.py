@@ -4,24 +4,35 @@ import ast
 import re
 from collections.abc import Iterator
 
-from analyzers import paths
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.source import ParsedFile
 from analyzers.ssot.index import CONSTANT_NAME, literal
-from analyzers.ssot.repo import ChangedModule, RepoIndex, is_peripheral
+from analyzers.ssot.repo import ChangedModule, RepoIndex, is_config_module, is_peripheral
 
 
 class MagicValueHasName(RuleMeta):
     """
     What it does:
         Flags a literal in new code that equals the value of an existing named constant
-        (only distinctive values: not `0`, `1`, `""`, round numbers or common words).
+        anywhere in the repository (only distinctive values: not `0`, `1`, `""`, round
+        numbers or common words). A value built by a call on literals
+        (`re.compile(r"^ORD-[0-9]+$")`) counts as a literal.
 
     Why is this bad?
         The literal is a copy of a value that already has one home and a name. When the
         constant changes, this copy does not, and readers cannot tell the two are the
         same thing.
+
+    Known limits:
+        Not flagged: a value two constants name (no single name to point at), private
+        constants of other modules (`_FALLBACK_CODE` is that module's business),
+        constants in tests, examples, docs, scripts and standalone files, and one-word
+        strings (`"password"`, `"exclude"`) unless a config module names them: one word
+        means different things in different roles. A one-word string spelled like a
+        module or package of the repository (`"acme"` in the `acme` project) is the
+        project's name and never counts. A call on literals is recognised by the
+        callee's own name (`Decimal(...)`), not through an alias (`D = Decimal`).
 
     Example:
         token = request.cookies.get("sessionid")
@@ -38,10 +49,11 @@ class MagicValueHasName(RuleMeta):
     severity = Severity.WARNING
 
 
-_WORD = re.compile(r"[a-z][a-z0-9_]*")
-"""A lower-case identifier (`"password"`, `"sessionid"`) names different things in
-different corners of a code base; it only points at a constant of a nearby module (one
-the change imports, is imported by or sits beside) or of a config module."""
+_WORD = re.compile(r"[A-Za-z][a-z]*")
+"""A one-word string (`"password"`, `"httpie"`, `"exclude"`) names different things in
+different roles, even within one module (the project's name is a folder name here and a
+dict key there); it only points at a constant of a config module. Compound identifiers
+(`"acme_checkout_token_v3"`) name one thing and count anywhere."""
 _LITERAL_TOKEN = re.compile(
     r"""(?<![\w'"])[rRbB]{0,2}(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
     r"|(?<![\w.])\d[\d_]*(?:\.\d+)?(?![\w.])"
@@ -56,19 +68,23 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             continue
         if module.parsed is None:
             continue
-        for node in _code_literals(module.parsed):
+        for node in _code_literals(module.parsed, repo.value_callees):
             if not module.touches(node.lineno, node.end_lineno):
                 continue
-            value = literal(node)
+            value = literal(node, module.parsed)
             if value is None or not value.distinctive:
                 continue
-            nearby_only = isinstance(node.value, str) and _WORD.fullmatch(node.value)
+            text = (node.value if isinstance(node, ast.Constant)
+                    and isinstance(node.value, str) else None)
+            one_word = text is not None and _WORD.fullmatch(text) is not None
+            if one_word and text in repo.module_words:
+                continue  # the project's or a module's name, not the constant's value
             named = [
                 (path, constant) for path, constant in repo.constants_by_value[value.key]
-                if not is_peripheral(path)
+                if not is_peripheral(path) and not repo.standalone(path)
                 and not (path == module.path and constant.line == node.lineno)
-                and (not nearby_only or path == module.path or repo.is_neighbour(path)
-                     or paths.matches(path, repo.config.config_modules))
+                and (path == module.path or not constant.name.startswith("_"))
+                and (not one_word or is_config_module(path, repo.config.config_modules))
             ]
             if len({constant.name for _, constant in named}) != 1:
                 continue  # no name for it, or several names: no single one to point at
@@ -90,7 +106,10 @@ def _may_hold_named_value(module: ChangedModule, repo: RepoIndex) -> bool:
     text = module.head.decode("utf-8", "replace").splitlines()
     numbers = (range(1, len(text) + 1) if module.changed_lines is None
                else sorted(n for n in module.changed_lines if 0 < n <= len(text)))
+    callees = repo.value_callees
     for number in numbers:
+        if callees and any(f"{callee}(" in text[number - 1] for callee in callees):
+            return True
         for token in _LITERAL_TOKEN.findall(text[number - 1]):
             try:
                 value = ast.literal_eval(token)
@@ -105,12 +124,18 @@ def _column(module: ChangedModule, node: ast.expr) -> int:
     return module.parsed.column(node) if module.parsed is not None else 1
 
 
-def _code_literals(parsed: ParsedFile) -> Iterator[ast.Constant]:
-    """String and number literals of the code, leaving out docstrings, f-string pieces,
-    annotations and the module's own constant definitions (SS202's business)."""
+def _code_literals(parsed: ParsedFile, callees: frozenset[str]
+                   ) -> Iterator[ast.Constant | ast.Call]:
+    """String and number literals of the code, and calls on literals (`Decimal("0.19")`,
+    not looked into), leaving out docstrings, f-string pieces, annotations and the
+    module's own constant definitions (SS202's business)."""
     stack: list[ast.AST] = [s for s in reversed(parsed.tree.body) if not _defines_constant(s)]
     while stack:
         node = stack.pop()
+        if (isinstance(node, ast.Call) and _callee_word(node.func) in callees
+                and literal(node, parsed) is not None):
+            yield node
+            continue
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str | bytes | int | float) and not isinstance(
                 node.value, bool
@@ -129,6 +154,13 @@ def _code_literals(parsed: ParsedFile) -> Iterator[ast.Constant]:
             elif isinstance(value, ast.AST):
                 children.append(value)
         stack.extend(reversed(children))
+
+
+def _callee_word(func: ast.expr) -> str | None:
+    """The last name of a callee (`Decimal` of `decimal.Decimal(...)`)."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None
 
 
 def _defines_constant(statement: ast.stmt) -> bool:

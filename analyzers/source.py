@@ -103,6 +103,13 @@ class ParsedFile:
         return Related(self.path, node.lineno, message)
 
 
+def last_name(node: ast.expr) -> str | None:
+    """The last name of a dotted reference: `Decimal` of `decimal.Decimal`, `x` of `x`."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def decode(data: bytes) -> str | ParseFailure:
     """Decode as Python does: a BOM or a PEP 263 coding cookie, else UTF-8."""
     if b"\x00" in data:

@@ -41,7 +41,7 @@ import re
 from analyzers.paths import is_test_path
 from analyzers.silent_failures.context import FileContext, Function, context_of, is_fallback
 from analyzers.silent_failures.handling import captures_exception, own_nodes
-from analyzers.source import ParsedFile
+from analyzers.source import ParsedFile, last_name
 
 PROBE_FUNCTION_LINES = 30
 """A probe is small: longer functions do more than answer one question."""
@@ -242,7 +242,7 @@ def _fenced(handler: ast.ExceptHandler, try_node: ast.Try | ast.TryStar) -> bool
         if earlier.type is None:
             continue
         caught = earlier.type.elts if isinstance(earlier.type, ast.Tuple) else [earlier.type]
-        names = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "") for n in caught}
+        names = {last_name(n) for n in caught}
         if names & _ESCAPING and any(isinstance(s, ast.Raise) for s in earlier.body):
             return True
     return False

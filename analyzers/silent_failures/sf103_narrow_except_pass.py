@@ -8,7 +8,7 @@ from analyzers.rule import FileRule, Hit
 from analyzers.silent_failures.context import context_of
 from analyzers.silent_failures.handling import body_is_only_pass, is_broad
 from analyzers.silent_failures.intent import deliberate_handler
-from analyzers.source import ParsedFile
+from analyzers.source import ParsedFile, last_name
 
 EXPECTED_ABSENCES = frozenset({
     "ImportError", "ModuleNotFoundError", "StopIteration", "StopAsyncIteration",
@@ -62,7 +62,7 @@ class NarrowExceptPassed(FileRule):
         if node.type is None or is_broad(node, file) or not body_is_only_pass(node.body):
             return
         caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
-        if any(_bare_name(c) in EXPECTED_ABSENCES for c in caught):
+        if any(last_name(c) in EXPECTED_ABSENCES for c in caught):
             return
         if deliberate_handler(node, file, probes=False) is not None:
             return
@@ -77,9 +77,3 @@ class NarrowExceptPassed(FileRule):
 
     def _opted_in(self) -> bool:
         return self.id in self.config.select or self.config.severity.get(self.id) is not None
-
-
-def _bare_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else None

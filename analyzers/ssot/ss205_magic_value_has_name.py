@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
-from analyzers.source import ParsedFile
+from analyzers.source import ParsedFile, last_name
 from analyzers.ssot.index import CONSTANT_NAME, literal
 from analyzers.ssot.repo import ChangedModule, RepoIndex, is_config_module, is_peripheral
 
@@ -132,7 +132,7 @@ def _code_literals(parsed: ParsedFile, callees: frozenset[str]
     stack: list[ast.AST] = [s for s in reversed(parsed.tree.body) if not _defines_constant(s)]
     while stack:
         node = stack.pop()
-        if (isinstance(node, ast.Call) and _callee_word(node.func) in callees
+        if (isinstance(node, ast.Call) and last_name(node.func) in callees
                 and literal(node, parsed) is not None):
             yield node
             continue
@@ -154,13 +154,6 @@ def _code_literals(parsed: ParsedFile, callees: frozenset[str]
             elif isinstance(value, ast.AST):
                 children.append(value)
         stack.extend(reversed(children))
-
-
-def _callee_word(func: ast.expr) -> str | None:
-    """The last name of a callee (`Decimal` of `decimal.Decimal(...)`)."""
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else None
 
 
 def _defines_constant(statement: ast.stmt) -> bool:

@@ -9,6 +9,7 @@ from analyzers.notes.sx006_unused_suppression import UnusedSuppression
 from analyzers.notes.sx007_invalid_config import InvalidConfig
 from analyzers.notes.sx008_analyzer_crashed import AnalyzerCrashed
 from analyzers.notes.sx009_unreadable_file import UnreadableFile
+from analyzers.notes.sx010_no_fix import NoFix
 from analyzers.rule import RuleMeta
 
 NOTES: tuple[type[RuleMeta], ...] = (
@@ -21,6 +22,7 @@ NOTES: tuple[type[RuleMeta], ...] = (
     InvalidConfig,
     AnalyzerCrashed,
     UnreadableFile,
+    NoFix,
 )
 UNAUDITED_NOTES = frozenset({"SX001", "SX002", "SX003", "SX004", "SX009"})
 """Notes that say a changed file (or part of its analysis) was not audited: always on,

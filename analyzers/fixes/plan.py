@@ -21,9 +21,7 @@ from analyzers.fixes import Fixer, FixJob, FixTask, ImportInstead, LogException,
 from analyzers.model import Applicability, Finding, Related
 from analyzers.notes import UNAUDITED_NOTES
 from analyzers.notes.sx010_no_fix import NoFix
-from analyzers.ssot.index import FAMILY, ModuleFacts
-from analyzers.ssot.neighbours import ModuleMap
-from analyzers.ssot.repo import SOURCE_ROOTS, is_peripheral
+from analyzers.ssot.repo import RepoIndex, is_peripheral
 
 if TYPE_CHECKING:
     from analyzers.registry import Project
@@ -106,9 +104,9 @@ class _Planner:
         unaudited = {f.path for a in project.analyses for f in a.findings
                      if f.rule in UNAUDITED_NOTES}
         self.parsed = {a.path for a in project.analyses} - unaudited
-        self.modules = {path: facts for path, families in project.facts.items()
-                        if isinstance(facts := families.get(FAMILY), ModuleFacts)}
-        self.module_map = ModuleMap(self.sources)
+        self.repo = RepoIndex(project)
+        self.modules = self.repo.modules
+        self.module_map = self.repo.module_map
         self._trees: dict[str, _Source | None] = {}
 
     def plan(self, finding: Finding) -> tuple[Plan, str, Applicability]:
@@ -248,8 +246,7 @@ class _Planner:
     def _importable(self, importer: str, path: str) -> str:
         """The module path to import `path` by from `importer`; `_Skip` when there is
         none or the import would close a cycle."""
-        names = self.module_map.names(path)
-        name = names[1] if len(names) > 1 and path.split("/")[0] in SOURCE_ROOTS else names[0]
+        name = self.repo.import_name(path)
         parts = name.split(".")
         if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
             raise _Skip(f"{path} is not importable as a module (`{name}`)")

@@ -297,3 +297,21 @@ def test_json_and_sarif_carry_the_fixes(repo: GitRepo) -> None:
                                             "endColumn": 1}
     assert replacement["insertedContent"]["text"].startswith(
         "from app.text import slugify_title\n")
+
+
+def test_a_duplicated_function_whose_copied_region_starts_before_its_def_is_fixed() -> None:
+    """DU303 names where the copied region starts; a short helper copied along puts that
+    before the `def` in the existing module too."""
+    case = case_request(FIXTURES / "du303_renamed_copy")
+    helper = "\n\ndef unquote(value):\n    return value[1:-1]\n"
+    context = dict(case.context)
+    context["app/text.py"] = context["app/text.py"].replace(
+        b"\n\ndef slugify_title", helper.encode() + b"\n\ndef slugify_title")
+    [change] = case.changes
+    assert change.head is not None
+    head = change.head.replace(b"\n\ndef report_slug", helper.encode() + b"\n\ndef report_slug")
+    request = AuditRequest(changes=(FileChange(change.path, ChangeStatus.ADDED, head),),
+                           context=context)
+    [finding] = [f for f in audit(request, fixer=fix_files).findings if f.rule == "DU303"]
+    assert "duplicates `slugify_title` at app/text.py:5 " in finding.message
+    assert finding.fix is not None

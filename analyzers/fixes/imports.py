@@ -55,9 +55,9 @@ def _insert(module: cst.Module, statement: cst.SimpleStatementLine | cst.BaseCom
     same = [i for i, s in enumerate(body) for n in _imports(s)[:1] if _node_group(n) == group]
     at = (same[-1] + 1) if same else last_import_index(module) + 1
     if at == 0:
+        # The first import goes right after the docstring, with no blank line of its own,
+        # so that several fixes' imports written at once stay one block.
         at = 1 if body and _is_docstring(body[0]) else 0
-        if at == 1:
-            statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
         if at < len(body) and not body[at].leading_lines:
             body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine()])
     body.insert(at, statement)

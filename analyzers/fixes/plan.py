@@ -148,8 +148,9 @@ class _Planner:
         if not isinstance(new, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
                 or not finding.line <= new.lineno <= finding.end_line:
             raise _Quiet  # a method or a nested function: nothing to import it in place of
+        # DU303 names where the copied region starts, which may be before the `def`.
         if not isinstance(old, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
-                or old.lineno != line:
+                or (old.lineno != line if finding.rule == "SS201" else old.lineno < line):
             raise _Skip(f"`{old_name}` is not a top-level definition of {path}")
         if _same(new, old, rename_locals=False) and new_name == old_name:
             applicability = Applicability.SAFE

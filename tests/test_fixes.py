@@ -195,11 +195,12 @@ def test_a_fixer_that_crashes_costs_that_files_fixes_and_the_audit_goes_on() -> 
 # --- edits ----------------------------------------------------------------------------
 
 
-def test_edits_at_one_place_apply_in_order_and_insert_before_replacing() -> None:
+def test_edits_at_one_place_are_written_in_the_order_given() -> None:
     text = "a\nb\nc\n"
     edits = [Edit("x", 2, 1, 3, 1, "B\n"), Edit("x", 2, 1, 2, 1, "one\n"),
              Edit("x", 2, 1, 2, 1, "two\n"), Edit("x", 4, 1, 4, 1, "d\n")]
-    assert apply_edits(text, edits) == "a\none\ntwo\nB\nc\nd\n"
+    assert apply_edits(text, edits) == "a\nB\none\ntwo\nc\nd\n"
+    assert apply_edits(text, edits[1:3] + edits[:1] + edits[3:]) == "a\none\ntwo\nB\nc\nd\n"
 
 
 # --- ssot-bot audit --diff / --fix on real repositories ---------------------------------

@@ -23,8 +23,9 @@ def edits_between(path: str, before: str, after: str) -> tuple[Edit, ...]:
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """`text` with non-overlapping `edits` applied, in one pass over the original text.
-    Edits at one place keep their order, insertions before a replacement that starts
-    there; a line past the end is the end."""
+    Edits that start at one place are written in the order given (the fixes' order, so
+    imports several fixes add at one place read in the findings' order); a line past the
+    end is the end."""
     starts = [0]
     for line in text.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
@@ -37,7 +38,7 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     spans = sorted(
         ((offset(e.line, e.column), offset(e.end_line, e.end_column), n, e.content)
          for n, e in enumerate(edits)),
-        key=lambda span: (span[0], span[1], span[2]),
+        key=lambda span: (span[0], span[2]),
     )
     out: list[str] = []
     done = 0

@@ -163,13 +163,16 @@ def _fix(repo: Repo, request: AuditRequest, result: AuditResult, args: argparse.
     overlaps another one waits for the next round), and return what is left."""
     fixed_findings = 0
     fixed_files: set[str] = set()
+    left_alone: set[str] = set()
     for _ in range(MAX_FIX_ROUNDS):
         plan = local_fixes.choose(result.findings, unsafe=args.unsafe_fixes)
-        fixed = local_fixes.fixed_contents(request, plan)
+        fixed = {path: data for path, data in local_fixes.fixed_contents(request, plan).items()
+                 if path not in left_alone}
         skipped = local_fixes.write(repo.root, request, fixed)
         for path in skipped:
             print(f"{PRODUCT}: skipped {path}: the working tree differs from the audited "
                   "contents; not fixed", file=sys.stderr)
+        left_alone.update(skipped)
         written = {p: data for p, data in fixed.items() if p not in skipped}
         if not written:
             break

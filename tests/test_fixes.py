@@ -257,11 +257,12 @@ def test_unsafe_fixes_fix_everything_and_the_change_goes(repo: GitRepo) -> None:
 def test_fix_skips_a_file_edited_since_the_audited_commit(repo: GitRepo) -> None:
     edited = (repo.root / "app" / "reports.py").read_text() + "# typed after the commit\n"
     repo.write("app/reports.py", edited)
-    done = run_audit("--repo", str(repo.root), "--fix")
+    done = run_audit("--repo", str(repo.root), "--fix", "--unsafe-fixes")
     assert (repo.root / "app" / "reports.py").read_text() == edited
-    assert "skipped app/reports.py: the working tree differs from the audited contents" \
-        in done.stderr
+    assert done.stderr.count("skipped app/reports.py: the working tree differs from the "
+                             "audited contents") == 1
     assert "SS201" in done.stdout
+    assert "logger.exception" in (repo.root / "app" / "loader.py").read_text()
 
 
 def test_fix_on_another_head_than_the_checkout_is_a_usage_error(repo: GitRepo) -> None:

@@ -192,6 +192,17 @@ def test_a_fixer_that_crashes_costs_that_files_fixes_and_the_audit_goes_on() -> 
     assert by_rule["app/loader.py", "SF102"].fix is not None
 
 
+def test_the_ten_thousand_term_file_never_reaches_libcst() -> None:
+    """`ast` gives up on `y = a0 + ... + a9999` itself (SX004), so nothing is planned for
+    the fixer and its bare `except: pass` is not audited, let alone fixed."""
+    source = ("try:\n    g()\nexcept:\n    pass\n\n"
+              "y = " + " + ".join(f"a{i}" for i in range(10_000)) + "\n")
+    request = AuditRequest(changes=(FileChange("app/huge.py", ChangeStatus.ADDED,
+                                               source.encode()),))
+    result = audit(request, fixer=ChildFixer(seconds_per_file=8))
+    assert [f.rule for f in result.findings] == ["SX004"]
+
+
 # --- edits ----------------------------------------------------------------------------
 
 

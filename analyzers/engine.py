@@ -25,6 +25,8 @@ from analyzers.config import (
     line_of_key,
     load_config,
 )
+from analyzers.fixes import Fixer
+from analyzers.fixes.plan import attach_fixes
 from analyzers.model import (
     AuditRequest,
     AuditResult,
@@ -98,10 +100,14 @@ def audit(
     *,
     map_files: MapFiles = map,
     facts_cache: FactsCache | None = None,
+    fixer: Fixer | None = None,
 ) -> AuditResult:
     """Audit a change. `map_files` runs the per-file work; pass a process pool's `map`
     to use every core (the functions and their arguments pickle). `facts_cache` keeps
-    context files' facts between audits, so an unchanged file is never parsed twice."""
+    context files' facts between audits, so an unchanged file is never parsed twice.
+    `fixer` runs the libcst codemods (`analyzers.fixes.run.fix_files`) for the findings
+    that count; the caller picks the process (libcst can crash its process), and
+    without one no finding has a fix."""
     started = time.perf_counter()
     config, problems = load_config(request.config_text, request.config_path)
     problems += _catalogue_problems(config, request)
@@ -128,6 +134,8 @@ def audit(
     for check in CROSS_FILE_CHECKS if _needs_facts(config) else ():
         findings.extend(_run_check(check, project))
     findings = _apply_suppressions(findings, analyses, config)
+    if fixer is not None:
+        findings = attach_fixes(findings, project, fixer)
     findings = [_with_note_severity(f, config) for f in findings]
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
     has_blocking = any(f.blocks for f in findings)

@@ -57,6 +57,38 @@ class Related:
     message: str
 
 
+class Applicability(enum.StrEnum):
+    """How far a fix can be trusted, as ruff says it."""
+
+    SAFE = "safe"
+    """Behaviour-preserving: `--fix` applies it."""
+    UNSAFE = "unsafe"
+    """Changes behaviour or needs a reviewer's eye: only with `--unsafe-fixes`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text from (line, column) up to (end_line, end_column) with `content`.
+    Lines are 1-based, columns 1-based in characters; the end is exclusive."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """Edits that resolve a finding, all in the finding's file, never overlapping."""
+
+    message: str
+    """One line saying what the fix does."""
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+
 class SuppressionKind(enum.StrEnum):
     COMMENT = "comment"
     """`# ssot: ignore[ID] reason` on the flagged line."""
@@ -87,6 +119,8 @@ class Finding:
     suppression: Suppression | None = None
     subject: str | None = None
     """The name the finding is about (a function, a constant), for acceptable-duplicates."""
+    fix: Fix | None = None
+    """Edits that resolve it, when a codemod could write them (`analyzers.fixes`)."""
 
     @property
     def suppressed(self) -> bool:

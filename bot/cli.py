@@ -18,13 +18,16 @@ from typing import TypeVar
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Mode, Verdict, audit
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
-from bot import PRODUCT, package_version, report
+from bot import PRODUCT, local_fixes, package_version, report
 from bot.facts_store import FactsStore, code_fingerprint
+from bot.fixer import ChildFixer
 from bot.git import STAGED, GitError, Repo
 
 EXIT_GO = 0
 EXIT_NO_GO = 1
 EXIT_ERROR = 2
+MAX_FIX_ROUNDS = 5
+"""`--fix` audits again after writing and writes the fixes that overlapped, this often."""
 PARALLEL_FROM_FILES = 24
 """Below this many files a process pool costs more to start than it saves."""
 
@@ -91,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         help="do not read or write the facts cache in the git directory",
     )
     audit_cmd.add_argument(
+        "--diff", action="store_true",
+        help="print the safe fixes as one unified diff and write nothing",
+    )
+    audit_cmd.add_argument(
+        "--fix", action="store_true",
+        help="apply the safe fixes to the working tree, then report what is left",
+    )
+    audit_cmd.add_argument(
+        "--unsafe-fixes", action="store_true",
+        help="with --diff or --fix, also the unsafe fixes (they change behaviour: review them)",
+    )
+    audit_cmd.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1,
         help="processes for parsing (default: all cores)",
     )
@@ -110,6 +125,11 @@ def _audit(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs takes a whole number of at least 1")
     head = STAGED if args.staged else repo.resolve(args.head)
+    if args.fix and args.diff:
+        raise UsageError("--diff shows the fixes and --fix writes them; pick one")
+    if args.fix and head != STAGED and head != repo.resolve("HEAD"):
+        raise UsageError(f"--fix writes the working tree, which holds HEAD, not {args.head}; "
+                         "check it out first, or use --diff")
     config_text, config_path = _config(repo, head)
     _, problems = load_config(config_text, config_path)
     fatal = [p for p in problems if p.fatal]
@@ -126,7 +146,46 @@ def _audit(args: argparse.Namespace) -> int:
     result = _run(request, args.jobs, store)
     if store is not None:
         store.save()
+    if args.diff:
+        plan = local_fixes.choose(result.findings, unsafe=args.unsafe_fixes)
+        sys.stdout.write(local_fixes.unified_diff(request,
+                                                  local_fixes.fixed_contents(request, plan)))
+        return _exit_code(result)
+    if args.fix:
+        result = _fix(repo, request, result, args, store)
     _write(result, args.format, args.output)
+    return _exit_code(result)
+
+
+def _fix(repo: Repo, request: AuditRequest, result: AuditResult, args: argparse.Namespace,
+         store: FactsStore | None) -> AuditResult:
+    """Write the chosen fixes and audit again, until no fix is left to write (a fix that
+    overlaps another one waits for the next round), and return what is left."""
+    fixed_findings = 0
+    fixed_files: set[str] = set()
+    left_alone: set[str] = set()
+    for _ in range(MAX_FIX_ROUNDS):
+        plan = local_fixes.choose(result.findings, unsafe=args.unsafe_fixes)
+        fixed = {path: data for path, data in local_fixes.fixed_contents(request, plan).items()
+                 if path not in left_alone}
+        skipped = local_fixes.write(repo.root, request, fixed)
+        for path in skipped:
+            print(f"{PRODUCT}: skipped {path}: the working tree differs from the audited "
+                  "contents; not fixed", file=sys.stderr)
+        left_alone.update(skipped)
+        written = {p: data for p, data in fixed.items() if p not in skipped}
+        if not written:
+            break
+        fixed_findings += sum(1 for f in plan.fixed if f.path in written)
+        fixed_files.update(written)
+        request = local_fixes.after_fixes(request, written)
+        result = _run(request, args.jobs, store)
+    print(f"{PRODUCT}: fixed {fixed_findings} finding{'' if fixed_findings == 1 else 's'} "
+          f"in {len(fixed_files)} file{'' if len(fixed_files) == 1 else 's'}", file=sys.stderr)
+    return result
+
+
+def _exit_code(result: AuditResult) -> int:
     return EXIT_GO if result.verdict is Verdict.GO else EXIT_NO_GO
 
 
@@ -191,14 +250,14 @@ def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditRes
     uncached = len(request.context) - (len(store) if store is not None else 0)
     work = len(request.changes) + max(0, uncached)
     if jobs == 1 or work < PARALLEL_FROM_FILES:
-        return audit(request, facts_cache=store)
+        return audit(request, facts_cache=store, fixer=ChildFixer())
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         chunk = max(1, work // (jobs * 8))
 
         def pooled_map(function: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
             return pool.map(function, items, chunksize=chunk)
 
-        return audit(request, map_files=pooled_map, facts_cache=store)
+        return audit(request, map_files=pooled_map, facts_cache=store, fixer=ChildFixer())
 
 
 def _write(result: AuditResult, output_format: str, output: Path | None) -> None:

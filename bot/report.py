@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from analyzers import ALL_RULES, AuditResult, Finding, Verdict
-from analyzers.model import ChecklistRow, Severity, Status, SuppressionKind
+from analyzers.model import Applicability, ChecklistRow, Fix, Severity, Status, SuppressionKind
 from bot import PRODUCT
 
 MARKER = "<!-- ssot-bot:report -->"
@@ -289,8 +289,11 @@ def render_text(result: AuditResult) -> str:
     lines = []
     for finding in result.findings:
         state = "suppressed" if finding.suppressed else finding.severity.value
-        lines.append(f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} "
+        mark = "[*] " if _fix_of(finding, Applicability.SAFE) else ""
+        lines.append(f"{finding.path}:{finding.line}:{finding.column}: {mark}{finding.rule} "
                      f"{finding.name} [{state}] {finding.message}")
+        if finding.fix is not None and not finding.suppressed:
+            lines.append(f"    fix ({finding.fix.applicability.value}): {finding.fix.message}")
         if not finding.suppressed and finding.suggestion:
             lines.append(f"    use instead: {finding.suggestion}")
         lines.extend(f"    related: {r.path}:{r.line} {r.message}" for r in finding.related)
@@ -299,8 +302,31 @@ def render_text(result: AuditResult) -> str:
     lines.extend(f"{row.principle:<38} {row.status.value:<10} {row.evidence}"
                  for row in result.checklist)
     lines.extend(f"note: {note}" for note in result.notes)
+    safe = sum(1 for f in result.findings if _fix_of(f, Applicability.SAFE))
+    unsafe = sum(1 for f in result.findings if _fix_of(f, Applicability.UNSAFE))
+    if safe or unsafe:
+        lines.append(f"[*] {safe} fixable with --fix"
+                     + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""))
     lines.append(f"{headline(result)} ({_scope(result)}, {result.stats.seconds:.2f} s)")
     return "\n".join(lines) + "\n"
+
+
+def _fix_of(finding: Finding, applicability: Applicability) -> bool:
+    """Whether an unsuppressed finding has a fix of that applicability."""
+    return (finding.fix is not None and not finding.suppressed
+            and finding.fix.applicability is applicability)
+
+
+def _fix_json(fix: Fix | None) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {
+        "message": fix.message,
+        "applicability": fix.applicability.value,
+        "edits": [{"path": e.path, "line": e.line, "column": e.column,
+                   "end_line": e.end_line, "end_column": e.end_column, "content": e.content}
+                  for e in fix.edits],
+    }
 
 
 def to_json(result: AuditResult) -> dict[str, Any]:
@@ -326,6 +352,7 @@ def to_json(result: AuditResult) -> dict[str, Any]:
                 "suppression": (None if f.suppression is None else
                                 {"kind": f.suppression.kind.value,
                                  "reason": f.suppression.reason}),
+                "fix": _fix_json(f.fix),
             }
             for f in result.findings
         ],
@@ -388,6 +415,8 @@ def to_sarif(result: AuditResult, *, version: str) -> dict[str, Any]:
                  "message": {"text": r.message}}
                 for number, r in enumerate(finding.related)
             ]
+        if finding.fix is not None:
+            entry["fixes"] = [_sarif_fix(finding.fix)]
         if finding.suppression is not None:
             entry["suppressions"] = [{
                 "kind": "inSource" if finding.suppression.kind is SuppressionKind.COMMENT
@@ -407,6 +436,23 @@ def to_sarif(result: AuditResult, *, version: str) -> dict[str, Any]:
             }},
             "results": results,
             "columnKind": "unicodeCodePoints",
+        }],
+    }
+
+
+def _sarif_fix(fix: Fix) -> dict[str, Any]:
+    """SARIF's `fix`: one artifactChange (a fix edits one file), regions 1-based and
+    end-exclusive in code points, like ours."""
+    return {
+        "description": {"text": f"{fix.message} ({fix.applicability.value})"},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": fix.edits[0].path, "uriBaseId": "%SRCROOT%"},
+            "replacements": [
+                {"deletedRegion": {"startLine": e.line, "startColumn": e.column,
+                                   "endLine": e.end_line, "endColumn": e.end_column},
+                 "insertedContent": {"text": e.content}}
+                for e in fix.edits
+            ],
         }],
     }
 

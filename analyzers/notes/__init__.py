@@ -9,6 +9,7 @@ from analyzers.notes.sx006_unused_suppression import UnusedSuppression
 from analyzers.notes.sx007_invalid_config import InvalidConfig
 from analyzers.notes.sx008_analyzer_crashed import AnalyzerCrashed
 from analyzers.notes.sx009_unreadable_file import UnreadableFile
+from analyzers.notes.sx010_no_fix import NoFix
 from analyzers.notes.sx011_suppression_not_allowed import SuppressionNotAllowed
 from analyzers.rule import RuleMeta
 
@@ -22,6 +23,7 @@ NOTES: tuple[type[RuleMeta], ...] = (
     InvalidConfig,
     AnalyzerCrashed,
     UnreadableFile,
+    NoFix,
     SuppressionNotAllowed,
 )
 UNAUDITED_NOTES = frozenset({"SX001", "SX002", "SX003", "SX004", "SX009"})

@@ -1,0 +1,366 @@
+"""Which findings can be fixed and how, decided with `ast` and the audit's facts (pure).
+
+`attach_fixes` is the engine's one hook: it plans a `FixTask` per fixable finding, hands
+the jobs to the caller's `Fixer` (libcst, in a child process), and puts each fix on its
+finding. Whatever cannot be fixed costs an SX010 note that says why, never the finding.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+import warnings
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from analyzers import paths
+from analyzers.fixes import Fixer, FixJob, FixTask, ImportInstead, LogException, Plan, UseName
+from analyzers.model import Applicability, Finding, Related
+from analyzers.notes import UNAUDITED_NOTES
+from analyzers.notes.sx010_no_fix import NoFix
+from analyzers.ssot.repo import RepoIndex, is_peripheral
+
+if TYPE_CHECKING:
+    from analyzers.registry import Project
+
+FIXABLE_RULES = frozenset({"SS201", "DU303", "SS202", "SS203", "SS204", "SS205",
+                           "SF101", "SF102", "SF105"})
+_DUPLICATES = re.compile(r"duplicates `(?P<name>[^`]+)` at (?P<path>.+):(?P<line>\d+)")
+_VALUE_READS = ("`os.getenv` ", "`os.environ.get` ", "`os.environ[]` ")
+"""How SS204's message starts for reads that only return the value."""
+_FIRST_NAME = re.compile(r"^`(?P<name>[A-Za-z_]\w*)`")
+
+
+class _Skip(Exception):  # noqa: N818 - a reason to give, not an error
+    """The finding gets no fix; the message says why (an SX010 note)."""
+
+
+class _Quiet(Exception):  # noqa: N818 - nothing to say
+    """The finding gets no fix and deserves no note (its fix would not be right)."""
+
+
+def attach_fixes(findings: Sequence[Finding], project: Project, fixer: Fixer
+                 ) -> list[Finding]:
+    planner = _Planner(project)
+    out = list(findings)
+    notes: list[Finding] = []
+    tasks: dict[str, list[FixTask]] = defaultdict(list)
+    for index, finding in enumerate(findings):
+        if finding.suppressed or finding.rule not in FIXABLE_RULES \
+                or finding.path not in planner.parsed:
+            continue
+        try:
+            plan, message, applicability = planner.plan(finding)
+        except _Quiet:
+            continue
+        except _Skip as reason:
+            notes.append(no_fix_note(finding, str(reason)))
+            continue
+        tasks[finding.path].append(FixTask(index, plan, message, applicability))
+    jobs = [FixJob(path, planner.sources[path], tuple(found)) for path, found in tasks.items()]
+    for outcome in fixer(jobs) if jobs else ():
+        if outcome.fix is not None:
+            out[outcome.finding] = replace(out[outcome.finding], fix=outcome.fix)
+        else:
+            notes.append(no_fix_note(findings[outcome.finding], outcome.reason))
+    if project.config.enabled(NoFix.id):
+        out.extend(notes)
+    return out
+
+
+def no_fix_note(finding: Finding, reason: str) -> Finding:
+    subject = f" `{finding.subject}`" if finding.subject else ""
+    return Finding(
+        rule=NoFix.id, name=NoFix.name, principle=NoFix.principle, severity=NoFix.severity,
+        path=finding.path, line=finding.line, column=1, end_line=finding.line,
+        message=f"no fix for {finding.rule}{subject}: {reason}",
+        suggestion=NoFix.section("Use instead"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    tree: ast.Module
+
+    def top_level(self, name: str, line: int | None = None) -> ast.stmt | None:
+        for statement in self.tree.body:
+            if _binds(statement, name) and (line is None or statement.lineno == line):
+                return statement
+        return None
+
+
+class _Planner:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.sources: dict[str, bytes] = {}
+        for path, data in project.request.context.items():
+            self.sources[path] = data
+        for change in project.request.changes:
+            if change.head is not None:
+                self.sources[change.path] = change.head
+        unaudited = {f.path for a in project.analyses for f in a.findings
+                     if f.rule in UNAUDITED_NOTES}
+        self.parsed = {a.path for a in project.analyses} - unaudited
+        self.repo = RepoIndex(project)
+        self.modules = self.repo.modules
+        self.module_map = self.repo.module_map
+        self._trees: dict[str, _Source | None] = {}
+
+    def plan(self, finding: Finding) -> tuple[Plan, str, Applicability]:
+        if finding.rule in ("SF101", "SF102", "SF105"):
+            widen = finding.rule == "SF101"
+            return (LogException(finding.line, widen),
+                    "log the exception with its traceback (`logger.exception`)"
+                    + (" and catch `Exception` instead of everything" if widen else ""),
+                    Applicability.UNSAFE)
+        if finding.rule in ("SS201", "DU303"):
+            return self._definition(finding)
+        if finding.rule in ("SS202", "SS203"):
+            return self._constant(finding)
+        if finding.rule == "SS205":
+            return self._literal(finding)
+        return self._env_read(finding)
+
+    # --- definitions ------------------------------------------------------------------
+
+    def _definition(self, finding: Finding) -> tuple[Plan, str, Applicability]:
+        new_name = finding.subject
+        if new_name is None:
+            raise _Quiet
+        if finding.rule == "SS201":
+            if not finding.related:
+                raise _Quiet
+            path, line, old_name = finding.related[0].path, finding.related[0].line, new_name
+        else:
+            found = _DUPLICATES.search(finding.message)
+            if found is None:
+                raise _Quiet
+            path, line, old_name = found["path"], int(found["line"]), found["name"]
+        if path == finding.path:
+            raise _Skip("the existing copy is in the same module")
+        mine = self._tree(finding.path)
+        theirs = self._tree(path)
+        new = mine.top_level(new_name) if mine else None
+        old = theirs.top_level(old_name) if theirs else None
+        if not isinstance(new, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
+                or not finding.line <= new.lineno <= finding.end_line:
+            raise _Quiet  # a method or a nested function: nothing to import it in place of
+        # DU303 names where the copied region starts, which may be before the `def`.
+        if not isinstance(old, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
+                or (old.lineno != line if finding.rule == "SS201" else old.lineno < line):
+            raise _Skip(f"`{old_name}` is not a top-level definition of {path}")
+        if _same(new, old, rename_locals=False) and new_name == old_name:
+            applicability = Applicability.SAFE
+        elif isinstance(new, ast.ClassDef) or not _same(new, old, rename_locals=True):
+            raise _Quiet  # not the same code up to renamed locals: importing changes it
+        else:
+            applicability = Applicability.UNSAFE
+        module = self._importable(finding.path, path)
+        alias = f" as {new_name}" if new_name != old_name else ""
+        return (ImportInstead(new_name, new.lineno, module, old_name),
+                f"import the existing `{old_name}` (`from {module} import {old_name}{alias}`)"
+                " instead of defining a copy", applicability)
+
+    # --- constants and values ---------------------------------------------------------
+
+    def _constant(self, finding: Finding) -> tuple[Plan, str, Applicability]:
+        name = finding.subject
+        if name is None or not finding.related:
+            raise _Quiet
+        existing = finding.related[0]
+        old_name = name if finding.rule == "SS203" else _named(existing)
+        mine = self._tree(finding.path)
+        statement = mine.top_level(name, finding.line) if mine else None
+        if statement is None:
+            raise _Skip(f"`{name}` is not bound alone by the statement at line {finding.line}")
+        module = self._importable(finding.path, existing.path)
+        alias = f" as {name}" if name != old_name else ""
+        if finding.rule == "SS202":
+            message = f"import `{old_name}` (`from {module} import {old_name}{alias}`)"
+            applicability = Applicability.SAFE
+        else:
+            message = (f"import `{old_name}` from {module}, whose value differs "
+                       "(this module's value is dropped)")
+            applicability = Applicability.UNSAFE
+        return ImportInstead(name, finding.line, module, old_name), message, applicability
+
+    def _literal(self, finding: Finding) -> tuple[Plan, str, Applicability]:
+        name = finding.subject
+        if name is None or not finding.related:
+            raise _Quiet
+        existing = finding.related[0]
+        mine = self._tree(finding.path)
+        if mine is None:
+            raise _Quiet
+        if existing.path == finding.path:
+            if existing.line >= finding.line:
+                raise _Skip(f"`{name}` is defined after line {finding.line}")
+            return (UseName(finding.line, finding.column, name, None, "literal"),
+                    f"use `{name}`", Applicability.SAFE)
+        module = self._importable(finding.path, existing.path)
+        if _bound_otherwise(mine.tree, name, module):
+            raise _Skip(f"`{name}` already names something else in {finding.path}")
+        return (UseName(finding.line, finding.column, name, module, "literal"),
+                f"use `{name}` (`from {module} import {name}`)", Applicability.SAFE)
+
+    def _env_read(self, finding: Finding) -> tuple[Plan, str, Applicability]:
+        key = finding.subject
+        config_modules = self.project.config.config_modules
+        if key is None or not config_modules or not finding.message.startswith(_VALUE_READS):
+            raise _Quiet  # `in os.environ`, `setdefault`, `pop`: not a read a name can replace
+        for related in finding.related:
+            if not paths.matches(related.path, config_modules):
+                continue
+            tree = self._tree(related.path)
+            name = _name_of_read(tree.tree, related.line) if tree else None
+            if name is None:
+                continue
+            module = self._importable(finding.path, related.path)
+            mine = self._tree(finding.path)
+            if mine is None or _bound_otherwise(mine.tree, name, module):
+                raise _Skip(f"`{name}` already names something else in {finding.path}")
+            return (UseName(finding.line, finding.column, name, module, "env read"),
+                    f"use `{name}` from {module} (unsafe: the variable is then read once, "
+                    "when the config module is imported, not at each call)",
+                    Applicability.UNSAFE)
+        raise _Quiet
+
+    # --- shared -----------------------------------------------------------------------
+
+    def _tree(self, path: str) -> _Source | None:
+        if path not in self._trees:
+            data = self.sources.get(path)
+            tree = None
+            if data is not None:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        tree = _Source(ast.parse(data))
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    tree = None
+            self._trees[path] = tree
+        return self._trees[path]
+
+    def _importable(self, importer: str, path: str) -> str:
+        """The module path to import `path` by from `importer`; `_Skip` when there is
+        none or the import would close a cycle."""
+        name = self.repo.import_name(path)
+        parts = name.split(".")
+        if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
+            raise _Skip(f"{path} is not importable as a module (`{name}`)")
+        if is_peripheral(path):
+            raise _Skip(f"{path} is a script, test or example, not an importable module")
+        folder = path.rpartition("/")[0]
+        inside_package = (f"{folder}/__init__.py" in self.module_map.paths) if folder else False
+        if not inside_package and len(parts) == 1:
+            raise _Skip(f"{path} is a standalone file, not a module of a package")
+        self._check_cycle(importer, path)
+        return name
+
+    def _check_cycle(self, importer: str, path: str) -> None:
+        """`_Skip` when `path` imports `importer`, directly or not, or when that cannot
+        be ruled out (a module on the way has no import facts)."""
+        if importer not in self.modules or path not in self.modules:
+            raise _Skip("no import facts to rule out an import cycle")
+        seen = {path}
+        todo = deque([path])
+        while todo:
+            current = todo.popleft()
+            facts = self.modules.get(current)
+            if facts is None:
+                raise _Skip(f"cannot rule out an import cycle ({current} was not indexed)")
+            for ref in facts.imports:
+                for target in self.module_map.resolve(current, ref):
+                    if target == importer:
+                        raise _Skip(f"{path} imports {importer} (directly or not), so "
+                                    "importing from it here would create an import cycle")
+                    if target not in seen:
+                        seen.add(target)
+                        todo.append(target)
+
+
+def _binds(statement: ast.stmt, name: str) -> bool:
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return statement.name == name
+    if isinstance(statement, ast.Assign):
+        return len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name) \
+            and statement.targets[0].id == name
+    if isinstance(statement, ast.AnnAssign):
+        return isinstance(statement.target, ast.Name) and statement.target.id == name \
+            and statement.value is not None
+    return False
+
+
+def _named(related: Related) -> str:
+    found = _FIRST_NAME.match(related.message)
+    if found is None:
+        raise _Quiet
+    return found["name"]
+
+
+def _same(new: ast.stmt, old: ast.stmt, *, rename_locals: bool) -> bool:
+    """Whether two definitions are the same code (their own names aside), optionally
+    up to a consistent renaming of parameters and local variables."""
+    return _shape(new, rename_locals) == _shape(old, rename_locals)
+
+
+def _shape(definition: ast.stmt, rename_locals: bool) -> str:
+    copy = ast.parse(ast.unparse(definition)).body[0]
+    assert isinstance(copy, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    copy.name = "_"
+    body = copy.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        copy.body = body[1:] or [ast.Pass()]  # a docstring is not code
+    if rename_locals and isinstance(copy, ast.FunctionDef | ast.AsyncFunctionDef):
+        local: dict[str, str] = {}
+        arguments = copy.args
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                         *(a for a in (arguments.vararg, arguments.kwarg) if a)):
+            argument.arg = local.setdefault(argument.arg, f"_{len(local)}")
+        for node in ast.walk(copy):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                node.id = local.setdefault(node.id, f"_{len(local)}")
+        for node in ast.walk(copy):
+            if isinstance(node, ast.Name) and node.id in local:
+                node.id = local[node.id]
+            elif isinstance(node, ast.arg) and node.arg in local:
+                node.arg = local[node.arg]
+    return ast.dump(copy)
+
+
+def _bound_otherwise(tree: ast.Module, name: str, module: str) -> bool:
+    """Whether `name` is bound in the module by anything but `from module import name`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if (alias.asname or alias.name) == name and not (
+                        node.module == module and alias.name == name and not node.level):
+                    return True
+        elif isinstance(node, ast.Import):
+            if any((a.asname or a.name.partition(".")[0]) == name for a in node.names):
+                return True
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == name:
+                return True
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            if node.id == name:
+                return True
+        elif isinstance(node, ast.arg) and node.arg == name:
+            return True
+    return False
+
+
+def _name_of_read(tree: ast.Module, line: int) -> str | None:
+    """The module-level name that a config module binds to the environment read at
+    `line` (`SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")`)."""
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) \
+                and statement.lineno <= line <= (statement.end_lineno or statement.lineno):
+            return statement.targets[0].id
+    return None
+

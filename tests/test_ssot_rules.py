@@ -202,3 +202,15 @@ def test_all_mode_finds_what_a_diff_adding_the_same_lines_finds() -> None:
     in_all = {(f.path, f.line, f.rule) for f in all_mode("ss205_values_anywhere").findings
               if f.rule == "SS205"}
     assert in_diff and in_diff <= in_all
+
+
+def test_a_literal_with_an_invalid_escape_is_still_read() -> None:
+    """Reading a literal must not depend on the warning filters: under `-W error` (as in
+    this suite) Python turns the invalid escape's SyntaxWarning into a SyntaxError, and
+    the restated value was missed."""
+    head = b'def check(value):\n    return match("acme_sku_[a-z\\]]_v3", value)\n'
+    context = {"app/consts.py": b'SKU_PATTERN = "acme_sku_[a-z\\]]_v3"\n',
+               "app/__init__.py": b""}
+    change = FileChange("app/mod.py", ChangeStatus.ADDED, head)
+    result = audit(AuditRequest(changes=(change,), context=context))
+    assert [f.rule for f in result.findings] == ["SS205"]

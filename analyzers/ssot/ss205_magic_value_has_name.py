@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
@@ -112,8 +113,11 @@ def _may_hold_named_value(module: ChangedModule, repo: RepoIndex) -> bool:
             return True
         for token in _LITERAL_TOKEN.findall(text[number - 1]):
             try:
-                value = ast.literal_eval(token)
-            except (ValueError, SyntaxError):
+                with warnings.catch_warnings():
+                    # An invalid escape in the audited code is its business, not ours.
+                    warnings.simplefilter("ignore")
+                    value = ast.literal_eval(token)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
                 continue  # not a plain literal after all (e.g. part of an f-string)
             if repr(value) in repo.constants_by_value:
                 return True

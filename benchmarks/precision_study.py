@@ -170,7 +170,10 @@ def _excerpt(request: AuditRequest, path: str, line: int, end_line: int) -> str:
 
 
 def _load_judgments() -> dict[tuple[str, str, str, str], str]:
+    """Every judgment file's verdicts by key; where two readers disagree on one finding,
+    it counts as `dismiss` (an error must convince every reader) and the count is said."""
     judged: dict[tuple[str, str, str, str], str] = {}
+    disagreements = 0
     for path in sorted(JUDGMENTS.glob("*.csv")):
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
@@ -179,7 +182,13 @@ def _load_judgments() -> dict[tuple[str, str, str, str], str]:
                     raise SystemExit(f"{path}: verdict {verdict!r} is not {WORTH}/{DISMISS}")
                 key = (row["rule"].strip(), row["project"].strip(), row["commit"].strip(),
                        row["place"].strip())
+                if judged.get(key, verdict) != verdict:
+                    disagreements += 1
+                    verdict = DISMISS
                 judged[key] = verdict
+    if disagreements:
+        print(f"{disagreements} findings judged both ways by different readers: counted as "
+              f"{DISMISS}")
     return judged
 
 

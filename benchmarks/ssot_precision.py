@@ -11,12 +11,13 @@ of the in-process audit (slower; same findings). Prints per-rule counts next to 
 peer (every new top-level name that exists elsewhere; every new constant whose value
 exists elsewhere), and writes every SS finding (errors and warnings, with its severity,
 code line and the related place) to `--dump` (JSON lines) for reading and judging.
+Precision per rule, joined with the judgments in `benchmarks/precision/`, is what
+`benchmarks/precision_study.py` prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import subprocess
@@ -48,8 +49,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--commits", type=int, default=200)
     parser.add_argument("--cli", action="store_true", help="run `ssot-bot audit` per commit")
     parser.add_argument("--dump", type=Path, help="write SS findings here (JSON lines)")
-    parser.add_argument("--judgments", type=Path,
-                        help="CSV of verdicts; print the precision of the judged findings")
     args = parser.parse_args(argv)
     if not (args.repo / ".git").exists():
         print(f"{args.repo} is not a git checkout; clone e.g. github:pallets/flask there",
@@ -97,41 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if total_naive:
         print(f"SS201+SS202 errors: {ours} vs {total_naive} naive ({ours / total_naive:.0%})")
     print(f"error findings: {sum(1 for e in dumped if e['severity'] == 'error')}")
-    if args.judgments:
-        _print_precision(dumped, _verdicts(args.judgments), args.repo.name)
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as out:
             for entry in dumped:
                 out.write(json.dumps(entry) + "\n")
         print(f"written to {args.dump}")
     return 0
-
-
-def _verdicts(path: Path) -> dict[tuple[str, str, str, str], str]:
-    """(rule, project, commit, place) -> verdict, from the judgments CSV."""
-    with path.open(encoding="utf-8", newline="") as stream:
-        return {(row["rule"], row["project"], row["commit"], row["place"]): row["verdict"]
-                for row in csv.DictReader(stream)}
-
-
-def _print_precision(findings: list[dict[str, Any]],
-                     verdicts: dict[tuple[str, str, str, str], str], project: str) -> None:
-    worth: Counter[str] = Counter()
-    judged: Counter[str] = Counter()
-    for finding in findings:
-        key = (finding["rule"], project, finding["commit"],
-               f"{finding['path']}:{finding['line']}")
-        verdict = verdicts.get(key)
-        if verdict is None:
-            continue
-        rule = f"{finding['rule']} {finding['severity']}"
-        judged[rule] += 1
-        worth[rule] += verdict == "worth-raising"
-    unjudged = len(findings) - sum(judged.values())
-    print(f"precision of judged findings ({unjudged} not judged yet):")
-    for rule in sorted(judged):
-        print(f"  {rule:<16}{worth[rule]:>4} / {judged[rule]:<4} "
-              f"{worth[rule] / judged[rule]:.0%} worth raising")
 
 
 def _cli_findings(root: Path, commit: str) -> list[dict[str, Any]]:

@@ -42,6 +42,8 @@ class ChangedFile:
     old_path: str | None = None
     base: bytes | None = None
     """Contents at base when known without the tarball."""
+    head_size: int | None = None
+    """Size at head of a file not downloaded (over `max-file-bytes`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ def build_request(work: AuditWork) -> AuditRequest:
             base=base,
             changed_lines=_changed_lines(changed, base),
             old_path=changed.old_path,
+            head_size=changed.head_size,
         ))
     context = {path: data for path, data in base_files.items() if path not in touched}
     return AuditRequest(

@@ -152,7 +152,7 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
     """The change set: changed Python files at head (blobs by sha), the base tarball as
     context, and what could not be fetched as notes for the report. A head file over
     `max_file_bytes` by the size in the head's tree is never downloaded (the audit would
-    not read it either; it says so in a note)."""
+    not read it either; its SX003 finding says so)."""
     files = await gh.pull_files(pull.repo, pull.number)
     notes: list[str] = []
     unaudited: list[str] = []
@@ -163,10 +163,13 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
         )
     python = [f for f in files if is_python(f.path) or (f.old_path and is_python(f.old_path))]
     sizes = await gh.blob_sizes(pull.repo, pull.head_sha) if python else {}
-    oversized = [f for f in python if sizes.get(f.path, 0) > max_file_bytes]
-    notes.extend(f"`{f.path}` ({sizes[f.path]:,} bytes) is over `max-file-bytes` "
-                 f"({max_file_bytes:,}); it was not downloaded or audited." for f in oversized)
-    python = [f for f in python if f not in oversized]
+    # Never downloaded: the engine's SX003 finding (an error unless the config relaxes
+    # it) says the file was not audited, from its size alone.
+    oversized = tuple(
+        ChangedFile(path=f.path, status=f.status, head=None, patch=f.patch,
+                    old_path=f.old_path, head_size=sizes[f.path])
+        for f in python if sizes.get(f.path, 0) > max_file_bytes)
+    python = [f for f in python if sizes.get(f.path, 0) <= max_file_bytes]
     heads, archive = await asyncio.gather(
         asyncio.gather(*(_head(gh, pull.repo, f) for f in python)),
         gh.archive(pull.repo, pull.base_sha),
@@ -181,7 +184,7 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
         notes.append("The repository is too large to fetch as one archive; it was audited "
                      "without the rest of the repository as context.")
         bases = list(await asyncio.gather(*(_base(gh, pull, f) for f in python)))
-    changed = tuple(
+    changed = oversized + tuple(
         ChangedFile(path=f.path, status=f.status, head=head, patch=f.patch,
                     old_path=f.old_path, base=base)
         for f, head, base in zip(python, heads, bases, strict=True)

@@ -172,9 +172,10 @@ async def test_a_head_file_over_max_file_bytes_is_never_downloaded(
     assert not [r for r in github.requests if r.path.endswith(f"/git/blobs/{big_blob}")]
     assert any(r.path.endswith("/git/blobs/" + github.repo.git("rev-parse", f"{head}:app/util.py"))
                for r in github.requests)
-    [comment] = github.comments_on(2)
-    assert f"{len(big):,} bytes&#41; is over" in comment.body
-    assert "it was not downloaded or audited" in comment.body
+    [run] = github.runs_for(head)
+    assert run.conclusion == "failure"  # a file nobody read never passes
+    assert [(a["path"], a["title"]) for a in run.annotations] == [
+        ("app/big.py", "SX003 file-too-large")]
 
 
 async def test_draft_pull_request_gets_a_neutral_check_and_no_comment(

@@ -34,6 +34,7 @@ from analyzers.model import (
     ChecklistRow,
     FileChange,
     Finding,
+    Mode,
     Principle,
     Severity,
     Stats,
@@ -110,7 +111,7 @@ def audit(
     without one no finding has a fix."""
     started = time.perf_counter()
     config, problems = load_config(request.config_text, request.config_path)
-    problems += _catalogue_problems(config, request)
+    problems += _catalogue_problems(config, request) + _unmatched_globs(config, request)
     findings: list[Finding] = [_config_finding(request.config_path, p) for p in problems]
     jobs: list[FileJob] = []
     for change in request.changes:
@@ -392,6 +393,39 @@ def _catalogue_problems(config: AuditConfig, request: AuditRequest) -> list[Conf
             suggestion=f'severity = {{ {silenced[0]} = "warning" }} lets such files pass '
                        "with the note",
         ))
+    return problems
+
+
+def _unmatched_globs(config: AuditConfig, request: AuditRequest) -> list[ConfigProblem]:
+    """Path settings that match no Python file of the repository: a typo there silently
+    audits what the team meant to exclude, or treats no module as the config module.
+    Only said when the request holds the whole tree (an `--all` audit, or context)."""
+    files = [c.path for c in request.changes] + list(request.context)
+    if not files or (request.mode is not Mode.ALL and not request.context):
+        return []
+    defaults = AuditConfig()
+    settings: list[tuple[str, tuple[str, ...]]] = [
+        ("exclude", config.exclude),
+        ("config-modules", config.config_modules),
+        ("real-test-paths", () if config.real_test_paths == defaults.real_test_paths
+         else config.real_test_paths),
+        ("critical-values", tuple(config.critical_values.values())),
+        ("acceptable-duplicates", tuple(p for e in config.acceptable_duplicates
+                                        for p in e.paths)),
+    ]
+    text = request.config_text or ""
+    problems: list[ConfigProblem] = []
+    for key, patterns in settings:
+        unmatched = [p for p in patterns if not any(paths.matches(f, [p]) for f in files)]
+        if unmatched:
+            problems.append(ConfigProblem(
+                f"`{key}` pattern{'s' if len(unmatched) > 1 else ''} "
+                f"{', '.join(repr(p) for p in unmatched)} match{'' if len(unmatched) > 1 else 'es'}"
+                " no Python file of the repository",
+                line_of_key(text, request.config_path, key),
+                suggestion="paths are relative to the repository root, `**` spans folders "
+                           "(e.g. `app/settings.py`, `migrations/**`)",
+            ))
     return problems
 
 

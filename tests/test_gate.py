@@ -141,3 +141,17 @@ def test_a_team_can_forbid_suppressing_a_rule_in_code() -> None:
     allowed = audit_new(BARE.format(comment="  # ssot: ignore[SF101] just this once"))
     assert [(f.rule, f.suppressed) for f in allowed.findings] == [("SF101", True)]
     assert allowed.verdict.value == "GO"
+
+
+def test_path_settings_that_match_no_file_are_named() -> None:
+    config = ('[tool.ssot]\nexclude = ["migratons/**", "app/*_pb2.py"]\n'
+              'config-modules = ["app/setings.py"]\n')
+    context = {"app/settings.py": b"DEBUG = False\n", "app/user_pb2.py": b"X = 1\n"}
+    change = FileChange("app/mod.py", ChangeStatus.ADDED, b"Y = 2\n")
+    result = audit(AuditRequest(changes=(change,), context=context, config_text=config))
+    notes = [(f.line, f.message) for f in result.findings if f.rule == "SX007"]
+    assert notes == [
+        (2, "`exclude` pattern 'migratons/**' matches no Python file of the repository"),
+        (3, "`config-modules` pattern 'app/setings.py' matches no Python file of the "
+            "repository"),
+    ]

@@ -115,7 +115,6 @@ class FaultyGitHub(FakeGitHub):
 
 def serve_fake(args: argparse.Namespace) -> int:
     spec = spec_dir()
-    assert spec is not None
     fake = FaultyGitHub(GitRepo(Path(args.repo)), app_id=APP_ID,
                         public_key=Path(args.public_key).read_text(), spec=spec,
                         bad_gateway=args.bad_gateway, rate_limited=args.rate_limited, seed=7)
@@ -380,7 +379,6 @@ async def run_phase(phase: Phase, args: argparse.Namespace, keys: tuple[str, str
 def pull_payloads(root: Path, pulls: int, chains: dict[int, list[str]]
                   ) -> dict[tuple[int, str], dict[str, Any]]:
     spec = spec_dir()
-    assert spec is not None
     fake = FakeGitHub(GitRepo(root), app_id=APP_ID, public_key="", spec=spec)
     for number in range(1, pulls + 1):
         fake.open_pull(number, f"pr-{number}")
@@ -557,10 +555,6 @@ def main() -> int:
     parser.add_argument("--bad-gateway", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--rate-limited", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if spec_dir() is None:
-        print("error: set SSOT_GITHUB_SPEC_DIR to the shared/github folder (GitHub's "
-              "examples shape the fake GitHub's answers)", file=sys.stderr)
-        return 2
     if args.fake_github is not None:
         return serve_fake(args)
     if shutil.which("redis-server") is None:

@@ -80,9 +80,6 @@ async def github(tmp_path: Path, app_key: tuple[str, str],
                  template_repo: Path) -> AsyncIterator[FakeGitHub]:
     """A fake GitHub serving a copy of `template_repo`, with PR #1 from `feature`."""
     spec = spec_dir()
-    if spec is None:
-        pytest.skip("GitHub's examples are needed for the fake GitHub: set "
-                    "SSOT_GITHUB_SPEC_DIR to the shared/github folder")
     repo = CopiedRepo(template_repo, tmp_path / "repo")
     fake = FakeGitHub(repo, app_id=APP_ID, public_key=app_key[1], spec=spec)
     fake.open_pull(1, "feature")

@@ -38,7 +38,8 @@ from aiohttp import web
 from tests.gitrepo import GitRepo
 
 SPEC_DIR_VARIABLE = "SSOT_GITHUB_SPEC_DIR"
-DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "github"
+DEFAULT_SPEC_DIR = Path(__file__).resolve().parent / "github"
+"""GitHub's examples, schemas and REST description, vendored (see its README)."""
 OWNER, NAME = "octo-org", "octo-repo"
 REPO = f"{OWNER}/{NAME}"
 FORK = "contributor/octo-repo"
@@ -47,11 +48,11 @@ APP_SLUG = "ssot-bot"
 APP_BOT_USER = f"{APP_SLUG}[bot]"
 
 
-def spec_dir() -> Path | None:
-    """Where GitHub's examples, schemas and OpenAPI subset are, if present."""
+def spec_dir() -> Path:
+    """Where GitHub's examples, schemas and OpenAPI subset are: the vendored copy, or
+    `SSOT_GITHUB_SPEC_DIR` to try a newer one."""
     configured = os.environ.get(SPEC_DIR_VARIABLE)
-    path = Path(configured) if configured else DEFAULT_SPEC_DIR
-    return path if (path / "rest-api-subset.json").is_file() else None
+    return Path(configured) if configured else DEFAULT_SPEC_DIR
 
 
 @dataclass

@@ -1,14 +1,12 @@
 """The bot against GitHub's own descriptions: the webhook payloads the tests deliver
 validate against GitHub's payload schemas (octokit/webhooks), and every request body the
-bot sends validates against GitHub's REST OpenAPI description. Runs when
-`SSOT_GITHUB_SPEC_DIR` points at the shared/github folder (`.ci/run` sets it)."""
+bot sends validates against GitHub's REST OpenAPI description (both vendored in
+`tests/github/`)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -17,12 +15,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT7
 
 from tests.conftest import BASE_FILES, MakeBot
-from tests.fake_github import SPEC_DIR_VARIABLE, FakeGitHub
+from tests.fake_github import FakeGitHub, spec_dir
 
-SPEC = Path(os.environ[SPEC_DIR_VARIABLE]) if os.environ.get(SPEC_DIR_VARIABLE) else None
-pytestmark = pytest.mark.skipif(
-    SPEC is None, reason=f"{SPEC_DIR_VARIABLE} is not set: point it at shared/github "
-    "(GitHub's webhook schemas and REST OpenAPI subset) to run the contract tests")
+SPEC = spec_dir()
 
 OUTSIDE_SUBSET = {
     ("GET", "/repos/{owner}/{repo}/pulls"),
@@ -31,7 +26,6 @@ OUTSIDE_SUBSET = {
 
 
 def payload_schema(event: str, action: str) -> jsonschema.protocols.Validator:
-    assert SPEC is not None
     root = SPEC / "webhook-schemas"
     resources = [
         (path.relative_to(root).as_posix(),
@@ -70,7 +64,6 @@ async def test_webhook_payload_builders_match_githubs_schemas(github: FakeGitHub
 
 
 def rest_operations() -> tuple[dict[str, Any], list[tuple[str, re.Pattern[str], str]]]:
-    assert SPEC is not None
     spec = json.loads((SPEC / "rest-api-subset.json").read_text())
     operations: list[tuple[str, re.Pattern[str], str]] = []
     for template, item in spec["paths"].items():

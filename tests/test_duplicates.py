@@ -193,3 +193,29 @@ def test_copy_among_hundreds_of_copies_in_one_file_is_found() -> None:
     assert {r.path for r in finding.related} == {"lib/many.py"}
     assert len(finding.related) > 1
     assert "at least 64 copies already" in finding.message
+
+
+def test_alignment_stops_at_its_budget_and_says_so() -> None:
+    """Alignment costs the product of the windows' lengths; a change alike to many
+    files would run into the App's time limit, so matching stops at a budget."""
+    from analyzers.duplicates.matching import Budget, Query, Thresholds, changed_tokens, find_clones
+    from analyzers.duplicates.tokens import extract_clone_facts
+    from analyzers.source import ParsedFile, parse
+
+    def facts_of(number: int):  # type: ignore[no-untyped-def]
+        body = "".join(f"    total_{k} = compute(request, {k}) + value\n" for k in range(12))
+        parsed = parse(f"m{number}.py", f"def handler_{number}(request, value):\n{body}"
+                       f"    return total_0\n".encode())
+        assert isinstance(parsed, ParsedFile)
+        return extract_clone_facts(parsed)
+
+    files = {f"gen/m{n}.py": facts_of(n) for n in range(4)}
+    query = Query("gen/m0.py", files["gen/m0.py"], changed_tokens(files["gen/m0.py"], None))
+    thresholds = Thresholds(50, 6, 0.8)
+    ample = Budget.for_queries([query])
+    [found] = find_clones([query], files.items(), thresholds, ample)
+    assert {c.other_path for c in found} == {"gen/m1.py", "gen/m2.py", "gen/m3.py"}
+    assert not ample.exhausted
+    scant = Budget(total=1, left=1)
+    [found] = find_clones([query], files.items(), thresholds, scant)
+    assert found == [] and scant.exhausted

@@ -30,6 +30,7 @@ from analyzers.duplicates.du303_duplicated_function import DuplicatedFunction
 from analyzers.duplicates.matching import (
     GAP,
     MAX_PLACES_PER_FINGERPRINT,
+    Budget,
     Clone,
     Query,
     Thresholds,
@@ -47,6 +48,7 @@ from analyzers.duplicates.tokens import (
     region_size,
 )
 from analyzers.model import Finding, Related, Severity
+from analyzers.notes.sx012_budget_exhausted import BudgetExhausted
 from analyzers.paths import is_example_path, is_test_path
 from analyzers.rule import RuleMeta
 from analyzers.ssot.repo import SOURCE_ROOTS, is_peripheral, same_role
@@ -87,7 +89,17 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
         if (facts := everything.get(a.path)) is not None
         and not (is_test_path(a.path) and config.test_duplicates_severity is None)
     ]
-    found = find_clones(queries, everything.items(), thresholds)
+    budget = Budget.for_queries(queries)
+    found = find_clones(queries, everything.items(), thresholds, budget)
+    if budget.exhausted and queries:
+        yield Finding(
+            rule=BudgetExhausted.id, name=BudgetExhausted.name,
+            principle=BudgetExhausted.principle, severity=BudgetExhausted.severity,
+            path=queries[0].path, line=1, column=1, end_line=1,
+            message=f"duplicate matching stopped at its work budget ({budget.total:,} token "
+                    "pairs); copies among what was not compared may be unreported",
+            suggestion=BudgetExhausted.section("Use instead"),
+        )
     for query, clones in zip(queries, found, strict=True):
         # A whole function copied exactly inside a larger exact copy (a pasted class) is
         # part of that copy, reported whole.

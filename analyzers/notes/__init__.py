@@ -11,6 +11,7 @@ from analyzers.notes.sx008_analyzer_crashed import AnalyzerCrashed
 from analyzers.notes.sx009_unreadable_file import UnreadableFile
 from analyzers.notes.sx010_no_fix import NoFix
 from analyzers.notes.sx011_suppression_not_allowed import SuppressionNotAllowed
+from analyzers.notes.sx012_budget_exhausted import BudgetExhausted
 from analyzers.rule import RuleMeta
 
 NOTES: tuple[type[RuleMeta], ...] = (
@@ -25,6 +26,7 @@ NOTES: tuple[type[RuleMeta], ...] = (
     UnreadableFile,
     NoFix,
     SuppressionNotAllowed,
+    BudgetExhausted,
 )
 UNAUDITED_NOTES = frozenset({"SX001", "SX002", "SX003", "SX004", "SX009"})
 """Notes that say a changed file (or part of its analysis) was not audited: always on,

@@ -267,16 +267,10 @@ def analyze_file(job: FileJob) -> FileAnalysis:
         return FileAnalysis(job.path, job.data.count(b"\n"), (note,), (), {}, job.changed_lines)
     changed_lines = _counted_lines(job, parsed)
     rules = [rule(job.config) for rule in FILE_RULES if job.config.enabled(rule.id)]
-    try:
-        findings = tuple(
-            f for f in _run_rules(rules, parsed, job.config) if _counts(f, changed_lines)
-        )
-    except RecursionError:
-        note = _note("SX004", job.path, 1, "too deeply nested to analyse; not audited")
-        return FileAnalysis(job.path, len(parsed.lines), (note,), (), {}, changed_lines)
-    except Exception as exc:  # noqa: BLE001 - a bug in one rule must not sink the audit
-        note = _note("SX008", job.path, 1, f"a file rule raised {_describe(exc)}")
-        return FileAnalysis(job.path, len(parsed.lines), (note,), (), {}, changed_lines)
+    findings = tuple(
+        f for f in _run_rules(rules, parsed, job.config)
+        if f.rule.startswith("SX") or _counts(f, changed_lines)
+    )
     suppressions = tuple(
         s for s in parsed.suppressions.values()
         if changed_lines is None or s.line in changed_lines
@@ -308,13 +302,32 @@ def _needs_facts(config: AuditConfig) -> bool:
 
 def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig
                ) -> Iterator[Finding]:
+    """Every rule's findings in one walk. A rule that raises is dropped for the rest of
+    the file with a note naming it (SX004 when the input was too deep for it, SX008 for
+    a bug); every other rule still audits the whole file."""
     dispatch: dict[type[ast.AST], list[FileRule]] = defaultdict(list)
     for rule in rules:
         for node_type in rule.node_types:
             dispatch[node_type].append(rule)
+    broken: set[str] = set()
     for node in file.nodes:
         for rule in dispatch.get(type(node), ()):
-            for hit in rule.check(node, file):
+            if rule.id in broken:
+                continue
+            try:
+                hits = list(rule.check(node, file))
+            except RecursionError:
+                broken.add(rule.id)
+                yield _note("SX004", file.path, getattr(node, "lineno", 1),
+                            f"too deeply nested for {rule.id} to analyse; {rule.id} did not "
+                            "audit this file, the other rules did")
+                continue
+            except Exception as exc:  # noqa: BLE001 - a bug in one rule must not sink the others
+                broken.add(rule.id)
+                yield _note("SX008", file.path, getattr(node, "lineno", 1),
+                            f"{rule.id} raised {_describe(exc)}; the other rules still ran")
+                continue
+            for hit in hits:
                 yield _finding(rule, hit, file, config)
 
 

@@ -155,3 +155,4 @@ def test_path_settings_that_match_no_file_are_named() -> None:
         (3, "`config-modules` pattern 'app/setings.py' matches no Python file of the "
             "repository"),
     ]
+

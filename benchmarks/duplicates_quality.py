@@ -195,7 +195,8 @@ def _report(kind: str, clone_type: int, position: str, injected: list[Injected],
                   f"{clone.original.name} pasted at {clone.path}:{clone.first_line}-"
                   f"{clone.last_line}, {lines} lines, {size} tokens"
                   f"{'' if clone in counted else ' (not counted)'}"
-                  f"{'; found with git lines unrefined' if _found(clone, unrefined) else ''}")
+                  f"{'; found with git lines unrefined' if _found(clone, unrefined) else ''}"
+                  f"{f'; {failed} in its file' if (failed := _failed(clone, findings)) else ''}")
     return found_counted, len(counted)
 
 
@@ -221,7 +222,8 @@ def _compare_with_pylint(injected: list[Injected], corpus: dict[str, bytes],
                          findings: dict[str, list[Finding]], tally: list[int]) -> None:
     for clone in injected:
         for first, last in _pylint_similarities(clone, corpus):
-            if any(f.line <= last and first <= f.end_line for f in findings[clone.path]):
+            if any(f.line <= last and first <= f.end_line and f.rule not in CHANGE_WIDE_FAILURES
+                   for f in findings[clone.path]):
                 tally[0] += 1
             else:
                 tally[1] += 1
@@ -509,13 +511,20 @@ def _audit(changes: list[FileChange], corpus: dict[str, bytes], cache: FactsCach
 
 def _keep(finding: Finding, findings: dict[str, list[Finding]]) -> None:
     if finding.path in findings and (finding.rule.startswith("DU")
+                                     or finding.rule in CHANGE_WIDE_FAILURES
                                      or finding.rule == SAME_NAME_VERBATIM):
         findings[finding.path].append(finding)
 
 
 def _found(clone: Injected, findings: dict[str, list[Finding]]) -> bool:
     return any(f.line <= clone.last_line and clone.first_line <= f.end_line
-               for f in findings[clone.path])
+               and f.rule not in CHANGE_WIDE_FAILURES for f in findings[clone.path])
+
+
+def _failed(clone: Injected, findings: dict[str, list[Finding]]) -> str:
+    """The SX008/SX012 notes that cost the clone's file its findings, if any."""
+    return ", ".join(sorted({f.rule for f in findings[clone.path]
+                             if f.rule in CHANGE_WIDE_FAILURES}))
 
 
 def _normalised_size(text: str, first: int, last: int) -> tuple[int, int]:

@@ -11,14 +11,17 @@ The unit of comparison is the statement: a simple statement whole, a compound on
 change inside a function body does not make the whole function new. Both files'
 statements are listed in source order by the shape of their syntax (positions,
 comments and quoting left out) and aligned as sequences; a head statement that the
-alignment leaves unmatched is new or altered, and its lines count. Moved code whose
-syntax did not change is not new.
+alignment leaves unmatched is new or altered, and its lines count; so does every
+changed copy of a shape that head holds more often than base (a paste of existing code
+is new, whichever copy the alignment took for the old one). Moved code whose syntax did
+not change is not new.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+from collections import Counter
 from collections.abc import Iterator
 
 from analyzers.source import STATEMENT_BODY_FIELDS
@@ -47,6 +50,15 @@ def syntax_changed_lines(
     for block in matcher.get_matching_blocks():
         for index in range(block.b, block.b + block.size):
             unchanged[index] = True
+    # A shape that head holds more often than base was copied: which copy the alignment
+    # calls the old one is arbitrary, so every copy on a changed line counts as new (the
+    # paste git reports must not be taken for the original it matched).
+    surplus = Counter(u[0] for u in head_units)
+    surplus.subtract(u[0] for u in base_units)
+    for index, (shape, first, last) in enumerate(head_units):
+        if unchanged[index] and surplus[shape] > 0 and not changed.isdisjoint(
+                range(first, last + 1)):
+            unchanged[index] = False
     altered: set[int] = set()
     for (_, first, last), same in zip(head_units, unchanged, strict=True):
         if not same:

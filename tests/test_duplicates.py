@@ -219,3 +219,24 @@ def test_alignment_stops_at_its_budget_and_says_so() -> None:
     scant = Budget(total=1, left=1)
     [found] = find_clones([query], files.items(), thresholds, scant)
     assert found == [] and scant.exhausted
+
+
+def test_a_method_pasted_twice_into_one_class_is_reported_not_a_crash() -> None:
+    """Two same-name methods in one class are no siblings with a shared base: the later
+    one replaces the earlier, and the advice says so (this used to raise in `_reuse`)."""
+    from analyzers import AuditRequest, ChangeStatus, FileChange, audit
+    from tests.fixture_repos import changed_lines
+
+    method = ("    def load(self, path):\n        with open(path) as handle:\n"
+              "            rows = [line.split(',') for line in handle]\n"
+              "        totals = {}\n        for name, amount in rows:\n"
+              "            totals[name] = totals.get(name, 0) + float(amount)\n"
+              "        return sorted(totals.items())\n")
+    tail = "\n    def other(self):\n        return 1\n"
+    base = "class Loader:\n" + method + tail
+    head = "class Loader:\n" + method + "\n" + method + tail
+    change = FileChange("app/m.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
+                        changed_lines(base, head))
+    findings = audit(AuditRequest(changes=(change,))).findings
+    assert [f.rule for f in findings] == ["DU303"]
+    assert "`Loader` defines `load` twice" in findings[0].suggestion

@@ -81,3 +81,17 @@ def test_cli_reformat_commit_is_go_and_real_change_is_no_go(tmp_path: Path) -> N
     edited = run_audit("--repo", str(repo.root), "--base", "HEAD~1", "--head", "HEAD")
     assert edited.returncode == 1, edited.stdout + edited.stderr
     assert "SF101" in edited.stdout
+
+
+def test_a_verbatim_paste_next_to_its_original_is_new_code() -> None:
+    """The alignment may take the paste for the original and the original for the new
+    copy; git's changed lines are the paste, and they must still count."""
+    function = OLD.split("\n\n\n")[1] + "\n\n"
+    tail = "LABEL = 'size'\nUNIT = 'bytes'\nLIMIT = 10\n"
+    base = function + tail  # the paste plus the tail is the longest match
+    head = function + function + tail
+    pasted = frozenset(range(function.count("\n") + 1, 2 * function.count("\n") + 1))
+    change = FileChange("app/mod.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
+                        pasted)
+    result = audit(AuditRequest(changes=(change,)))
+    assert "SF101" in {f.rule for f in result.findings}

@@ -510,9 +510,14 @@ def _reuse(function: FunctionSpan, path: str, best: _Copy) -> str:
     function."""
     other = best.function
     assert other is not None
-    if function.owner is not None and other.owner is not None and function.name == other.name:
-        base = min(set(function.owner_bases) & set(other.owner_bases))
-        return (f"move `{function.name}` to the common base class `{base}` and "
+    if best.path == path and function.owner is not None and function.owner == other.owner \
+            and function.name == other.name:
+        return (f"`{function.owner}` defines `{function.name}` twice; the later one replaces "
+                f"the earlier ({best.path}:{best.first_line}): delete one")
+    shared_bases = set(function.owner_bases) & set(other.owner_bases)
+    if function.owner is not None and other.owner is not None and function.name == other.name \
+            and shared_bases:
+        return (f"move `{function.name}` to the common base class `{min(shared_bases)}` and "
                 "delete the copies in the subclasses")
     if other.owner is not None:
         return (f"reuse `{other.owner}.{other.name}` ({best.path}:{best.first_line}): "

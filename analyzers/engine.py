@@ -267,10 +267,10 @@ def analyze_file(job: FileJob) -> FileAnalysis:
         return FileAnalysis(job.path, job.data.count(b"\n"), (note,), (), {}, job.changed_lines)
     changed_lines = _counted_lines(job, parsed)
     rules = [rule(job.config) for rule in FILE_RULES if job.config.enabled(rule.id)]
+    rule_notes: list[Finding] = []
     findings = tuple(
-        f for f in _run_rules(rules, parsed, job.config)
-        if f.rule.startswith("SX") or _counts(f, changed_lines)
-    )
+        f for f in _run_rules(rules, parsed, job.config, rule_notes) if _counts(f, changed_lines)
+    ) + tuple(rule_notes)
     suppressions = tuple(
         s for s in parsed.suppressions.values()
         if changed_lines is None or s.line in changed_lines
@@ -300,11 +300,11 @@ def _needs_facts(config: AuditConfig) -> bool:
     return any(config.enabled(rule.id) for rule in CROSS_FILE_RULES)
 
 
-def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig
-               ) -> Iterator[Finding]:
+def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig,
+               notes: list[Finding]) -> Iterator[Finding]:
     """Every rule's findings in one walk. A rule that raises is dropped for the rest of
-    the file with a note naming it (SX004 when the input was too deep for it, SX008 for
-    a bug); every other rule still audits the whole file."""
+    the file with a note in `notes` naming it (SX004 when the input was too deep for it,
+    SX008 for a bug); every other rule still audits the whole file."""
     dispatch: dict[type[ast.AST], list[FileRule]] = defaultdict(list)
     for rule in rules:
         for node_type in rule.node_types:
@@ -318,14 +318,15 @@ def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig
                 hits = list(rule.check(node, file))
             except RecursionError:
                 broken.add(rule.id)
-                yield _note("SX004", file.path, getattr(node, "lineno", 1),
-                            f"too deeply nested for {rule.id} to analyse; {rule.id} did not "
-                            "audit this file, the other rules did")
+                notes.append(_note("SX004", file.path, getattr(node, "lineno", 1),
+                                   f"too deeply nested for {rule.id} to analyse; {rule.id} "
+                                   "did not audit this file, the other rules did"))
                 continue
             except Exception as exc:  # noqa: BLE001 - a bug in one rule must not sink the others
                 broken.add(rule.id)
-                yield _note("SX008", file.path, getattr(node, "lineno", 1),
-                            f"{rule.id} raised {_describe(exc)}; the other rules still ran")
+                notes.append(_note("SX008", file.path, getattr(node, "lineno", 1),
+                                   f"{rule.id} raised {_describe(exc)}; the other rules "
+                                   "still ran"))
                 continue
             for hit in hits:
                 yield _finding(rule, hit, file, config)

@@ -81,6 +81,9 @@ class ParsedFile:
     nodes: list[ast.AST] = field(default_factory=list)
     """Every node in pre-order (source order), expression contexts left out."""
     suppressions: dict[int, SuppressionComment] = field(default_factory=dict)
+    derived: dict[str, object] = field(default_factory=dict)
+    """What rules compute once per file and share (by a key of their family's), so a
+    per-file result lives and dies with the file instead of in a module-level cache."""
 
     def qualified_name(self, node: ast.expr) -> str | None:
         """`os.getenv`, `from os import getenv` and `import os as o; o.getenv` all give

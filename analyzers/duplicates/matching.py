@@ -430,20 +430,19 @@ def _within_definitions(facts: CloneFacts, other: CloneFacts,
     the next function would otherwise be shown from the last line of the previous one,
     and a copy would reach into the next definition's signature."""
     for code, side in ((facts, 0), (other, 1)):
-        if not run:
-            return run
-        first, last = run[0][side], run[-1][side] + run[-1][2] - 1
-        head = _innermost(code, first)
-        if head is not None and head.first < first and head.last < last \
-                and 2 * (head.last - first + 1) < last - first + 1:
-            run = _cut(run, side, start=head.last + 1)
-        if not run:
-            return run
-        first, last = run[0][side], run[-1][side] + run[-1][2] - 1
-        tail = _innermost(code, last)
-        if tail is not None and first < tail.first and last < tail.last \
-                and 2 * (last - tail.first + 1) < last - first + 1:
-            run = _cut(run, side, end=tail.first)
+        for at_start in (True, False):
+            if not run:
+                return run
+            first, last = run[0][side], run[-1][side] + run[-1][2] - 1
+            holder = _innermost(code, first if at_start else last)
+            if holder is None:
+                continue
+            if at_start and holder.first < first and holder.last < last \
+                    and 2 * (holder.last - first + 1) < last - first + 1:
+                run = _cut(run, side, start=holder.last + 1)
+            elif not at_start and first < holder.first and last < holder.last \
+                    and 2 * (last - holder.first + 1) < last - first + 1:
+                run = _cut(run, side, end=holder.first)
     return run
 
 

@@ -158,17 +158,16 @@ def _is_plain(value: ast.expr) -> bool:
     return True
 
 
-_LAST: list[FileContext] = []
-"""The context of the last file asked about: every rule of one file asks in turn, and
-holding the file itself makes a stale hit impossible."""
+_DERIVED_KEY = "silent_failures.context"
 
 
 def context_of(file: ParsedFile) -> FileContext:
-    cached = _LAST[0] if _LAST else None  # read once: another thread may replace it
-    if cached is not None and cached.file is file:
+    """The file's context, built once: every rule of one file asks in turn."""
+    cached = file.derived.get(_DERIVED_KEY)
+    if isinstance(cached, FileContext):
         return cached
     context = _build(file)
-    _LAST[:] = [context]  # one-entry memo, checked by identity
+    file.derived[_DERIVED_KEY] = context
     return context
 
 

@@ -69,6 +69,9 @@ PROJECTS = (
             "df87db7b0462fb764ef73fa00561adf8ad047572", "test tool"),
     Project("httpie", "github:httpie/cli",
             "5b604c37c6c67e18e7c3e9aee6c88a8c22b98345", "application"),
+    Project("starlette", "github:encode/starlette",
+            "cb8f84f5284dc301ca7a31eb732b9e140769dd48",
+            "ASGI toolkit (held out: read only after the rules were set)"),
 )
 
 

@@ -295,6 +295,12 @@ class _TokenStream:
                     kind, param = "table", "t:" + ast.dump(item)
                     self.quiet_lines.append((line + 1, getattr(item, "end_lineno", None) or line))
                 else:
+                    if isinstance(item, ast.Dict):
+                        # A record's field names are its shape, not values: two dicts
+                        # with other keys (a WSGI environ, an ASGI scope) are other records.
+                        outline.concrete_names.update(
+                            id(k) for k in item.keys
+                            if isinstance(k, ast.Constant) and isinstance(k.value, str))
                     kind, param = _describe(item, outline.concrete_names)
                     if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                         stack.append((str(id(item)), len(kinds), 0))
@@ -325,7 +331,9 @@ class _Outline:
         self.nested: set[int] = set()
         self.concrete_names: set[int] = set()
         """`id()` of the `Name` nodes that are not bound in their function (a module
-        function, a constant, a builtin, an import) and of names called at module level."""
+        function, a constant, a builtin, an import), of names called at module level, and
+        of the string keys of dict displays (field names): all kept as they are, never
+        renamed."""
         self.alternatives: list[Alternatives] = []
 
     def read(self, tree: ast.Module) -> None:
@@ -434,7 +442,7 @@ def _describe(node: ast.AST, concrete_names: set[int]) -> tuple[str, str | None]
         return "." + node.attr, None
     if isinstance(node, ast.Constant):
         value = node.value
-        if isinstance(value, _CONCRETE_CONSTANTS):
+        if isinstance(value, _CONCRETE_CONSTANTS) or id(node) in concrete_names:
             return repr(value), None
         if isinstance(value, str):
             return "Str", "s:" + value

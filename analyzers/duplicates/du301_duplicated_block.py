@@ -19,9 +19,10 @@ class DuplicatedBlock(RuleMeta):
         one of them, and the other silently keeps the old behaviour.
 
     Known limits:
-        What is not a copy, by principle: two dict displays with other string keys (a
-        record's field names are its shape: a WSGI environ and an ASGI scope are different
-        records however alike their layout); code in example and documentation folders
+        What is not a copy, by principle: two dict displays of computed values with other
+        string keys (a record's field names are its shape: a WSGI environ and an ASGI scope
+        are different records however alike their layout; a dict of literals is data and
+        its keys rename like any literal); code in example and documentation folders
         (written to stand alone) and demo code under `if __name__ == "__main__":` marked
         `# pragma: no cover`; sibling implementations (blocks of same-named functions:
         overrides in sibling classes, methods of same-named classes in two modules, the

@@ -295,9 +295,11 @@ class _TokenStream:
                     kind, param = "table", "t:" + ast.dump(item)
                     self.quiet_lines.append((line + 1, getattr(item, "end_lineno", None) or line))
                 else:
-                    if isinstance(item, ast.Dict):
-                        # A record's field names are its shape, not values: two dicts
-                        # with other keys (a WSGI environ, an ASGI scope) are other records.
+                    if isinstance(item, ast.Dict) and not all(
+                            isinstance(v, _LITERAL_NODES) for v in item.values):
+                        # A record built from computed values: its field names are its
+                        # shape, not values, so two dicts with other keys (a WSGI environ,
+                        # an ASGI scope) are other records. A dict of literals is data.
                         outline.concrete_names.update(
                             id(k) for k in item.keys
                             if isinstance(k, ast.Constant) and isinstance(k.value, str))
@@ -332,8 +334,8 @@ class _Outline:
         self.concrete_names: set[int] = set()
         """`id()` of the `Name` nodes that are not bound in their function (a module
         function, a constant, a builtin, an import), of names called at module level, and
-        of the string keys of dict displays (field names): all kept as they are, never
-        renamed."""
+        of the string keys of dict displays of computed values (field names): all kept as
+        they are, never renamed."""
         self.alternatives: list[Alternatives] = []
 
     def read(self, tree: ast.Module) -> None:

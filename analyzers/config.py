@@ -127,7 +127,7 @@ def _level(value: Any) -> Severity | None:
     try:
         return Severity(value)
     except ValueError:
-        raise ValueError('expected "error", "warning" or "off"') from None
+        raise ValueError('expected "error", "warning", "notice" or "off"') from None
 
 
 def _severities(value: Any) -> dict[str, Severity | None]:

@@ -562,6 +562,7 @@ def _row(principle: Principle, findings: Sequence[Finding]) -> ChecklistRow:
     active = [f for f in findings if not f.suppressed]
     errors = [f for f in active if f.severity is Severity.ERROR]
     warnings = [f for f in active if f.severity is Severity.WARNING]
+    notices = [f for f in active if f.severity is Severity.NOTICE]
     accepted = [f for f in findings if f.suppression and
                 f.suppression.kind is SuppressionKind.ACCEPTABLE]
     if errors:
@@ -577,15 +578,18 @@ def _row(principle: Principle, findings: Sequence[Finding]) -> ChecklistRow:
         parts.append(_plural(len(errors), "error"))
     if warnings:
         parts.append(_plural(len(warnings), "warning"))
+    if notices:
+        parts.append(_plural(len(notices), "notice"))
     if accepted:
         parts.append(f"{len(accepted)} acceptable ({accepted[0].suppression.reason})"
                      if accepted[0].suppression else "")
     suppressed = len(findings) - len(active) - len(accepted)
     if suppressed:
         parts.append(f"{suppressed} suppressed")
-    shown = (errors + warnings + accepted)[:FIRST_PLACES]
+    listed = errors + warnings + notices + accepted
+    shown = listed[:FIRST_PLACES]
     places = ", ".join(f"{f.rule} {f.path}:{f.line}" for f in shown)
-    more = len(errors) + len(warnings) + len(accepted) - len(shown)
+    more = len(listed) - len(shown)
     if more > 0:
         places += f" and {more} more"
     evidence = "; ".join(parts) + (f": {places}" if places else "")

@@ -217,7 +217,7 @@ def _print_table(seen: Sequence[Seen], judged: dict[tuple[str, str, str, str], s
             worth[row] += verdict == WORTH
     print(f"{'rule':<7}{'severity':<9}{'found':>7}{'read':>6}{'worth':>7}{'precision':>11}"
           "  projects")
-    for severity in ("error", "warning"):
+    for severity in ("error", "warning", "notice"):
         rows = sorted(r for r in found if r[1] == severity)
         for row in rows:
             precision = f"{worth[row] / read[row]:.0%}" if read[row] else "-"

@@ -52,6 +52,11 @@ _STATUS_ICON = {
     Status.FAIL: "❌ FAIL",
     Status.ACCEPTABLE: "☑️ ACCEPTABLE",
 }
+_SEVERITY_ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
+# GitHub's check-run annotation levels and SARIF's result levels, by severity.
+_ANNOTATION_LEVEL = {Severity.ERROR: "failure", Severity.WARNING: "warning",
+                     Severity.NOTICE: "notice"}
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "note"}
 
 
 def untrusted(text: str, *, limit: int = QUOTE_LIMIT) -> str:
@@ -121,7 +126,10 @@ def headline(result: AuditResult, unaudited: Sequence[str] = ()) -> str:
         icon = "✅ GO" if result.verdict is Verdict.GO else "❌ NO-GO"
     errors = sum(1 for f in result.active if f.severity is Severity.ERROR)
     warnings = sum(1 for f in result.active if f.severity is Severity.WARNING)
+    notices = sum(1 for f in result.active if f.severity is Severity.NOTICE)
     counts = [_plural(errors, "error"), _plural(warnings, "warning")]
+    if notices:
+        counts.append(_plural(notices, "notice"))
     if result.stats.suppressed:
         counts.append(f"{result.stats.suppressed} suppressed")
     return f"{icon}: {', '.join(counts)}"
@@ -165,7 +173,7 @@ def reasoning(result: AuditResult, unaudited: Sequence[str] = ()) -> list[str]:
     else:
         lines.append("- **GO**: no error-level finding touches the changed lines.")
     if any(f.rule.startswith("DU") for f in result.active):
-        lines.append("- **Rule of Two**: a block with one existing copy is a warning; a third "
+        lines.append("- **Rule of Two**: a block with one existing copy is a notice; a third "
                      "copy is an error — extract it then.")
     accepted = [f for f in result.findings
                 if f.suppression and f.suppression.kind is SuppressionKind.ACCEPTABLE]
@@ -214,7 +222,7 @@ def _with_details(top: str, result: AuditResult, blob_url: BlobUrl | None, limit
 
 
 def _details(finding: Finding, blob_url: BlobUrl | None) -> str:
-    level = "❌" if finding.severity is Severity.ERROR else "⚠️"
+    level = _SEVERITY_ICON[finding.severity]
     lines = [
         f"<details><summary>{level} <code>{finding.rule}</code> {finding.name} — "
         f"{untrusted(finding.path)}:{finding.line}</summary>",
@@ -272,7 +280,7 @@ def annotation(finding: Finding) -> dict[str, Any]:
         "path": finding.path,
         "start_line": finding.line,
         "end_line": finding.end_line,
-        "annotation_level": "failure" if finding.severity is Severity.ERROR else "warning",
+        "annotation_level": _ANNOTATION_LEVEL[finding.severity],
         "title": f"{finding.rule} {finding.name}"[:ANNOTATION_TITLE_LIMIT],
         "message": message[:ANNOTATION_MESSAGE_LIMIT],
     }
@@ -390,7 +398,7 @@ def to_sarif(result: AuditResult, *, version: str) -> dict[str, Any]:
             "name": rule.name,
             "shortDescription": {"text": rule.summary()},
             "fullDescription": {"text": " ".join((rule.__doc__ or rule.name).split())},
-            "defaultConfiguration": {"level": rule.severity.value},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
             "properties": {"tags": [rule.principle.value]},
         }
         for rule in ALL_RULES
@@ -401,7 +409,7 @@ def to_sarif(result: AuditResult, *, version: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "ruleId": finding.rule,
             "ruleIndex": index[finding.rule],
-            "level": finding.severity.value,
+            "level": _SARIF_LEVEL[finding.severity],
             "message": {"text": f"{finding.message}. Use instead: {finding.suggestion}"
                         if finding.suggestion else finding.message},
             "locations": [_sarif_location(finding.path, finding.line, finding.column,

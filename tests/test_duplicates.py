@@ -27,7 +27,7 @@ from tests.fixture_repos import request_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "duplicates"
 CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
-EXPECTATION = re.compile(r"#\s*(DU\d{3})\s+(error|warning|accepted)\s*$")
+EXPECTATION = re.compile(r"#\s*(DU\d{3})\s+(error|warning|notice|accepted)\s*$")
 
 
 def expected(request: AuditRequest) -> set[tuple[str, int, str, str]]:

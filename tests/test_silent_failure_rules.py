@@ -191,9 +191,9 @@ def test_asserts_on_the_exception():
 """
 
 
-def test_silent_failures_in_tests_are_warnings_and_deliberate_catches_are_clean() -> None:
+def test_silent_failures_in_tests_are_notices_and_deliberate_catches_are_clean() -> None:
     found = sf_findings("tests/test_widget.py", SWALLOWING_TEST)
-    assert [(f.line, f.rule, f.severity) for f in found] == [(7, "SF102", Severity.WARNING)]
+    assert [(f.line, f.rule, f.severity) for f in found] == [(7, "SF102", Severity.NOTICE)]
 
 
 def test_an_explicit_severity_in_the_config_beats_the_test_cap() -> None:
@@ -203,10 +203,10 @@ def test_an_explicit_severity_in_the_config_beats_the_test_cap() -> None:
 
 
 @pytest.mark.parametrize("path", ["docs/examples/quickstart.py", "tests/test_tasks.py"])
-def test_silent_failure_errors_in_examples_and_tests_are_warnings(path: str) -> None:
+def test_silent_failure_errors_in_examples_and_tests_are_notices(path: str) -> None:
     source = b"import asyncio\n\n\nasync def main():\n    asyncio.create_task(work())\n"
     found = sf_findings(path, source)
-    assert [(f.rule, f.severity) for f in found] == [("SF107", Severity.WARNING)]
+    assert [(f.rule, f.severity) for f in found] == [("SF107", Severity.NOTICE)]
     assert sf_findings("app/tasks.py", source)[0].severity is Severity.ERROR
 
 

@@ -57,6 +57,7 @@ from analyzers.ssot.ss201_duplicate_definition import CONVENTIONAL_NAMES
 if TYPE_CHECKING:
     from analyzers.registry import Project
 
+_SEVERITY_RANK = (Severity.NOTICE, Severity.WARNING, Severity.ERROR)
 _CLONE_KINDS = {
     1: "type-1 clone: identical",
     2: "type-2 clone: identical up to renamed names and literals",
@@ -550,15 +551,21 @@ def _thresholds(config: AuditConfig) -> Thresholds:
 
 
 def _severity(rule: type[RuleMeta], copies: int, path: str, config: AuditConfig) -> Severity:
-    """The Rule of Two is about similar blocks, which may be coincidence once; a whole
-    function copied is a second definition from the first copy on."""
+    """The Rule of Two is about similar blocks, which may be coincidence once (a notice);
+    a whole function copied is a second definition from the first copy on. In test
+    modules a whole function copied has `test-duplicates-severity`, and a block is a
+    notice at most: test modules restate their scaffolding (fakes, fixtures, per-case
+    data) so that each test reads on its own, and none of the block copies read there
+    was worth raising."""
     if is_test_path(path) and config.test_duplicates_severity is not None:
-        return config.test_duplicates_severity
+        if rule is DuplicatedFunction:
+            return config.test_duplicates_severity
+        return min(config.test_duplicates_severity, Severity.NOTICE, key=_SEVERITY_RANK.index)
     if rule is DuplicatedFunction:
         return config.severity_of(rule.id, rule.severity)
-    if rule.severity is Severity.WARNING:
+    if rule.severity is not Severity.ERROR:
         return config.severity_of(rule.id, rule.severity)
-    rule_of_two = Severity.WARNING if config.rule_of_two and copies < 2 else Severity.ERROR
+    rule_of_two = Severity.NOTICE if config.rule_of_two and copies < 2 else Severity.ERROR
     return config.severity_of(rule.id, rule_of_two)
 
 

@@ -10,8 +10,10 @@ class SimilarBlock(RuleMeta):
         Flags a changed block that is a near-miss copy of code elsewhere (type-3 clone):
         one to a few statements added, removed or changed, at least `min-similarity`
         (default 0.8) of its tokens aligned with the copy. The similarity and every copy
-        are shown. A warning, with any number of copies: on mature projects most
-        near-misses are code written to one shape on purpose (see Known limits).
+        are shown. A notice, with any number of copies: on seven mature projects 18 of
+        the 40 near-misses read were worth raising (45%), short of the 80% a warning
+        needs; most near-misses are code written to one shape on purpose (see Known
+        limits). Set it to "warning" in `severity` to have the check run ask for them.
 
     Why is this bad?
         A copy that was tweaked is still a copy: the shared part will drift, and the
@@ -41,4 +43,4 @@ class SimilarBlock(RuleMeta):
     id = "DU302"
     name = "similar-block"
     principle = Principle.NO_DUPLICATE_LOGIC
-    severity = Severity.WARNING
+    severity = Severity.NOTICE

@@ -1,9 +1,9 @@
-"""Silent failures in tests and examples are warnings at most.
+"""Silent failures in tests and examples are notices at most.
 
-A test that swallows an exception is usually probing the behaviour under test, and an
-example is written to be read, not run in production: neither is worth a NO-GO on its
-own. A severity the audited repo set explicitly (`severity = { SF102 = "error" }`)
-still wins.
+A test that swallows an exception is usually probing the behaviour under test (measured:
+none of the test handlers read was worth raising), and an example is written to be read,
+not run in production: neither is worth a NO-GO or a warning on its own. A severity the
+audited repo set explicitly (`severity = { SF102 = "error" }`) still wins.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ FAMILY = "SF"
 def capped_in_tests_and_examples(finding: Finding, config: AuditConfig) -> Finding:
     if (
         not finding.rule.startswith(FAMILY)
-        or finding.severity is not Severity.ERROR
+        or finding.severity is Severity.NOTICE
         or finding.rule in config.severity
         or not (is_test_path(finding.path) or is_example_path(finding.path))
     ):
         return finding
-    return replace(finding, severity=Severity.WARNING)
+    return replace(finding, severity=Severity.NOTICE)

@@ -52,7 +52,7 @@ _STATUS_ICON = {
     Status.FAIL: "❌ FAIL",
     Status.ACCEPTABLE: "☑️ ACCEPTABLE",
 }
-_SEVERITY_ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
+_SEVERITY_ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.NOTICE: "💬"}
 # GitHub's check-run annotation levels and SARIF's result levels, by severity.
 _ANNOTATION_LEVEL = {Severity.ERROR: "failure", Severity.WARNING: "warning",
                      Severity.NOTICE: "notice"}

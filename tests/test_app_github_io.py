@@ -15,11 +15,11 @@ import jwt
 import pytest
 import sentry_sdk
 
-from bot import sentry
-from bot.github import retry_wait
-from bot.jobs import AuditCrashedError, AuditPool
-from bot.sentry import FILTERED, scrub
-from bot.server import serve
+from bot.app import sentry
+from bot.app.jobs import AuditCrashedError, AuditPool
+from bot.app.sentry import FILTERED, scrub
+from bot.app.server import serve
+from bot.github.rest import retry_wait
 from bot.settings import Settings, SettingsError, from_environment
 from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient
 from tests.fake_github import FakeGitHub

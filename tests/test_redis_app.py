@@ -20,12 +20,12 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.github import GitHubApp
-from bot.redis_cache import RedisSharedCache
-from bot.redis_queue import DELIVERIES, RedisJobQueue, connect
+from bot.github.rest import GitHubApp
+from bot.redis.cache import RedisSharedCache
+from bot.redis.queue import DELIVERIES, RedisJobQueue, connect
+from bot.redis.worker import work
 from bot.report import MARKER
 from bot.settings import Settings
-from bot.worker import work
 from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient, MakeBot, settings_for
 from tests.fake_github import INSTALLATION_ID, FakeGitHub, Hold
 
@@ -63,7 +63,7 @@ async def intake(make_bot: MakeBot, redis_url: str) -> Intake:
 @pytest_asyncio.fixture
 async def worker(github: FakeGitHub, app_key: tuple[str, str], redis_url: str
                  ) -> AsyncIterator[StartWorker]:
-    """`start()`: a worker in this process (`bot.worker.work`), stopped at teardown."""
+    """`start()`: a worker in this process (`bot.redis.worker.work`), stopped at teardown."""
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
 

@@ -14,8 +14,8 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from gidgethub import sansio
 
-from bot.jobs import AuditJob
-from bot.redis_queue import (
+from bot.app.jobs import AuditJob
+from bot.redis.queue import (
     AUDITS,
     DELIVERIES,
     DeliveryInbox,

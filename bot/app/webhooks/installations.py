@@ -8,7 +8,7 @@ from typing import Any
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.github import Installation, InstallationChange
+from bot.github.rest import Installation, InstallationChange
 
 logger = logging.getLogger(__name__)
 router = Router()

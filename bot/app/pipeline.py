@@ -22,9 +22,11 @@ from dataclasses import replace
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
 from analyzers.model import ChangeStatus
-from bot import report, sentry
-from bot.audit_process import AuditWork, ChangedFile, run_audit
-from bot.github import (
+from bot import report
+from bot.app import sentry
+from bot.app.audit_process import AuditWork, ChangedFile, run_audit
+from bot.app.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
+from bot.github.rest import (
     MAX_PULL_FILES,
     GitHubApp,
     GitHubUnavailableError,
@@ -32,7 +34,6 @@ from bot.github import (
     PullFile,
     PullRequest,
 )
-from bot.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
 from bot.report import CheckRunOutput
 
 logger = logging.getLogger(__name__)

@@ -480,7 +480,7 @@ class _Token:
 
 
 class SharedCache(Protocol):
-    """Caches several processes share (Redis mode: `bot.redis_cache`). Misses and
+    """Caches several processes share (Redis mode: `bot.redis.cache`). Misses and
     failures both answer None: sharing saves GitHub calls, it is never required."""
 
     async def token(self, installation: int) -> tuple[str, float] | None:

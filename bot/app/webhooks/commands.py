@@ -16,8 +16,8 @@ from typing import Any
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.github import WRITE_PERMISSIONS, CommentEvent, Installation
-from bot.jobs import AuditJob, JobQueue
+from bot.app.jobs import AuditJob, JobQueue
+from bot.github.rest import WRITE_PERMISSIONS, CommentEvent, Installation
 
 logger = logging.getLogger(__name__)
 router = Router()

@@ -256,7 +256,7 @@ async def test_workers_starting_together_mint_one_installation_token(
         async with aiohttp.ClientSession() as session:
             apps = [GitHubApp(session, settings, shared=RedisSharedCache(client, settings))
                     for client in clients]  # three workers' own connections and caches
-            tokens = asyncio.gather(*(app.token(INSTALLATION_ID) for app in apps))
+            tokens = asyncio.gather(*(app.credentials.token(INSTALLATION_ID) for app in apps))
             await asyncio.wait_for(minting.reached.wait(), timeout=10)
             await asyncio.sleep(0.2)  # time for the others to ask GitHub too, if they would
             minting.released.set()

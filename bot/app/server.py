@@ -37,14 +37,14 @@ from bot.app.jobs import (
 )
 from bot.app.pipeline import Pipeline
 from bot.app.webhooks import router as webhook_router
-from bot.github.rest import (
-    USER_AGENT,
-    GitHubApp,
+from bot.github.payloads import (
     MalformedPayloadError,
     check_payload,
     installation_id,
     repository_name,
 )
+from bot.github.rest import GitHubApp
+from bot.github.transport import USER_AGENT
 from bot.redis.queue import DeliveryInbox, RedisUnavailableError, warn_without_persistence
 from bot.redis.queue import connect as redis_connect
 from bot.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, from_environment

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import RedisError
 
-from bot.github.rest import TOKEN_MARGIN  # a shared token is dropped this long before expiry
+from bot.github.credentials import TOKEN_MARGIN  # a shared token is dropped this long before expiry
 from bot.redis.queue import NAMESPACE
 from bot.settings import Settings
 

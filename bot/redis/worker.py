@@ -23,7 +23,9 @@ from bot.app import logs, sentry
 from bot.app.jobs import AuditPool
 from bot.app.pipeline import Pipeline
 from bot.app.webhooks import router as webhook_router
-from bot.github.rest import USER_AGENT, GitHubApp, installation_id
+from bot.github.payloads import installation_id
+from bot.github.rest import GitHubApp
+from bot.github.transport import USER_AGENT
 from bot.redis.cache import RedisSharedCache
 from bot.redis.queue import (
     DELIVERIES,

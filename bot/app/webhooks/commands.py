@@ -17,7 +17,8 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.app.jobs import AuditJob, JobQueue
-from bot.github.rest import WRITE_PERMISSIONS, CommentEvent, Installation
+from bot.github.payloads import CommentEvent
+from bot.github.rest import WRITE_PERMISSIONS, Installation
 
 logger = logging.getLogger(__name__)
 router = Router()

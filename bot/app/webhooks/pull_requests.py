@@ -8,7 +8,8 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.app.jobs import AuditJob, JobQueue
-from bot.github.rest import Installation, PullRequest
+from bot.github.payloads import PullRequest
+from bot.github.rest import Installation
 
 router = Router()
 

@@ -179,11 +179,43 @@ class AuditRequest:
 
 @dataclass(frozen=True, slots=True)
 class ChecklistRow:
+    """One principle's line of the checklist. Renderers build its evidence from the
+    structured fields (counts and places, each place a finding they can link), never by
+    reading `evidence` back."""
+
     principle: Principle
     status: Status
     evidence: str
+    """The row in words (JSON readers); when nothing counts, the renderers show it."""
     findings: tuple[Finding, ...] = ()
-    """The findings behind the row, for renderers that link them."""
+    """Every finding behind the row, suppressed and accepted ones included."""
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings
+                     if not f.suppressed and f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings
+                     if not f.suppressed and f.severity is Severity.WARNING)
+
+    @property
+    def accepted(self) -> tuple[Finding, ...]:
+        """Findings marked acceptable duplicates by the config (with its reason)."""
+        return tuple(f for f in self.findings if f.suppression is not None
+                     and f.suppression.kind is SuppressionKind.ACCEPTABLE)
+
+    @property
+    def suppressed(self) -> int:
+        """Findings suppressed in code (acceptable duplicates are counted apart)."""
+        return sum(1 for f in self.findings if f.suppressed) - len(self.accepted)
+
+    @property
+    def places(self) -> tuple[Finding, ...]:
+        """The findings the evidence names, in the order it names them: errors, then
+        warnings, then acceptable duplicates."""
+        return self.errors + self.warnings + self.accepted
 
 
 @dataclass(frozen=True, slots=True)

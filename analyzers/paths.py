@@ -16,8 +16,12 @@ too); `**/` (nothing, or any run ending in a slash: zero or more folders); `?`."
 class _Glob:
     """A compiled glob, matched by simulating all its positions at once (a Thompson
     NFA), so matching costs pattern length x path length whatever the wildcards.
-    A regular expression would backtrack: a 12-wildcard pattern took minutes per path,
-    and so does `pathspec`, whose patterns are regular expressions too."""
+    A regular expression would backtrack: a 12-wildcard pattern took minutes per path.
+    Hand-written on purpose, not `pathspec`: its patterns are Python regular expressions
+    too (measured with pathspec 1.1.1, `*a` x 12 + `*b` against `a` x 30 takes 2.7 s,
+    nine times more per five characters; the test's 121-character path would take
+    hours), and its linear backends need a native library (google-re2 or hyperscan)
+    that the CLI would then have to install everywhere."""
 
     kinds: tuple[int, ...]
     chars: tuple[str, ...]

@@ -79,8 +79,8 @@ from analyzers.duplicates.tokens import (
 from analyzers.engine import FactsCache
 from analyzers.paths import is_example_path
 from analyzers.source import ParsedFile, parse
-from bot.cli import diff_request
-from bot.git import GitError, Repo
+from bot.local.audit import diff_request
+from bot.local.git import GitError, Repo
 
 CORPUS = Path("/work/corpus/falcon")
 SAME_NAME_VERBATIM = "SS201"

@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analyzers import AuditRequest, Finding, audit
 from analyzers.engine import FactsCache
-from bot.cli import all_request, diff_request
-from bot.git import Repo
+from bot.local.audit import all_request, diff_request
+from bot.local.git import Repo
 
 JUDGMENTS = Path(__file__).resolve().parent / "precision"
 WORTH, DISMISS = "worth-raising", "dismiss"

@@ -52,8 +52,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.pull_request import COULD_NOT_COMPLETE  # noqa: E402
-from bot.redis_queue import DELIVERIES, connect  # noqa: E402
+from bot.app.pipeline import COULD_NOT_COMPLETE  # noqa: E402
+from bot.redis.queue import DELIVERIES, connect  # noqa: E402
 from tests.fake_github import FakeGitHub, spec_dir  # noqa: E402 - needs ROOT on the path
 from tests.gitrepo import GitRepo  # noqa: E402
 from tests.redis_server import RedisServer, free_port  # noqa: E402

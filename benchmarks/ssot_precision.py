@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analyzers import AuditRequest, Finding, audit
 from analyzers.source import ParsedFile, parse
 from analyzers.ssot.index import ModuleFacts, module_facts
-from bot.cli import diff_request
-from bot.git import Repo
+from bot.local.audit import diff_request
+from bot.local.git import Repo
 
 DEFAULT_REPO = Path("/work/corpus/flask")
 DEFAULT_END = "2ac89889f4cc330eabd50f295dcef02828522c69"

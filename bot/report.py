@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from analyzers import ALL_RULES, AuditResult, Finding, Verdict
+from analyzers.engine import FIRST_PLACES
 from analyzers.model import Applicability, ChecklistRow, Fix, Severity, Status, SuppressionKind
 from bot import PRODUCT
 
@@ -307,8 +308,8 @@ def render_text(result: AuditResult) -> str:
         lines.extend(f"    related: {r.path}:{r.line} {r.message}" for r in finding.related)
     if lines:
         lines.append("")
-    lines.extend(f"{row.principle:<38} {row.status.value:<10} {row.evidence}"
-                 for row in result.checklist)
+    lines.extend(f"{row.principle:<38} {row.status.value:<10} "
+                 f"{evidence(row, place=_plain_place, quote=str)}" for row in result.checklist)
     lines.extend(f"note: {note}" for note in result.notes)
     safe = sum(1 for f in result.findings if _fix_of(f, Applicability.SAFE))
     unsafe = sum(1 for f in result.findings if _fix_of(f, Applicability.UNSAFE))
@@ -481,18 +482,40 @@ def _scope(result: AuditResult) -> str:
             f"(of {stats.files_changed} changed)")
 
 
+def evidence(row: ChecklistRow, *, place: Callable[[Finding], str],
+             quote: Callable[[str], str]) -> str:
+    """A checklist row's evidence from its counts and places: "1 error; 1 suppressed:
+    SF101 app/x.py:3", each place written by `place` and the config's reason by `quote`.
+    A row with nothing to count says its own words (`row.evidence`)."""
+    counts = []
+    if row.errors:
+        counts.append(_plural(len(row.errors), "error"))
+    if row.warnings:
+        counts.append(_plural(len(row.warnings), "warning"))
+    accepted = row.accepted
+    if accepted and accepted[0].suppression is not None:
+        counts.append(f"{len(accepted)} acceptable ({quote(accepted[0].suppression.reason)})")
+    if row.suppressed:
+        counts.append(f"{row.suppressed} suppressed")
+    if not counts:
+        return quote(row.evidence)
+    shown = row.places[:FIRST_PLACES]
+    places = ", ".join(place(f) for f in shown)
+    if len(row.places) > len(shown):
+        places += f" and {len(row.places) - len(shown)} more"
+    return "; ".join(counts) + (f": {places}" if places else "")
+
+
 def _evidence(row: ChecklistRow, blob_url: BlobUrl | None) -> str:
-    # `untrusted` escapes character by character, so an escaped place is found as is in
-    # the escaped evidence.
-    text = untrusted(row.evidence, limit=PROSE_LIMIT)
-    if blob_url is None:
-        return text
-    for finding in row.findings:
-        place = untrusted(f"{finding.rule} {finding.path}:{finding.line}", limit=PROSE_LIMIT)
-        if place in text:
-            link = f"[{place}]({blob_url(finding.path, finding.line)})"
-            text = text.replace(place, link, 1)
-    return text
+    def place(finding: Finding) -> str:
+        text = untrusted(f"{finding.rule} {finding.path}:{finding.line}")
+        return f"[{text}]({blob_url(finding.path, finding.line)})" if blob_url else text
+
+    return evidence(row, place=place, quote=lambda text: untrusted(text, limit=PROSE_LIMIT))
+
+
+def _plain_place(finding: Finding) -> str:
+    return f"{finding.rule} {finding.path}:{finding.line}"
 
 
 def _link(path: str, line: int, blob_url: BlobUrl | None) -> str:

@@ -15,7 +15,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-DEFAULT_API_URL = "https://api.github.com"
+from bot.github.links import PUBLIC_API_URL
+
 DEFAULT_PORT = 8080
 
 
@@ -32,7 +33,7 @@ class Settings:
     private_key: str = field(repr=False)
     """PEM text of the App's RSA private key."""
     webhook_secret: str = field(repr=False)
-    api_url: str = DEFAULT_API_URL
+    api_url: str = PUBLIC_API_URL
     sentry_dsn: str | None = field(default=None, repr=False)
     port: int = DEFAULT_PORT
 
@@ -41,6 +42,8 @@ class Settings:
     """Seconds for one GitHub request, connect to last byte."""
     max_attempts: int = 5
     """Tries per GitHub request on 5xx, network errors and secondary rate limits."""
+    request_deadline: float = 180.0
+    """Seconds by which one GitHub request has ended, every attempt and wait included."""
     backoff_base: float = 0.5
     """First retry waits about this long (jittered), doubling per attempt."""
     max_wait: float = 60.0
@@ -91,7 +94,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
         app_id=app_id,
         private_key=_private_key(env),
         webhook_secret=_required(env, "GITHUB_WEBHOOK_SECRET"),
-        api_url=_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL),
+        api_url=_api_url(env.get("GITHUB_API_URL") or PUBLIC_API_URL),
         sentry_dsn=env.get("SENTRY_DSN") or None,
         port=_port(env.get("PORT")),
         redis_url=_redis_url(env.get("SSOT_REDIS_URL")),

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_aiohttp import AiohttpClient
 
-from bot.server import BOT, Bot, create_app
+from bot.app.server import BOT, Bot, create_app
 from bot.settings import Settings
 from tests.fake_github import FakeGitHub, spec_dir
 from tests.gitrepo import GitRepo

@@ -15,13 +15,13 @@ import jwt
 import pytest
 import sentry_sdk
 
-from bot import sentry
-from bot.github import retry_wait
-from bot.jobs import AuditCrashedError, AuditPool
-from bot.sentry import FILTERED, scrub
-from bot.server import serve
-from bot.settings import Settings, SettingsError, from_environment
-from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient
+from bot.app import sentry
+from bot.app.jobs import AuditCrashedError, AuditPool
+from bot.app.sentry import FILTERED, scrub
+from bot.app.server import serve
+from bot.github.retry import Failure, RetryPolicy
+from bot.settings import SettingsError, from_environment
+from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient, MakeBot
 from tests.fake_github import FakeGitHub
 
 
@@ -119,18 +119,51 @@ async def test_credentials_never_reach_the_logs(
 
 
 def test_retry_waits_follow_githubs_headers() -> None:
-    settings = Settings(app_id="1", private_key="k", webhook_secret="s", max_wait=120)
+    policy = RetryPolicy(max_attempts=5, deadline=600, backoff_base=0.5, max_wait=120)
     now = 1_000_000.0
-    assert retry_wait(403, {"retry-after": "30"}, "", 1, settings, now) == 30
-    assert retry_wait(429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(now + 9)},
-                      "", 1, settings, now) == 10
-    assert retry_wait(403, {}, "secondary rate limit", 1, settings, now) == 60
-    assert retry_wait(403, {"retry-after": "600"}, "", 1, settings, now) is None
-    assert retry_wait(403, {}, "Resource not accessible", 1, settings, now) is None
-    assert retry_wait(404, {}, "", 1, settings, now) is None
-    backoff = retry_wait(502, {}, "", 2, settings, now)
+
+    def wait(status: int, headers: dict[str, str], message: str = "",
+             attempt: int = 1) -> float | None:
+        failure = Failure.UNANSWERED if status >= 500 else Failure.REFUSED
+        return policy.wait_for(failure, status, headers, message, attempt, now)
+
+    assert wait(403, {"retry-after": "30"}) == 30
+    assert wait(429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(now + 9)}) == 10
+    assert wait(403, {}, "secondary rate limit") == 60
+    assert wait(403, {"retry-after": "600"}) is None
+    assert wait(403, {}, "Resource not accessible") is None
+    assert wait(404, {}) is None
+    backoff = wait(502, {}, attempt=2)
     assert backoff is not None and 0.5 <= backoff <= 1.0
-    assert retry_wait(502, {}, "", settings.max_attempts, settings, now) is None
+    assert wait(502, {}, attempt=policy.max_attempts) is None
+
+
+@pytest.mark.asyncio
+async def test_one_request_is_tried_at_most_max_attempts_times_whatever_fails(
+        bot: BotClient, github: FakeGitHub) -> None:
+    # Before one retry policy, dropped connections were retried inside each retry of a
+    # 502, so this mix cost 3 + 4 tries of one GET.
+    github.fail("GET", r"/pulls/1/files$", 502, times=3)
+    github.lose_answer("GET", r"/pulls/1/files$", status=None, times=10)
+    await audit_pull_1(bot, github)
+    files = [r.status for r in github.requests if r.path.endswith("/pulls/1/files")]
+    # settings_for: max_attempts=4. aiohttp itself sends an idempotent request once more
+    # when the kept-alive connection it reused turns out closed (RFC 9112, 9.3.1).
+    assert files[:3] == [502, 502, 502] and len(files) in (4, 5)
+    assert github.runs_for(github.sha("feature"))[0].conclusion == "failure"
+
+
+@pytest.mark.asyncio
+async def test_a_request_ends_by_its_deadline_however_long_github_asks_to_wait(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    bot = await make_bot(time_scale=1.0, request_deadline=2.0, max_attempts=10)
+    github.fail("GET", r"/pulls/1/files$", 403, times=10, headers={"Retry-After": "1"},
+                message="You have exceeded a secondary rate limit.")
+    started = time.monotonic()
+    await audit_pull_1(bot, github)
+    assert time.monotonic() - started < 10
+    files = [r.status for r in github.requests if r.path.endswith("/pulls/1/files")]
+    assert files == [403, 403], "a third try would start past the 2 s deadline"
 
 
 async def ask_permission_twice(bot: BotClient, github: FakeGitHub) -> None:

@@ -94,10 +94,10 @@ async def test_redelivery_with_the_same_delivery_id_is_audited_once(
 async def test_installation_events_are_logged_as_one_structured_line(
         bot: BotClient, github: FakeGitHub, caplog: pytest.LogCaptureFixture) -> None:
     payload = github.example_payload("installation", "created.payload.json")
-    caplog.set_level("INFO", logger="bot.webhooks.installations")
+    caplog.set_level("INFO", logger="bot.app.webhooks.installations")
     assert await bot.deliver("installation", payload) == 202
     await bot.settle()
-    [record] = [r for r in caplog.records if r.name == "bot.webhooks.installations"]
+    [record] = [r for r in caplog.records if r.name == "bot.app.webhooks.installations"]
     assert record.getMessage() == "installation changed"
     assert record.__dict__["action"] == "created"
     assert record.__dict__["installation_id"] == 4242

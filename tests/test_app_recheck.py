@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.webhooks.commands import asks_for_recheck
+from bot.app.webhooks.commands import asks_for_recheck
 from tests.conftest import BotClient
 from tests.fake_github import FakeGitHub
 

@@ -8,7 +8,7 @@ import io
 import tarfile
 
 from analyzers import ChangeStatus
-from bot.audit_process import AuditWork, ChangedFile, build_request, python_files
+from bot.app.audit_process import AuditWork, ChangedFile, build_request, python_files
 
 MIB = 1024 * 1024
 

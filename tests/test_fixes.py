@@ -15,8 +15,8 @@ from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from analyzers.fixes.edits import apply_edits
 from analyzers.fixes.run import fix_files
 from analyzers.model import Applicability, Edit
-from bot import local_fixes
-from bot.fixer import ChildFixer
+from bot.local import fixes as local_fixes
+from bot.local.fixer import ChildFixer
 from tests.gitrepo import GitRepo, run_audit
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fixes"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.git import Repo
+from bot.local.git import Repo
 from tests.gitrepo import GitRepo, run_audit
 
 SWALLOWS = "def load():\n    try:\n        return read()\n    except:\n        pass\n"

@@ -20,12 +20,12 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.github import GitHubApp
-from bot.redis_cache import RedisSharedCache
-from bot.redis_queue import DELIVERIES, RedisJobQueue, connect
+from bot.github.rest import GitHubApp
+from bot.redis.cache import RedisSharedCache
+from bot.redis.queue import DELIVERIES, RedisJobQueue, connect
+from bot.redis.worker import work
 from bot.report import MARKER
 from bot.settings import Settings
-from bot.worker import work
 from tests.conftest import APP_ID, WEBHOOK_SECRET, BotClient, MakeBot, settings_for
 from tests.fake_github import INSTALLATION_ID, FakeGitHub, Hold
 
@@ -63,7 +63,7 @@ async def intake(make_bot: MakeBot, redis_url: str) -> Intake:
 @pytest_asyncio.fixture
 async def worker(github: FakeGitHub, app_key: tuple[str, str], redis_url: str
                  ) -> AsyncIterator[StartWorker]:
-    """`start()`: a worker in this process (`bot.worker.work`), stopped at teardown."""
+    """`start()`: a worker in this process (`bot.redis.worker.work`), stopped at teardown."""
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
 
@@ -256,7 +256,7 @@ async def test_workers_starting_together_mint_one_installation_token(
         async with aiohttp.ClientSession() as session:
             apps = [GitHubApp(session, settings, shared=RedisSharedCache(client, settings))
                     for client in clients]  # three workers' own connections and caches
-            tokens = asyncio.gather(*(app.token(INSTALLATION_ID) for app in apps))
+            tokens = asyncio.gather(*(app.credentials.token(INSTALLATION_ID) for app in apps))
             await asyncio.wait_for(minting.reached.wait(), timeout=10)
             await asyncio.sleep(0.2)  # time for the others to ask GitHub too, if they would
             minting.released.set()

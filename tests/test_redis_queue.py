@@ -1,4 +1,5 @@
-"""The Redis queue's rules, against a real redis-server: intake processes and workers are
+"""The Redis queue's own rules (the `JobQueue` contract both queues keep is in
+tests/test_job_queues.py), against a real redis-server: intake processes and workers are
 separate clients (separate connections and consumer names), as separate processes are."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from gidgethub import sansio
 
-from bot.jobs import AuditJob
-from bot.redis_queue import (
+from bot.app.jobs import AuditJob
+from bot.redis.queue import (
     AUDITS,
     DELIVERIES,
     DeliveryInbox,
@@ -101,37 +102,6 @@ async def test_two_intake_processes_queue_a_delivery_once(
     assert await clients().xlen(DELIVERIES) == 1
 
 
-async def test_the_same_head_from_two_intake_processes_is_queued_once(queue: MakeQueue) -> None:
-    first, second = await queue(), await queue()
-    assert await first.submit(job("a1")) is True
-    assert await second.submit(job("a1")) is False
-    assert await second.submit(job("a1", number=2)) is True
-
-
-async def test_a_newer_head_replaces_the_queued_one_and_only_it_runs(queue: MakeQueue) -> None:
-    intake = await queue()
-    await intake.submit(job("a1"))
-    await intake.submit(job("b2"))
-    runner = Recorder()
-    worker = await queue(runner)
-    await worker.join()
-    assert [j.head_sha for j in runner.ran] == ["b2"]
-
-
-async def test_a_newer_head_waits_for_the_running_audit_of_its_pull_request(
-        queue: MakeQueue) -> None:
-    intake, runner = await queue(), Recorder()
-    runner.gate.clear()
-    worker = await queue(runner)
-    await intake.submit(job("a1"))
-    await runner.started.wait()
-    assert await intake.submit(job("b2")) is True
-    assert [j.head_sha for j in runner.ran] == ["a1"], "b2 waits for a1: one run per PR"
-    runner.gate.set()
-    await worker.join()
-    assert [j.head_sha for j in runner.ran] == ["a1", "b2"]
-
-
 async def test_a_pull_request_never_runs_on_two_workers_at_once(queue: MakeQueue) -> None:
     running: dict[int, int] = {}
     overlaps: list[int] = []
@@ -153,17 +123,6 @@ async def test_a_pull_request_never_runs_on_two_workers_at_once(queue: MakeQueue
     await intake.join()
     assert overlaps == []
     assert len(first.ran) + len(second.ran) >= 3, "every PR's newest head ran"
-
-
-async def test_a_finished_head_is_audited_again_only_when_forced(queue: MakeQueue) -> None:
-    runner = Recorder()
-    worker = await queue(runner)
-    await worker.submit(job("a1"))
-    await worker.join()
-    assert await worker.submit(job("a1")) is False
-    assert await worker.submit(job("a1", force=True)) is True
-    await worker.join()
-    assert [(j.head_sha, j.force) for j in runner.ran] == [("a1", False), ("a1", True)]
 
 
 async def test_the_job_of_a_worker_that_died_is_taken_over_as_a_second_attempt(

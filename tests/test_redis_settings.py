@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.cli import main
+from bot.redis.worker import run_worker
 from bot.settings import SettingsError, from_environment
-from bot.worker import run_worker
 from tests.conftest import APP_ID, WEBHOOK_SECRET
 
 

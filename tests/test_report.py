@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from bot import report
 
@@ -120,3 +122,13 @@ def test_hostile_paths_and_reasons_cannot_forge_the_report() -> None:
     [note] = output.annotations
     assert "@octo-org" not in note["message"]
     assert note["path"] == "app/<details>`## ✅ GO` @octo-org|x.py"
+
+
+def test_checklist_places_are_linked_from_the_rows_findings_not_its_prose() -> None:
+    [row] = [r for r in result_with_handlers(4).checklist if r.findings]
+    reworded = replace(row, evidence="four handlers swallow errors")
+    table = report.checklist_table([reworded],
+                                   blob_url=lambda path, line: f"https://example.test/{line}")
+    assert ("| 4 errors: [SF101 app/many.py:3](https://example.test/3), "
+            "[SF101 app/many.py:7](https://example.test/7), "
+            "[SF101 app/many.py:11](https://example.test/11) and 1 more |") in table

@@ -7,6 +7,6 @@ delivery was acknowledged, so they may call GitHub; audits themselves go to the 
 
 from gidgethub.routing import Router
 
-from bot.webhooks import checks, commands, installations, pull_requests
+from bot.app.webhooks import checks, commands, installations, pull_requests
 
 router = Router(pull_requests.router, commands.router, checks.router, installations.router)

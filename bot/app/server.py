@@ -25,21 +25,29 @@ from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, sansio
 from gidgethub.routing import Router
 
-from bot import PRODUCT, logs, package_version, sentry
-from bot.github import (
-    USER_AGENT,
-    GitHubApp,
+from bot import PRODUCT, package_version
+from bot.app import logs, sentry
+from bot.app.jobs import (
+    AuditPool,
+    DeliveryLog,
+    InProcessQueue,
+    JobQueue,
+    MemoryDeliveryLog,
+    Supervisor,
+)
+from bot.app.pipeline import Pipeline
+from bot.app.webhooks import router as webhook_router
+from bot.github.payloads import (
     MalformedPayloadError,
     check_payload,
     installation_id,
     repository_name,
 )
-from bot.jobs import AuditPool, DeliveryLog, InProcessQueue, JobQueue, MemoryDeliveryLog, Supervisor
-from bot.pull_request import Pipeline
-from bot.redis_queue import DeliveryInbox, RedisUnavailableError, warn_without_persistence
-from bot.redis_queue import connect as redis_connect
+from bot.github.rest import GitHubApp
+from bot.github.transport import USER_AGENT
+from bot.redis.queue import DeliveryInbox, RedisUnavailableError, warn_without_persistence
+from bot.redis.queue import connect as redis_connect
 from bot.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, from_environment
-from bot.webhooks import router as webhook_router
 
 logger = logging.getLogger(__name__)
 

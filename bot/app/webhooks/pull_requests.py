@@ -7,8 +7,9 @@ from typing import Any
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.github import Installation, PullRequest
-from bot.jobs import AuditJob, JobQueue
+from bot.app.jobs import AuditJob, JobQueue
+from bot.github.payloads import PullRequest
+from bot.github.rest import Installation
 
 router = Router()
 

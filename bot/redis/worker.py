@@ -18,12 +18,16 @@ import aiohttp
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot import PRODUCT, logs, package_version, sentry
-from bot.github import USER_AGENT, GitHubApp, installation_id
-from bot.jobs import AuditPool
-from bot.pull_request import Pipeline
-from bot.redis_cache import RedisSharedCache
-from bot.redis_queue import (
+from bot import PRODUCT, package_version
+from bot.app import logs, sentry
+from bot.app.jobs import AuditPool
+from bot.app.pipeline import Pipeline
+from bot.app.webhooks import router as webhook_router
+from bot.github.payloads import installation_id
+from bot.github.rest import GitHubApp
+from bot.github.transport import USER_AGENT
+from bot.redis.cache import RedisSharedCache
+from bot.redis.queue import (
     DELIVERIES,
     RedisJobQueue,
     StreamConsumer,
@@ -33,7 +37,6 @@ from bot.redis_queue import (
     warn_without_persistence,
 )
 from bot.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, from_environment
-from bot.webhooks import router as webhook_router
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Background work behind the webhook: supervised tasks, the audit queue, the process pool.
 
 `JobQueue` and `DeliveryLog` are the seams for scaling out: the in-process versions here
-are the embedded default. In Redis mode (`bot.redis_queue`) `RedisJobQueue` implements
+are the embedded default. In Redis mode (`bot.redis.queue`) `RedisJobQueue` implements
 `JobQueue`, and intake's dedupe and enqueue are one atomic `DeliveryInbox` script, so the
 webhook handlers and the pipeline do not change.
 
@@ -25,8 +25,8 @@ from typing import Any, Protocol, TypeVar
 
 import cachetools
 
-from bot import sentry
-from bot.audit_process import start_audit_process
+from bot.app import sentry
+from bot.app.audit_process import start_audit_process
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ class _Lane:
         if self._pool is None:
             # forkserver: forking a process that runs an event loop and threads is unsafe.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["bot.audit_process"])
+            context.set_forkserver_preload(["bot.app.audit_process"])
             self._pool = ProcessPoolExecutor(1, mp_context=context,
                                              initializer=start_audit_process,
                                              initargs=(os.getpid(),))

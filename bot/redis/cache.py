@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from redis.exceptions import RedisError
 
-from bot.github import TOKEN_MARGIN  # a shared token is dropped this long before expiry
-from bot.redis_queue import NAMESPACE
+from bot.github.credentials import TOKEN_MARGIN  # a shared token is dropped this long before expiry
+from bot.redis.queue import NAMESPACE
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -42,8 +42,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from bot import sentry
-from bot.jobs import AuditJob, PullKey, Runner
+from bot.app import sentry
+from bot.app.jobs import AuditJob, PullKey, Runner
 
 logger = logging.getLogger(__name__)
 

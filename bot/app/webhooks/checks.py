@@ -12,8 +12,9 @@ from typing import Any
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.github import RERUN_ACTION, CheckEvent, Installation
-from bot.jobs import AuditJob, JobQueue
+from bot.app.jobs import AuditJob, JobQueue
+from bot.github.payloads import CheckEvent
+from bot.github.rest import RERUN_ACTION, Installation
 from bot.report import CHECK_NAME
 
 logger = logging.getLogger(__name__)

@@ -16,8 +16,9 @@ from typing import Any
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.github import WRITE_PERMISSIONS, CommentEvent, Installation
-from bot.jobs import AuditJob, JobQueue
+from bot.app.jobs import AuditJob, JobQueue
+from bot.github.payloads import CommentEvent
+from bot.github.rest import WRITE_PERMISSIONS, Installation
 
 logger = logging.getLogger(__name__)
 router = Router()

@@ -22,17 +22,13 @@ from dataclasses import replace
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
 from analyzers.model import ChangeStatus
-from bot import report, sentry
-from bot.audit_process import AuditWork, ChangedFile, run_audit
-from bot.github import (
-    MAX_PULL_FILES,
-    GitHubApp,
-    GitHubUnavailableError,
-    Installation,
-    PullFile,
-    PullRequest,
-)
-from bot.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
+from bot import report
+from bot.app import sentry
+from bot.app.audit_process import AuditWork, ChangedFile, run_audit
+from bot.app.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
+from bot.github.payloads import PullFile, PullRequest
+from bot.github.rest import MAX_PULL_FILES, GitHubApp, Installation
+from bot.github.transport import GitHubUnavailableError
 from bot.report import CheckRunOutput
 
 logger = logging.getLogger(__name__)

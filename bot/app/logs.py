@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import Any
 
-from bot.sentry import scrub_text
+from bot.app.sentry import scrub_text
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message", "asctime", "taskName",

@@ -1,0 +1,1 @@
+"""The GitHub App: the webhook server, the handlers, the audit pipeline and its pool."""

@@ -1,0 +1,1 @@
+"""GitHub's REST API: the only package that knows its URLs, JSON shapes and manners."""

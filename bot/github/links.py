@@ -1,0 +1,28 @@
+"""GitHub's addresses: the public API and the web pages findings link to."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+
+PUBLIC_API_URL = "https://api.github.com"
+"""github.com's REST API; GitHub Enterprise Server has its own (`GITHUB_API_URL`)."""
+
+
+def blob_url(html_base: str, repo: str, sha: str) -> Callable[[str, int], str]:
+    """(path, line) -> link to that line at `sha` on GitHub's web UI. The path is
+    percent-encoded byte for byte: a name from the tarball that is not UTF-8 (held as
+    surrogate escapes) links to its real bytes, and newlines, `)` or spaces cannot end
+    the markdown link."""
+    def url(path: str, line: int) -> str:
+        quoted = urllib.parse.quote(path, errors="surrogateescape")
+        return f"{html_base}/{repo}/blob/{sha}/{quoted}#L{line}"
+    return url
+
+
+def web_url(api_url: str) -> str:
+    """github.com for api.github.com; the same host for GitHub Enterprise Server."""
+    parsed = urllib.parse.urlsplit(api_url)
+    if parsed.hostname == urllib.parse.urlsplit(PUBLIC_API_URL).hostname:
+        return "https://github.com"
+    return f"{parsed.scheme}://{parsed.netloc}"

@@ -36,7 +36,6 @@ from analyzers.model import (
     Finding,
     Mode,
     Principle,
-    Severity,
     Stats,
     Status,
     Suppression,
@@ -538,8 +537,6 @@ _EMPTY_EVIDENCE = {
     Principle.REAL_TESTING: "no mocks in real-service tests",
     Principle.AUDIT_COVERAGE: "every changed Python file was audited",
 }
-FIRST_PLACES = 3
-"""How many places the evidence column names before it says "and N more"."""
 
 
 def _checklist(findings: Sequence[Finding], config: AuditConfig) -> tuple[ChecklistRow, ...]:
@@ -559,47 +556,16 @@ def _checklist(findings: Sequence[Finding], config: AuditConfig) -> tuple[Checkl
 
 
 def _row(principle: Principle, findings: Sequence[Finding]) -> ChecklistRow:
-    active = [f for f in findings if not f.suppressed]
-    errors = [f for f in active if f.severity is Severity.ERROR]
-    warnings = [f for f in active if f.severity is Severity.WARNING]
-    notices = [f for f in active if f.severity is Severity.NOTICE]
-    accepted = [f for f in findings if f.suppression and
-                f.suppression.kind is SuppressionKind.ACCEPTABLE]
-    if errors:
+    """The row's status; its counts and places are the row's own (`ChecklistRow`), which
+    the renderers write out."""
+    row = ChecklistRow(principle=principle, status=Status.PASS,
+                       quiet_evidence=_EMPTY_EVIDENCE[principle], findings=tuple(findings))
+    if row.errors:
         status = Status.FAIL
-    elif warnings:
+    elif row.warnings:
         status = Status.WARN
-    elif accepted:
+    elif row.accepted:
         status = Status.ACCEPTABLE
     else:
-        status = Status.PASS
-    parts = []
-    if errors:
-        parts.append(_plural(len(errors), "error"))
-    if warnings:
-        parts.append(_plural(len(warnings), "warning"))
-    if notices:
-        parts.append(_plural(len(notices), "notice"))
-    if accepted:
-        parts.append(f"{len(accepted)} acceptable ({accepted[0].suppression.reason})"
-                     if accepted[0].suppression else "")
-    suppressed = len(findings) - len(active) - len(accepted)
-    if suppressed:
-        parts.append(f"{suppressed} suppressed")
-    listed = errors + warnings + notices + accepted
-    shown = listed[:FIRST_PLACES]
-    places = ", ".join(f"{f.rule} {f.path}:{f.line}" for f in shown)
-    more = len(listed) - len(shown)
-    if more > 0:
-        places += f" and {more} more"
-    evidence = "; ".join(parts) + (f": {places}" if places else "")
-    return ChecklistRow(
-        principle=principle,
-        status=status,
-        evidence=evidence or _EMPTY_EVIDENCE[principle],
-        findings=tuple(findings),
-    )
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+        return row
+    return replace(row, status=status)

@@ -185,8 +185,8 @@ class ChecklistRow:
 
     principle: Principle
     status: Status
-    evidence: str
-    """The row in words (JSON readers); when nothing counts, the renderers show it."""
+    quiet_evidence: str
+    """What the row says when none of its findings counts ("no new silent failures")."""
     findings: tuple[Finding, ...] = ()
     """Every finding behind the row, suppressed and accepted ones included."""
 
@@ -201,6 +201,11 @@ class ChecklistRow:
                      if not f.suppressed and f.severity is Severity.WARNING)
 
     @property
+    def notices(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings
+                     if not f.suppressed and f.severity is Severity.NOTICE)
+
+    @property
     def accepted(self) -> tuple[Finding, ...]:
         """Findings marked acceptable duplicates by the config (with its reason)."""
         return tuple(f for f in self.findings if f.suppression is not None
@@ -213,9 +218,9 @@ class ChecklistRow:
 
     @property
     def places(self) -> tuple[Finding, ...]:
-        """The findings the evidence names, in the order it names them: errors, then
-        warnings, then acceptable duplicates."""
-        return self.errors + self.warnings + self.accepted
+        """The findings the evidence names, in the order it names them: errors,
+        warnings, notices, then acceptable duplicates."""
+        return self.errors + self.warnings + self.notices + self.accepted
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from analyzers import ALL_RULES, AuditResult, Finding, Verdict
-from analyzers.engine import FIRST_PLACES
 from analyzers.model import Applicability, ChecklistRow, Fix, Severity, Status, SuppressionKind
 from bot import PRODUCT
 
@@ -32,6 +31,8 @@ CHECK_NAME = "SSOT audit"
 QUOTE_LIMIT = 200
 """Characters of one untrusted value (a path, a reason, a name from the code) shown."""
 PROSE_LIMIT = 2000
+EVIDENCE_PLACES = 3
+"""How many places a checklist row names before it says "and N more"."""
 """Characters of an analyzer's sentence (which quotes such values) shown."""
 WORD_JOINER = "\u2060"
 """Put after `@` and `#`: GitHub then sees no mention or issue reference, and the
@@ -367,7 +368,7 @@ def to_json(result: AuditResult) -> dict[str, Any]:
         ],
         "checklist": [
             {"principle": row.principle.value, "status": row.status.value,
-             "evidence": row.evidence}
+             "evidence": evidence(row, place=_plain_place, quote=str)}
             for row in result.checklist
         ],
         "stats": {
@@ -486,20 +487,22 @@ def evidence(row: ChecklistRow, *, place: Callable[[Finding], str],
              quote: Callable[[str], str]) -> str:
     """A checklist row's evidence from its counts and places: "1 error; 1 suppressed:
     SF101 app/x.py:3", each place written by `place` and the config's reason by `quote`.
-    A row with nothing to count says its own words (`row.evidence`)."""
+    A row with nothing to count says its own words (`row.quiet_evidence`)."""
     counts = []
     if row.errors:
         counts.append(_plural(len(row.errors), "error"))
     if row.warnings:
         counts.append(_plural(len(row.warnings), "warning"))
+    if row.notices:
+        counts.append(_plural(len(row.notices), "notice"))
     accepted = row.accepted
     if accepted and accepted[0].suppression is not None:
         counts.append(f"{len(accepted)} acceptable ({quote(accepted[0].suppression.reason)})")
     if row.suppressed:
         counts.append(f"{row.suppressed} suppressed")
     if not counts:
-        return quote(row.evidence)
-    shown = row.places[:FIRST_PLACES]
+        return quote(row.quiet_evidence)
+    shown = row.places[:EVIDENCE_PLACES]
     places = ", ".join(place(f) for f in shown)
     if len(row.places) > len(shown):
         places += f" and {len(row.places) - len(shown)} more"

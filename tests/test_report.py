@@ -126,7 +126,7 @@ def test_hostile_paths_and_reasons_cannot_forge_the_report() -> None:
 
 def test_checklist_places_are_linked_from_the_rows_findings_not_its_prose() -> None:
     [row] = [r for r in result_with_handlers(4).checklist if r.findings]
-    reworded = replace(row, evidence="four handlers swallow errors")
+    reworded = replace(row, quiet_evidence="no new silent failures")
     table = report.checklist_table([reworded],
                                    blob_url=lambda path, line: f"https://example.test/{line}")
     assert ("| 4 errors: [SF101 app/many.py:3](https://example.test/3), "

@@ -206,7 +206,7 @@ def _with_details(top: str, result: AuditResult, blob_url: BlobUrl | None, limit
         )
         sections.append(f"<details><summary>Suppressed ({len(suppressed)})</summary>\n\n"
                         f"{items}\n\n</details>")
-    footer = (f"\n\n<sub>{result.stats.files_analyzed} files audited, "
+    footer = (f"\n\n<sub>{_plural(result.stats.files_analyzed, 'file')} audited, "
               f"{result.stats.context_files} context files, {result.stats.seconds:.2f} s · "
               "`/ssot recheck` re-runs this audit</sub>")
     body = top + ("\n\n### Findings\n" if sections else "")

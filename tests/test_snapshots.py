@@ -66,6 +66,13 @@ CASES = {
         changes=(FileChange("app/total.py", ChangeStatus.ADDED,
                             b'"""Totals."""\n\n\ndef total(items):\n    return sum(items)\n'),),
     ),
+    # A notice (a broad handler that swallows: SF102) is shown and asks nothing: GO.
+    "go-with-notice": AuditRequest(
+        changes=(FileChange("app/rates.py", ChangeStatus.ADDED,
+                            b'"""Rates."""\n\n\ndef rate(fetch, currency):\n    try:\n'
+                            b'        return fetch(currency)\n    except Exception:\n'
+                            b'        return None\n'),),
+    ),
 }
 
 

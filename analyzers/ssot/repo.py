@@ -62,24 +62,22 @@ def specific_name(name: str) -> bool:
 
 
 def same_role(left: str, right: str) -> bool:
-    """Two modules that play the same part in parallel places: the same file name in
-    sibling folders of one parent (one `formats.py` per locale, one `base.py` per
-    database backend), or any file of same-named folders in sibling packages
-    (`apps/billing/commands/*.py` and `apps/shop/commands/*.py`, one `migrations/` per
-    app). They define the same names by design. Namesake folders elsewhere in the tree
-    (`app/utils/` and `app/api/utils/`) are not siblings."""
+    """Two modules that play the same part in parallel places: twins in one folder
+    (`client.py` / `async_client.py`), or the same file name in sibling folders of one
+    parent (one `formats.py` per locale, one `base.py` per database backend). They
+    define the same names by design. Namesake folders in different places
+    (`shipping/utils/` and `billing/utils/`, `app/utils/` and `app/api/utils/`) are not
+    siblings: a name alone is no common interface, and what they share is judged by
+    content (`RepoIndex.parallel`)."""
     left_dir, _, left_name = left.rpartition("/")
     right_dir, _, right_name = right.rpartition("/")
     if left_dir == right_dir:
         return left_name != right_name and _twin_stem(left_name) == _twin_stem(right_name)
     if not left_dir or not right_dir:
         return False
-    left_parent, _, left_folder = left_dir.rpartition("/")
-    right_parent, _, right_folder = right_dir.rpartition("/")
-    if left_name == right_name and left_name != "__init__.py" and left_parent == right_parent:
-        return True
-    return (left_folder == right_folder and left_parent != right_parent
-            and left_parent.rpartition("/")[0] == right_parent.rpartition("/")[0])
+    left_parent = left_dir.rpartition("/")[0]
+    right_parent = right_dir.rpartition("/")[0]
+    return left_name == right_name and left_name != "__init__.py" and left_parent == right_parent
 
 
 _TWIN_AFFIXES = ("async_", "aio_", "sync_")

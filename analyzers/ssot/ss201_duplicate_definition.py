@@ -36,7 +36,8 @@ class DuplicateDefinition(RuleMeta):
         implementations of a name declared as an interface elsewhere (an empty-bodied
         hook specification or abstract stub), names three or more modules define
         differently (a plugin convention), modules of one family (the same file name in
-        sibling folders, `*/commands/*.py` in sibling packages), pytest fixtures,
+        sibling folders of one parent, twins such as `async_client.py`; namesake folders
+        elsewhere, `shipping/utils/` and `billing/utils/`, are no family), pytest fixtures,
         a copy in a module that imports the original under another name (it keeps both
         on purpose), places in standalone files (nothing imports them and they are in
         no package: scripts, examples, type-checker fixtures), and test helpers, unless

@@ -68,8 +68,6 @@ class AuditConfig:
         return self.suppressible is None or any(rule_id.startswith(s)
                                                 for s in self.suppressible)
 
-    def severity_of(self, rule_id: str, default: Severity) -> Severity:
-        return self.severity.get(rule_id) or default
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,12 +131,17 @@ def audit(
     neighbours = project_neighbours([a.path for a in analyses], facts, config.max_neighbours)
     project = Project(request=request, config=config, analyses=tuple(analyses), facts=facts,
                       neighbours=neighbours)
+    counted = {c.path: c.changed_lines for c in request.changes}
+    cross_file: list[Finding] = []
     for check in CROSS_FILE_CHECKS if _needs_facts(config) else ():
-        findings.extend(_run_check(check, project))
+        cross_file.extend(f for f in _run_check(check, project)
+                          if f.rule.startswith("SX") or (
+                              f.path in counted and _counts(f, counted[f.path])))
+    findings.extend(_one_per_construct(cross_file))
     findings = _apply_suppressions(findings, analyses, config)
+    findings = [_with_severity(f, config) for f in findings]
     if fixer is not None:
         findings = attach_fixes(findings, project, fixer)
-    findings = [_with_note_severity(f, config) for f in findings]
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
     has_blocking = any(f.blocks for f in findings)
     return AuditResult(
@@ -328,22 +333,16 @@ def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig,
                                    "still ran"))
                 continue
             for hit in hits:
-                yield _finding(rule, hit, file, config)
+                yield _finding(rule, hit, file)
 
 
-def _finding(rule: FileRule, hit: Hit, file: ParsedFile, config: AuditConfig) -> Finding:
+def _finding(rule: FileRule, hit: Hit, file: ParsedFile) -> Finding:
     node = hit.node
     line = hit.line or node.lineno
-    return Finding(
-        rule=rule.id,
-        name=rule.name,
-        principle=rule.principle,
-        severity=config.severity_of(rule.id, rule.severity),
-        path=file.path,
-        line=line,
+    return rule.finding(
+        file.path, line, hit.message,
         column=file.column(node) if line == node.lineno else _indent(file, line) + 1,
-        end_line=max(line, node.end_lineno or node.lineno),
-        message=hit.message,
+        end_line=node.end_lineno or node.lineno,
         suggestion=hit.suggestion,
         related=hit.related,
     )
@@ -361,19 +360,7 @@ def _counts(finding: Finding, changed: frozenset[int] | None) -> bool:
 
 
 def _note(rule_id: str, path: str, line: int, message: str, suggestion: str = "") -> Finding:
-    rule = _RULES_BY_ID[rule_id]
-    return Finding(
-        rule=rule.id,
-        name=rule.name,
-        principle=rule.principle,
-        severity=rule.severity,
-        path=path,
-        line=line,
-        column=1,
-        end_line=line,
-        message=message,
-        suggestion=suggestion or rule.section("Use instead"),
-    )
+    return _RULES_BY_ID[rule_id].finding(path, line, message, suggestion=suggestion or None)
 
 
 def _config_finding(path: str, problem: ConfigProblem) -> Finding:
@@ -442,13 +429,48 @@ def _unmatched_globs(config: AuditConfig, request: AuditRequest) -> list[ConfigP
     return problems
 
 
-def _with_note_severity(finding: Finding, config: AuditConfig) -> Finding:
-    """Engine notes take their severity from the config here, in one place (rules get
-    theirs when their findings are made)."""
-    if not finding.rule.startswith("SX"):
-        return finding
-    severity = config.severity_of(finding.rule, _RULES_BY_ID[finding.rule].severity)
-    return finding if severity is finding.severity else replace(finding, severity=severity)
+def _with_severity(finding: Finding, config: AuditConfig) -> Finding:
+    """Every finding's severity, in one place: what the repository's `severity` table
+    says of its rule, else what the rule made it (its default, or a level it computed:
+    the Rule of Two, a same-named definition's warning), capped for silent failures in
+    tests and examples (`silent_failures.severity`)."""
+    explicit = config.severity.get(finding.rule)
+    if explicit is not None:
+        return finding if explicit is finding.severity else replace(finding, severity=explicit)
+    return capped_in_tests_and_examples(finding)
+
+
+# Rules that report one construct, a whole function copied, from two sides: SS201 (the
+# definition already exists) and DU303 (the function is a copy). Listed strongest first
+# for a tie in severity.
+_SAME_CONSTRUCT = ("SS201", "DU303")
+
+
+def _one_per_construct(findings: Sequence[Finding]) -> list[Finding]:
+    """One construct, one finding: where SS201 and DU303 both report the same function
+    (same file, same name, overlapping lines), the more severe one stays (SS201 on a tie)
+    and takes the other's places as related."""
+    out: list[Finding] = []
+    reported: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        if finding.rule in _SAME_CONSTRUCT and finding.subject is not None:
+            reported[(finding.path, finding.subject)].append(finding)
+        else:
+            out.append(finding)
+    for group in reported.values():
+        while group:
+            first = group.pop(0)
+            same = [f for f in group if f.line <= first.end_line and first.line <= f.end_line]
+            group = [f for f in group if f not in same]
+            candidates = [first, *same]
+            kept = max(candidates, key=lambda f: (f.severity.rank,
+                                                  -_SAME_CONSTRUCT.index(f.rule)))
+            related = list(kept.related)
+            for other in candidates:
+                related.extend(r for r in other.related
+                               if (r.path, r.line) not in {(k.path, k.line) for k in related})
+            out.append(replace(kept, related=tuple(related)))
+    return out
 
 
 def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis],
@@ -456,14 +478,12 @@ def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis
     """Comments and config entries that suppress findings. Another linter's comment
     (`# noqa: BLE001`, `# pylint: disable=...`) suppresses the SF rules its codes overlap
     (`silent_failures.peers`); it is that tool's business, so it is never reported as
-    unused or unexplained. Silent failures in tests and examples are capped at warning
-    on the way (`silent_failures.severity`)."""
+    unused or unexplained."""
     comments = {(a.path, s.line): s for a in analyses for s in a.suppressions}
     used: set[tuple[str, int, str]] = set()
     refused: list[Finding] = []
     out: list[Finding] = []
     for finding in findings:
-        finding = capped_in_tests_and_examples(finding, config)
         comment = comments.get((finding.path, finding.line))
         if comment is not None and (
             finding.rule in comment.rule_ids if comment.tool is None

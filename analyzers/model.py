@@ -20,6 +20,11 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
     NOTICE = "notice"
 
+    @property
+    def rank(self) -> int:
+        """Higher is more severe."""
+        return (Severity.NOTICE, Severity.WARNING, Severity.ERROR).index(self)
+
 
 class Principle(enum.StrEnum):
     """The checklist rows of the report, in the order they are shown."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ast
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from analyzers.config import AuditConfig
-from analyzers.model import Principle, Related, Severity
+from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.source import ParsedFile
 
 Located = ast.stmt | ast.expr | ast.excepthandler
@@ -60,6 +60,40 @@ class RuleMeta:
     @classmethod
     def summary(cls) -> str:
         return cls.section("What it does") or cls.name
+
+    @classmethod
+    def finding(
+        cls,
+        path: str,
+        line: int,
+        message: str,
+        *,
+        column: int = 1,
+        end_line: int | None = None,
+        suggestion: str | None = None,
+        related: Sequence[Related] = (),
+        subject: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """The one way a finding is made, by every rule and note: the rule's identity,
+        its default severity unless the rule computed another (the Rule of Two), and its
+        docstring's *Use instead* unless it says something more specific. The engine
+        then applies the config's severities, the suppressions and the diff-only filter
+        to every finding alike."""
+        return Finding(
+            rule=cls.id,
+            name=cls.name,
+            principle=cls.principle,
+            severity=severity or cls.severity,
+            path=path,
+            line=line,
+            column=column,
+            end_line=max(line, end_line or line),
+            message=message,
+            suggestion=cls.section("Use instead") if suggestion is None else suggestion,
+            related=tuple(related),
+            subject=subject,
+        )
 
 
 class FileRule(RuleMeta, ABC):

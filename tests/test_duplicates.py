@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,23 +22,27 @@ from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Findi
 from analyzers.duplicates import RULES
 from analyzers.duplicates.tokens import FAMILY, extract_clone_facts
 from analyzers.engine import FactsCache
-from analyzers.model import Mode
+from analyzers.model import Mode, Severity
 from analyzers.source import ParsedFile, parse
 from tests.fixture_repos import request_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "duplicates"
 CASES = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
-EXPECTATION = re.compile(r"#\s*(DU\d{3})\s+(error|warning|notice|accepted)\s*$")
+# Every finding on a line is marked, whatever its family (`# DU303 error SS204 warning`):
+# a construct reported twice, by two families, cannot pass unseen.
+EXPECTATION = re.compile(r"#\s*((?:[A-Z]{2}\d{3}\s+(?:error|warning|notice|accepted)\s*)+)$")
+MARK = re.compile(r"([A-Z]{2}\d{3})\s+(error|warning|notice|accepted)")
 
 
 def expected(request: AuditRequest) -> set[tuple[str, int, str, str]]:
-    marks = set()
+    marks: set[tuple[str, int, str, str]] = set()
     for change in request.changes:
         assert change.head is not None
         for number, line in enumerate(change.head.decode().splitlines(), 1):
             match = EXPECTATION.search(line)
             if match:
-                marks.add((change.path, number, match.group(1), match.group(2)))
+                marks.update((change.path, number, rule, level)
+                             for rule, level in MARK.findall(match.group(1)))
     return marks
 
 
@@ -45,7 +50,6 @@ def found(result: AuditResult) -> set[tuple[str, int, str, str]]:
     return {
         (f.path, f.line, f.rule, "accepted" if f.suppressed else f.severity.value)
         for f in result.findings
-        if f.rule.startswith("DU")
     }
 
 
@@ -125,7 +129,8 @@ def test_suggested_import_drops_the_source_root_and_names_the_package() -> None:
               b"        area += x1 * y2 - x2 * y1\n    return abs(area) / 2\n")
     copy = helper.replace(b"polygon_area", b"shoelace").replace(b"area", b"total")
     change = FileChange("app/geometry.py", ChangeStatus.ADDED, copy)
-    result = audit(AuditRequest(changes=(change,), context={"src/shapes/area.py": helper}))
+    result = audit(AuditRequest(changes=(change,), context={"src/shapes/area.py": helper,
+                                                            "src/shapes/__init__.py": b""}))
     (finding,) = [f for f in result.findings if f.rule == "DU303"]
     assert "`from shapes.area import polygon_area`" in finding.suggestion
 
@@ -133,7 +138,9 @@ def test_suggested_import_drops_the_source_root_and_names_the_package() -> None:
 def test_whole_tree_audit_reports_a_pair_once_at_the_later_definition() -> None:
     source = (FIXTURES / "du303_function_copy" / "lib" / "orders.py").read_bytes()
     renamed = source.replace(b"order_total", b"invoice_total")
-    changes = (FileChange("billing/invoice.py", ChangeStatus.ADDED, renamed),
+    changes = (FileChange("billing/__init__.py", ChangeStatus.ADDED, b""),
+               FileChange("billing/invoice.py", ChangeStatus.ADDED, renamed),
+               FileChange("shop/__init__.py", ChangeStatus.ADDED, b""),
                FileChange("shop/orders.py", ChangeStatus.ADDED, source))
     result = audit(AuditRequest(changes=changes, mode=Mode.ALL))
     (finding,) = [f for f in result.findings if f.rule.startswith("DU")]
@@ -240,3 +247,12 @@ def test_a_method_pasted_twice_into_one_class_is_reported_not_a_crash() -> None:
     findings = audit(AuditRequest(changes=(change,))).findings
     assert [f.rule for f in findings] == ["DU303"]
     assert "`Loader` defines `load` twice" in findings[0].suggestion
+
+
+def test_the_configs_severity_beats_the_rule_of_two() -> None:
+    request = request_for(FIXTURES / "du301_exact_copy")
+    assert {f.severity for f in audit(request).findings if f.rule == "DU301"} == {
+        Severity.NOTICE}
+    raised = replace(request, config_text='[tool.ssot]\nseverity = { DU301 = "warning" }\n')
+    assert {f.severity for f in audit(raised).findings if f.rule == "DU301"} == {
+        Severity.WARNING}

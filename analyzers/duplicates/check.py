@@ -12,14 +12,14 @@ once, on the last copy.
 
 What is not a copy (the rules' docstrings say why): code in example and documentation
 folders; sibling implementations (the same-named function in two classes or modules,
-sync/async twins, the two branches of a module-level version switch); and whole functions
-that SS201 already reports as a same-named verbatim definition.
+sync/async twins, the two branches of a module-level version switch). A whole function
+that SS201 also reports is one construct: the engine keeps one finding for it.
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -51,13 +51,11 @@ from analyzers.model import Finding, Related, Severity
 from analyzers.notes.sx012_budget_exhausted import BudgetExhausted
 from analyzers.paths import is_example_path, is_test_path
 from analyzers.rule import RuleMeta
-from analyzers.ssot.repo import SOURCE_ROOTS, is_peripheral, same_role
-from analyzers.ssot.ss201_duplicate_definition import CONVENTIONAL_NAMES
+from analyzers.ssot.repo import SOURCE_ROOTS, RepoIndex, is_peripheral, same_role
 
 if TYPE_CHECKING:
     from analyzers.registry import Project
 
-_SEVERITY_RANK = (Severity.NOTICE, Severity.WARNING, Severity.ERROR)
 _CLONE_KINDS = {
     1: "type-1 clone: identical",
     2: "type-2 clone: identical up to renamed names and literals",
@@ -90,16 +88,21 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
         if (facts := everything.get(a.path)) is not None
         and not (is_test_path(a.path) and config.test_duplicates_severity is None)
     ]
+    index: RepoIndex | None = None
+
+    def standalone(path: str) -> bool:
+        nonlocal index  # built once, and only when a copied function asks
+        if index is None:
+            index = RepoIndex(project)
+        return index.standalone(path)
+
     budget = Budget.for_queries(queries)
     found = find_clones(queries, everything.items(), thresholds, budget)
     if budget.exhausted and queries:
-        yield Finding(
-            rule=BudgetExhausted.id, name=BudgetExhausted.name,
-            principle=BudgetExhausted.principle, severity=BudgetExhausted.severity,
-            path=queries[0].path, line=1, column=1, end_line=1,
-            message=f"duplicate matching stopped at its work budget ({budget.total:,} token "
-                    "pairs); copies among what was not compared may be unreported",
-            suggestion=BudgetExhausted.section("Use instead"),
+        yield BudgetExhausted.finding(
+            queries[0].path, 1,
+            f"duplicate matching stopped at its work budget ({budget.total:,} token "
+            "pairs); copies among what was not compared may be unreported",
         )
     for query, clones in zip(queries, found, strict=True):
         # A whole function copied exactly inside a larger exact copy (a pasted class) is
@@ -107,7 +110,7 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
         exact = [c for c in clones if not c.definition and c.clone_type < 3]
         clones = [c for c in clones if not (c.definition and any(_holds(k, c) for k in exact))]
         for group in _regions(clones):
-            finding = _finding(query, group, everything, changed, config)
+            finding = _finding(query, group, everything, changed, config, standalone)
             if finding is not None:
                 yield finding
 
@@ -139,6 +142,7 @@ def _finding(
     everything: Mapping[str, CloneFacts],
     changed: Mapping[str, frozenset[int] | None],
     config: AuditConfig,
+    standalone: Callable[[str], bool],
 ) -> Finding | None:
     path, facts, mask = query.path, query.facts, query.changed
     first = min(c.first for c in group)
@@ -149,7 +153,7 @@ def _finding(
               if not _is_alternative(facts, first, last, c)
               and not _is_async_twin(facts, first, last, everything[c.path], c.clone)]
     function, copies = _whole_function(path, facts, mask, first, last, copies, everything,
-                                       config)
+                                       config, standalone)
     if function is not None:
         first, last = function.first, function.last
         line, end_line = function.line, function.end_line
@@ -208,19 +212,14 @@ def _finding(
         count = (f"at least {len(copies)}" if len(copies) >= MAX_PLACES_PER_FINGERPRINT
                  else str(len(copies)))
         message += f"; {count} copies already, refactor now (rule of two)"
-    return Finding(
-        rule=rule.id,
-        name=rule.name,
-        principle=rule.principle,
-        severity=severity,
-        path=path,
-        line=line,
+    return rule.finding(
+        path, line, message,
         column=_column(facts, first, line),
         end_line=end_line,
-        message=message,
         suggestion=suggestion,
-        related=tuple(_related(c) for c in copies),
+        related=[_related(c) for c in copies],
         subject=function.name if function else _enclosing_name(facts, first, last),
+        severity=severity,
     )
 
 
@@ -284,6 +283,7 @@ def _whole_function(
     copies: list[_Copy],
     everything: Mapping[str, CloneFacts],
     config: AuditConfig,
+    standalone: Callable[[str], bool],
 ) -> tuple[FunctionSpan | None, list[_Copy]]:
     """The new function that the region is (give or take fewer than `min-tokens` tokens
     around it), when some copy maps it, up to a consistent renaming, onto a whole function
@@ -315,7 +315,8 @@ def _whole_function(
                       if other is not None else None)
         if other is None or clone_type is None:
             matched.append(copy)
-        elif _reusable(function, path, other, copy.path, everything[copy.path], clone_type):
+        elif _reusable(function, path, other, copy.path, everything[copy.path], clone_type,
+                       standalone):
             matched.append(replace(copy, function=other, first_line=other.line,
                                    last_line=other.end_line,
                                    clone=replace(clone, clone_type=clone_type, similarity=1.0)))
@@ -354,37 +355,31 @@ def _function_clone_type(facts: CloneFacts, function: FunctionSpan, other: Clone
 
 
 def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path: str,
-              other_facts: CloneFacts, clone_type: int) -> bool:
+              other_facts: CloneFacts, clone_type: int,
+              standalone: Callable[[str], bool]) -> bool:
     """Whether `other` is a function the new one should have reused. Not when it lives in
-    a script (a module with a `__main__` block, or in a scripts folder: standalone files
-    nobody imports from, each meant to run on its own); nor when both have the same name
-    and are (a) top-level functions of parallel modules (one `formats.py` per locale or
-    backend), which implement one interface; (b) a verbatim top-level copy that SS201
-    reports as a duplicate definition (one construct, one finding); or (c) methods of
-    two classes: overrides of one method, one per subclass, or two unrelated classes
+    a script (a module with a `__main__` block, or in a scripts folder: nobody imports
+    from it, it is meant to run on its own); nor between two standalone files (nothing
+    imports them and they are in no package: type-checker fixtures, examples), which
+    must not be told to import from each other (test modules are no such files: pytest
+    imports them, and a helper copied between two belongs in a conftest); nor when both
+    have the same name and are (a) top-level functions of parallel modules (one
+    `formats.py` per locale or backend), which implement one interface; or (b) methods
+    of two classes: overrides of one method, one per subclass, or two unrelated classes
     implementing one protocol (`__init__`, `__iter__`). Identical methods of sibling
     classes (a base in common) are one copy too many: move it to the base."""
     if other_facts.is_script or (is_peripheral(other_path) and not is_test_path(other_path)):
         return False
+    if other_path != path and not is_test_path(path) and standalone(path) \
+            and standalone(other_path):
+        return False
     if function.name != other.name or (other_path == path and function.owner == other.owner):
         return True
     if function.owner is None and other.owner is None:
-        return not (same_role(path, other_path)
-                    or (clone_type == 1 and _reported_by_ss201(function, path, other_path)))
+        return not same_role(path, other_path)
     if function.owner is not None and other.owner is not None:
         return clone_type == 1 and bool(set(function.owner_bases) & set(other.owner_bases))
     return True
-
-
-def _reported_by_ss201(function: FunctionSpan, path: str, other_path: str) -> bool:
-    """SS201 reports a new top-level function whose name and body already exist at the
-    top level of another module, unless that module is peripheral (tests, examples,
-    scripts: nobody is told to import from them) or the name is an entry-point
-    convention or a dunder."""
-    name = function.name
-    return (other_path != path and not is_peripheral(other_path)
-            and name not in CONVENTIONAL_NAMES
-            and not (name.startswith("__") and name.endswith("__")))
 
 
 def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
@@ -560,13 +555,10 @@ def _severity(rule: type[RuleMeta], copies: int, path: str, config: AuditConfig)
     if is_test_path(path) and config.test_duplicates_severity is not None:
         if rule is DuplicatedFunction:
             return config.test_duplicates_severity
-        return min(config.test_duplicates_severity, Severity.NOTICE, key=_SEVERITY_RANK.index)
-    if rule is DuplicatedFunction:
-        return config.severity_of(rule.id, rule.severity)
-    if rule.severity is not Severity.ERROR:
-        return config.severity_of(rule.id, rule.severity)
-    rule_of_two = Severity.NOTICE if config.rule_of_two and copies < 2 else Severity.ERROR
-    return config.severity_of(rule.id, rule_of_two)
+        return min(config.test_duplicates_severity, Severity.NOTICE, key=lambda s: s.rank)
+    if rule is DuplicatedFunction or rule.severity is not Severity.ERROR:
+        return rule.severity
+    return Severity.NOTICE if config.rule_of_two and copies < 2 else Severity.ERROR
 
 
 def _mostly_changed(facts: CloneFacts, mask: Sequence[bool], first: int, last: int) -> bool:

@@ -73,12 +73,8 @@ def attach_fixes(findings: Sequence[Finding], project: Project, fixer: Fixer
 
 def no_fix_note(finding: Finding, reason: str) -> Finding:
     subject = f" `{finding.subject}`" if finding.subject else ""
-    return Finding(
-        rule=NoFix.id, name=NoFix.name, principle=NoFix.principle, severity=NoFix.severity,
-        path=finding.path, line=finding.line, column=1, end_line=finding.line,
-        message=f"no fix for {finding.rule}{subject}: {reason}",
-        suggestion=NoFix.section("Use instead"),
-    )
+    return NoFix.finding(finding.path, finding.line,
+                         f"no fix for {finding.rule}{subject}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,19 +342,9 @@ class RepoIndex:
         related: Sequence[Related],
         subject: str | None,
     ) -> Finding:
-        return Finding(
-            rule=rule.id,
-            name=rule.name,
-            principle=rule.principle,
-            severity=self.config.severity_of(rule.id, rule.severity),
-            path=path,
-            line=line,
-            column=column,
-            end_line=end_line,
-            message=message,
-            suggestion=suggestion,
-            related=tuple(related[:MAX_RELATED]),
-            subject=subject,
+        return rule.finding(
+            path, line, message, column=column, end_line=end_line, suggestion=suggestion,
+            related=related[:MAX_RELATED], subject=subject,
         )
 
 

@@ -112,7 +112,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 [Related(p, d.line, f"existing {d.kind} `{d.name}`") for p, d in ranked],
                 definition.name,
             )
-            yield finding if copied else _as_warning(finding, repo)
+            yield finding if copied else _as_warning(finding)
 
 
 def _copy(repo: RepoIndex, module: ChangedModule, new: Definition, path: str,
@@ -234,11 +234,9 @@ def _compound(name: str) -> bool:
     return "_" in bare or len(_HUMP.findall(bare)) >= 2
 
 
-def _as_warning(finding: Finding, repo: RepoIndex) -> Finding:
+def _as_warning(finding: Finding) -> Finding:
     """A same-named definition with a different body is a warning: in the precision study
     every verbatim copy was a real duplicate, but same names with different bodies were
     as often two things that share a name (hooks, per-resource filters). The repo's
-    config can still make the rule an error."""
-    if DuplicateDefinition.id in repo.config.severity:
-        return finding
+    config can still make the rule an error (the engine applies it)."""
     return replace(finding, severity=Severity.WARNING)

@@ -102,7 +102,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 EnvReadOutsideConfig, module.path, read.line, read.column, read.end_line,
                 message, suggestion, related, read.key,
             )
-            yield finding if declared else _as_warning(finding, repo)
+            yield finding if declared else _as_warning(finding)
 
 
 def _readers(repo: RepoIndex) -> dict[str, set[str]]:
@@ -136,9 +136,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _as_warning(finding: Finding, repo: RepoIndex) -> Finding:
-    """Without declared config modules there is no canonical place yet: warn, unless the
-    repo's config sets this rule's severity explicitly."""
-    if EnvReadOutsideConfig.id in repo.config.severity:
-        return finding
+def _as_warning(finding: Finding) -> Finding:
+    """Without declared config modules there is no canonical place yet: warn (the repo's
+    config can still set this rule's severity; the engine applies it)."""
     return replace(finding, severity=Severity.WARNING)

@@ -38,8 +38,12 @@ class SharedMutableState(FileRule):
         caches and once-only guards (the function looks up the container it fills),
         registries filled through a public `register*`/`add_*` function (and the
         decorators nested in one) or by a decorator that stores the function it is given
-        and returns it, and test modules, whose state lives for one test run and is reset by
-        their own fixtures. A cache that grows without bound is still not flagged.
+        and returns it, keepers of live objects (a container whose own `discard` or
+        `remove` is handed on as a callback, `task.add_done_callback(_tasks.discard)`:
+        asyncio's documented way to keep a reference to a running task, each entry
+        leaving when its work is done), and test modules, whose state lives for one test
+        run and is reset by their own fixtures. A cache that grows without bound is still
+        not flagged.
 
     Example:
         _sessions = {}
@@ -67,6 +71,8 @@ class SharedMutableState(FileRule):
         if paths.is_test_path(file.path):
             return
         shared = _module_containers(node, file)
+        if shared and (".discard" in file.text or ".remove" in file.text):
+            shared -= _keepers(node)
         if not shared and "global " not in file.text:
             return  # nothing to mutate and nothing to rebind: skip the functions
         functions = list(_functions(node))
@@ -121,6 +127,18 @@ def _module_containers(module: ast.Module, file: ParsedFile) -> set[str]:
         if _is_mutable(value, file):
             names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
+
+
+def _keepers(module: ast.Module) -> set[str]:
+    """Module names whose `discard`/`remove` is passed to a call (a done callback): each
+    entry removes itself when it finishes."""
+    return {
+        argument.value.id
+        for node in ast.walk(module) if isinstance(node, ast.Call)
+        for argument in (*node.args, *(k.value for k in node.keywords))
+        if isinstance(argument, ast.Attribute) and argument.attr in ("discard", "remove")
+        and isinstance(argument.value, ast.Name)
+    }
 
 
 def _is_mutable(value: ast.expr, file: ParsedFile) -> bool:

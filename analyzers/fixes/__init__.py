@@ -75,6 +75,10 @@ class FixJob:
     source: bytes
     tasks: tuple[FixTask, ...]
 
+    def failed(self, reason: str) -> list[FixOutcome]:
+        """No fix for any of the file's findings, and why."""
+        return [FixOutcome(task.finding, None, reason) for task in self.tasks]
+
 
 @dataclass(frozen=True, slots=True)
 class FixOutcome:

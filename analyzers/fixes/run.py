@@ -40,12 +40,12 @@ def fix_files(jobs: Sequence[FixJob]) -> list[FixOutcome]:
 def fix_file(job: FixJob) -> list[FixOutcome]:
     text = decode(job.source)
     if isinstance(text, ParseFailure):
-        return _failed(job, text.message)
+        return job.failed(text.message)
     try:
         wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
     except (cst.ParserSyntaxError, RecursionError) as exc:
-        return _failed(job, f"libcst cannot parse the file ({type(exc).__name__})")
+        return job.failed(f"libcst cannot parse the file ({type(exc).__name__})")
     return [_fix(job.path, text, wrapper.module, positions, task) for task in job.tasks]
 
 
@@ -75,7 +75,3 @@ def _apply(module: cst.Module, positions: Positions, plan: Plan) -> cst.Module:
     if isinstance(plan, UseName):
         return use_name(module, positions, plan)
     return log_exception(module, positions, plan)
-
-
-def _failed(job: FixJob, reason: str) -> list[FixOutcome]:
-    return [FixOutcome(task.finding, None, reason) for task in job.tasks]

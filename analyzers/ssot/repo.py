@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from analyzers import paths
-from analyzers.model import ChangeStatus, Finding, Related
+from analyzers.model import ChangeStatus, Finding, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.source import ParsedFile, parse
 from analyzers.ssot.index import FAMILY, Constant, Definition, ModuleFacts, module_facts
@@ -324,10 +324,11 @@ class RepoIndex:
         suggestion: str,
         related: Sequence[Related],
         subject: str,
+        severity: Severity | None = None,
     ) -> Finding:
         return self.finding_at(
             rule, path, placed.line, placed.column, placed.end_line, message, suggestion,
-            related, subject,
+            related, subject, severity,
         )
 
     def finding_at(
@@ -341,10 +342,12 @@ class RepoIndex:
         suggestion: str,
         related: Sequence[Related],
         subject: str | None,
+        severity: Severity | None = None,
     ) -> Finding:
+        """A finding of `rule`, at its default severity unless `severity` says otherwise."""
         return rule.finding(
             path, line, message, column=column, end_line=end_line, suggestion=suggestion,
-            related=related[:MAX_RELATED], subject=subject,
+            related=related[:MAX_RELATED], subject=subject, severity=severity,
         )
 
 

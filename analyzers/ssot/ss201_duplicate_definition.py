@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 from analyzers import paths
 from analyzers.model import Finding, Principle, Related, Severity
@@ -111,8 +110,13 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 "something else",
                 [Related(p, d.line, f"existing {d.kind} `{d.name}`") for p, d in ranked],
                 definition.name,
+                # A same-named definition with a different body is a warning: in the
+                # precision study every verbatim copy was a real duplicate, but same names
+                # with different bodies were as often two things that share a name (hooks,
+                # per-resource filters).
+                severity=None if copied else Severity.WARNING,
             )
-            yield finding if copied else _as_warning(finding)
+            yield finding
 
 
 def _copy(repo: RepoIndex, module: ChangedModule, new: Definition, path: str,
@@ -232,11 +236,3 @@ def _compound(name: str) -> bool:
     """`get_env`, `SessionStore`: a name made of several words names one specific thing."""
     bare = name.strip("_")
     return "_" in bare or len(_HUMP.findall(bare)) >= 2
-
-
-def _as_warning(finding: Finding) -> Finding:
-    """A same-named definition with a different body is a warning: in the precision study
-    every verbatim copy was a real duplicate, but same names with different bodies were
-    as often two things that share a name (hooks, per-resource filters). The repo's
-    config can still make the rule an error (the engine applies it)."""
-    return replace(finding, severity=Severity.WARNING)

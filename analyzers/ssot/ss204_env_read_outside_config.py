@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import replace
 
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
@@ -98,11 +97,12 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                     "read it once in a config module and import the value from there; list "
                     "that module in `[tool.ssot] config-modules` to make this an error"
                 )
-            finding = repo.finding_at(
+            yield repo.finding_at(
                 EnvReadOutsideConfig, module.path, read.line, read.column, read.end_line,
                 message, suggestion, related, read.key,
+                # Without declared config modules there is no canonical place yet.
+                None if declared else Severity.WARNING,
             )
-            yield finding if declared else _as_warning(finding)
 
 
 def _readers(repo: RepoIndex) -> dict[str, set[str]]:
@@ -134,9 +134,3 @@ def _canonical_reads(repo: RepoIndex, path: str, read: EnvRead,
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def _as_warning(finding: Finding) -> Finding:
-    """Without declared config modules there is no canonical place yet: warn (the repo's
-    config can still set this rule's severity; the engine applies it)."""
-    return replace(finding, severity=Severity.WARNING)

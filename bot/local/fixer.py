@@ -32,11 +32,11 @@ class ChildFixer:
         if not isinstance(outcomes, str):
             return outcomes
         if len(jobs) == 1:
-            return _failed(jobs[0], outcomes)
+            return jobs[0].failed(outcomes)
         found: list[FixOutcome] = []
         for job in jobs:
             alone = _run_batch([job], self.seconds_per_file)
-            found.extend(_failed(job, alone) if isinstance(alone, str) else alone)
+            found.extend(job.failed(alone) if isinstance(alone, str) else alone)
         return found
 
 
@@ -69,7 +69,3 @@ def _child(jobs: list[FixJob], sender: Connection) -> None:
 
     sender.send(fix_files(jobs))
     sender.close()
-
-
-def _failed(job: FixJob, reason: str) -> list[FixOutcome]:
-    return [FixOutcome(task.finding, None, reason) for task in job.tasks]

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
+
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Mode, audit
-from analyzers.config import load_config
+from analyzers.config import AuditConfig, load_config
 from analyzers.diff import added_lines
-from analyzers.model import Severity, SuppressionKind
+from analyzers.engine import _run_rules
+from analyzers.model import Finding, Principle, Severity, SuppressionKind
+from analyzers.registry import FILE_RULES
+from analyzers.rule import FileRule, Hit
+from analyzers.source import ParsedFile, parse
 
 SWALLOW = "try:\n    run()\nexcept:{comment}\n    pass\n"
 
@@ -126,3 +133,29 @@ def test_hostile_input_yields_notes_and_never_raises() -> None:
 def test_unified_diff_hunks_give_head_line_numbers() -> None:
     patch = "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n@@ -10,0 +12,2 @@\n+x\n+y\n\\ No newline\n"
     assert added_lines(patch) == {2, 3, 12, 13}
+
+
+class _CrashingRule(FileRule):
+    """A rule with a bug: it raises on every handler it is shown."""
+
+    id = "SF199"
+    name = "crashing-rule"
+    principle = Principle.NO_SILENT_FAILURES
+    severity = Severity.ERROR
+    node_types = (ast.ExceptHandler,)
+
+    def check(self, node: ast.AST, file: ParsedFile) -> Iterator[Hit]:
+        raise ValueError("a bug in one rule")
+
+
+def test_a_rule_that_crashes_costs_its_own_findings_only() -> None:
+    source = b"try:\n    work()\nexcept:\n    pass\n"
+    parsed = parse("app/jobs.py", source)
+    assert isinstance(parsed, ParsedFile)
+    config = AuditConfig()
+    rules = [_CrashingRule(config), *(rule(config) for rule in FILE_RULES)]
+    notes: list[Finding] = []
+    found = {f.rule for f in _run_rules(rules, parsed, config, notes)}
+    assert "SF101" in found  # the bare except: every other rule still audited the file
+    assert [(n.rule, n.line) for n in notes] == [("SX008", 3)]
+    assert "SF199 raised ValueError" in notes[0].message

@@ -368,7 +368,11 @@ def to_json(result: AuditResult) -> dict[str, Any]:
         ],
         "checklist": [
             {"principle": row.principle.value, "status": row.status.value,
-             "evidence": evidence(row, place=_plain_place, quote=str)}
+             "evidence": evidence(row, place=_plain_place, quote=str),
+             "counts": {"errors": len(row.errors), "warnings": len(row.warnings),
+                        "notices": len(row.notices), "accepted": len(row.accepted),
+                        "suppressed": row.suppressed},
+             "places": [{"rule": f.rule, "path": f.path, "line": f.line} for f in row.places]}
             for row in result.checklist
         ],
         "stats": {

@@ -100,6 +100,9 @@ def test_json_output_follows_the_published_schema(repo: GitRepo) -> None:
     schema = json.loads((SCHEMAS / "audit-result.schema.json").read_text())
     jsonschema.validate(report, schema)
     assert {"SF101", "SX001"} <= {rule for rule, _, _ in rules_of(report)}
+    [silent] = [r for r in report["checklist"] if r["principle"] == "No Silent Failures"]
+    assert silent["counts"]["errors"] == 1
+    assert silent["places"] == [{"rule": "SF101", "path": "app/loader.py", "line": 4}]
 
 
 def test_sarif_output_is_valid_sarif_2_1_0(repo: GitRepo) -> None:

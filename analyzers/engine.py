@@ -133,6 +133,7 @@ def audit(
                       neighbours=neighbours)
     for check in CROSS_FILE_CHECKS if _needs_facts(config) else ():
         findings.extend(_run_check(check, project))
+    findings = [f for f in findings if not _ignored_here(f, config)]
     findings = _apply_suppressions(findings, analyses, config)
     if fixer is not None:
         findings = attach_fixes(findings, project, fixer)
@@ -442,6 +443,12 @@ def _unmatched_globs(config: AuditConfig, request: AuditRequest) -> list[ConfigP
     return problems
 
 
+def _ignored_here(finding: Finding, config: AuditConfig) -> bool:
+    """`per-file-ignores` leaves the finding out; never a note that a file was not
+    audited (as `severity` cannot turn those off)."""
+    return finding.rule not in UNAUDITED_NOTES and config.ignored_at(finding.rule, finding.path)
+
+
 def _with_note_severity(finding: Finding, config: AuditConfig) -> Finding:
     """Engine notes take their severity from the config here, in one place (rules get
     theirs when their findings are made)."""
@@ -558,14 +565,5 @@ def _checklist(findings: Sequence[Finding], config: AuditConfig) -> tuple[Checkl
 def _row(principle: Principle, findings: Sequence[Finding]) -> ChecklistRow:
     """The row's status; its counts and places are the row's own (`ChecklistRow`), which
     the renderers write out."""
-    row = ChecklistRow(principle=principle, status=Status.PASS,
-                       quiet_evidence=_EMPTY_EVIDENCE[principle], findings=tuple(findings))
-    if row.errors:
-        status = Status.FAIL
-    elif row.warnings:
-        status = Status.WARN
-    elif row.accepted:
-        status = Status.ACCEPTABLE
-    else:
-        return row
-    return replace(row, status=status)
+    return ChecklistRow(principle=principle, status=Status.PASS,
+                        quiet_evidence=_EMPTY_EVIDENCE[principle]).recounted(tuple(findings))

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import PRODUCT, package_version
-from bot.local import audit
+from bot.local import audit, init, rules
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,6 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "audit":
         return audit.audit_command(args)
+    if args.command == "rule":
+        return rules.rule_command(args)
+    if args.command == "init":
+        return init.init_command(args)
     if args.command == "serve":
         from bot.app.server import serve
 
@@ -47,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Audit what changed between --base and --head; with --all, every "
         "Python file at --head.",
     ))
+    rules.add_arguments(commands.add_parser(
+        "rule", help="print a rule's documentation (`rule SF101`), or every rule (`--all`)"))
+    init.add_arguments(commands.add_parser(
+        "init", help="write a starter [tool.ssot] into pyproject.toml (never over one)"))
     serve_cmd = commands.add_parser("serve", help="run the GitHub App webhook server")
     serve_cmd.add_argument("--host", default="0.0.0.0")
     serve_cmd.add_argument("--port", type=int, default=None,

@@ -360,7 +360,7 @@ def render_text(result: AuditResult, options: TextOptions = TextOptions()) -> st
     if options.table or any(row.status is not Status.PASS for row in result.checklist):
         lines.extend(
             f"{row.principle:<38} {row.status.value:<10} "
-            f"{evidence(row, place=_plain_place, quote=terminal_safe)}"
+            f"{evidence(row, place=lambda f: terminal_safe(_plain_place(f)), quote=terminal_safe)}"
             for row in result.checklist)
     lines.extend(f"note: {terminal_safe(note)}" for note in result.notes)
     safe = sum(1 for f in result.findings if _fix_of(f, Applicability.SAFE))

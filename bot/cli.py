@@ -26,16 +26,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return rules.rule_command(args)
     if args.command == "init":
         return init.init_command(args)
+    if args.command in APP_COMMANDS:
+        try:
+            return _app_command(args)
+        except ModuleNotFoundError as exc:
+            print(f"{PRODUCT}: error: `{args.command}` needs the App's libraries ({exc.name} "
+                  f"is missing); install them with `pip install '{PRODUCT}[app]'`",
+                  file=sys.stderr)
+            return audit.EXIT_ERROR
+    parser.print_help()
+    return audit.EXIT_ERROR
+
+
+APP_COMMANDS = ("serve", "worker", "action")
+"""Commands that need the `[app]` extra (aiohttp, gidgethub, …)."""
+
+
+def _app_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from bot.app.server import serve
 
         return serve(args.host, args.port)
-    if args.command == "worker":
-        from bot.redis.worker import worker_command
+    if args.command == "action":
+        from bot.action.run import action_command
 
-        return worker_command()
-    parser.print_help()
-    return audit.EXIT_ERROR
+        return action_command()
+    from bot.redis.worker import worker_command
+
+    return worker_command()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                            help="port (default: $PORT, else 8080)")
     commands.add_parser("worker", help="run the deliveries and audits queued in Redis "
                         "(SSOT_REDIS_URL)")
+    commands.add_parser("action", help="the GitHub Action's entry point: audit the pull "
+                        "request of $GITHUB_EVENT_PATH and publish (see action.yml)")
     return parser
 
 

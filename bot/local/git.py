@@ -76,6 +76,10 @@ class Repo:
         except GitError:
             return None
 
+    def has_commit(self, sha: str) -> bool:
+        """Whether the clone holds that commit (a shallow or single-branch one may not)."""
+        return self._answer("cat-file", "-e", f"{sha}^{{commit}}") is not None
+
     def commit_of(self, ref: str) -> str:
         """The commit `ref` names; for the index or the working tree, the one they sit
         on (the empty tree before the first commit)."""

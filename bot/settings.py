@@ -115,7 +115,7 @@ class ActionSettings:
     """`GITHUB_TOKEN` (the action's `token` input); None: nothing is published to GitHub."""
     api_url: str = PUBLIC_API_URL
     app_id: str = ACTIONS_APP_ID
-    """`SSOT_ACTION_APP_ID`: the App the token posts as (GitHub Actions' own on github.com)."""
+    """`SSOT_ACTION_APP_ID`: the App the token posts as (by default GitHub Actions' own)."""
     publish: frozenset[str] = frozenset({"check-run", "comment"})
     """`SSOT_PUBLISH` (the `publish` input): any of check-run, comment and sarif."""
     sarif_file: Path = Path("ssot.sarif")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from analyzers.model import Severity
+from analyzers.paths import matches
 
 CONFIG_FILES = (".ssot.toml", "pyproject.toml")
 """Where the config is looked for, first found wins."""
@@ -56,6 +57,10 @@ class AuditConfig:
     audit_drafts: bool = False
     suppressible: tuple[str, ...] | None = None
     """Rule ids or prefixes that code comments may suppress; None means every rule."""
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(path glob, rule ids or prefixes) pairs: those rules are not run on those paths."""
+    baseline: str | None = None
+    """A baseline file (`ssot-bot audit --write-baseline`) whose findings are not reported."""
 
     def enabled(self, rule_id: str) -> bool:
         if self.select and not any(rule_id.startswith(s) for s in self.select):
@@ -63,6 +68,11 @@ class AuditConfig:
         if any(rule_id.startswith(i) for i in self.ignore):
             return False
         return not (rule_id in self.severity and self.severity[rule_id] is None)
+
+    def ignored_at(self, rule_id: str, path: str) -> bool:
+        """Whether `per-file-ignores` leaves `rule_id` out on `path`."""
+        return any(rule_id.startswith(prefix) for pattern, prefixes in self.per_file_ignores
+                   if matches(path, [pattern]) for prefix in prefixes)
 
     def may_suppress(self, rule_id: str) -> bool:
         return self.suppressible is None or any(rule_id.startswith(s)
@@ -145,6 +155,18 @@ def _critical_values(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def _per_file_ignores(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ValueError('expected a table such as { "tests/**" = ["SF"] }')
+    return tuple((pattern, _rule_ids(ids)) for pattern, ids in value.items())
+
+
+def _relative_path(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or value.startswith("/"):
+        raise ValueError("expected a path relative to the repository root")
+    return value
+
+
 def _acceptable(value: Any) -> tuple[AcceptableDuplicate, ...]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise ValueError("expected an array of tables ([[tool.ssot.acceptable-duplicates]])")
@@ -185,6 +207,8 @@ _KEYS: dict[str, tuple[str, Validator]] = {
     "test-duplicates-severity": ("test_duplicates_severity", _level),
     "audit-drafts": ("audit_drafts", _boolean),
     "suppressible": ("suppressible", _rule_ids),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
+    "baseline": ("baseline", _relative_path),
 }
 KNOWN_KEYS = tuple(_KEYS)
 _EXAMPLES = {
@@ -208,6 +232,8 @@ _EXAMPLES = {
     "test-duplicates-severity": 'test-duplicates-severity = "warning"',
     "audit-drafts": "audit-drafts = false",
     "suppressible": 'suppressible = ["SS", "DU"]',
+    "per-file-ignores": '[tool.ssot.per-file-ignores]\n"tests/**" = ["SF"]',
+    "baseline": 'baseline = ".ssot-baseline.json"',
 }
 """One valid setting per key, offered with each problem about that key."""
 
@@ -284,3 +310,4 @@ def line_of_key(text: str, path: str, key: str) -> int:
 def _closest(key: str) -> str | None:
     close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
     return close[0] if close else None
+

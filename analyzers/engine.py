@@ -138,6 +138,7 @@ def audit(
                           if f.rule.startswith("SX") or (
                               f.path in counted and _counts(f, counted[f.path])))
     findings.extend(_one_per_construct(cross_file))
+    findings = [f for f in findings if not _ignored_here(f, config)]
     findings = _apply_suppressions(findings, analyses, config)
     findings = [_with_severity(f, config) for f in findings]
     if fixer is not None:
@@ -473,6 +474,12 @@ def _one_per_construct(findings: Sequence[Finding]) -> list[Finding]:
     return out
 
 
+def _ignored_here(finding: Finding, config: AuditConfig) -> bool:
+    """`per-file-ignores` leaves the finding out; never a note that a file was not
+    audited (as `severity` cannot turn those off)."""
+    return finding.rule not in UNAUDITED_NOTES and config.ignored_at(finding.rule, finding.path)
+
+
 def _apply_suppressions(findings: list[Finding], analyses: Iterable[FileAnalysis],
                         config: AuditConfig) -> list[Finding]:
     """Comments and config entries that suppress findings. Another linter's comment
@@ -578,14 +585,5 @@ def _checklist(findings: Sequence[Finding], config: AuditConfig) -> tuple[Checkl
 def _row(principle: Principle, findings: Sequence[Finding]) -> ChecklistRow:
     """The row's status; its counts and places are the row's own (`ChecklistRow`), which
     the renderers write out."""
-    row = ChecklistRow(principle=principle, status=Status.PASS,
-                       quiet_evidence=_EMPTY_EVIDENCE[principle], findings=tuple(findings))
-    if row.errors:
-        status = Status.FAIL
-    elif row.warnings:
-        status = Status.WARN
-    elif row.accepted:
-        status = Status.ACCEPTABLE
-    else:
-        return row
-    return replace(row, status=status)
+    return ChecklistRow(principle=principle, status=Status.PASS,
+                        quiet_evidence=_EMPTY_EVIDENCE[principle]).recounted(tuple(findings))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class Severity(enum.StrEnum):
@@ -221,6 +221,20 @@ class ChecklistRow:
         """Findings suppressed in code (acceptable duplicates are counted apart)."""
         return sum(1 for f in self.findings if f.suppressed) - len(self.accepted)
 
+    def recounted(self, findings: tuple[Finding, ...]) -> ChecklistRow:
+        """The row for `findings`, its status from them: FAIL on an error, WARN on a
+        warning, ACCEPTABLE when only accepted duplicates are left, else PASS."""
+        row = replace(self, findings=findings)
+        if row.errors:
+            status = Status.FAIL
+        elif row.warnings:
+            status = Status.WARN
+        elif row.accepted:
+            status = Status.ACCEPTABLE
+        else:
+            status = Status.PASS
+        return replace(row, status=status)
+
     @property
     def places(self) -> tuple[Finding, ...]:
         """The findings the evidence names, in the order it names them: errors,
@@ -240,6 +254,27 @@ class Stats:
     neighbours: tuple[str, ...] = ()
 
 
+class HeadSource(enum.StrEnum):
+    """Where the audited head's contents came from."""
+
+    COMMIT = "commit"
+    WORKING_TREE = "working-tree"
+    """The checkout's files as they are on disk (tracked files, uncommitted edits too)."""
+    INDEX = "index"
+    """What `git commit` would record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Revisions:
+    """What an audit compared, as its front end resolved it, so every report can name it."""
+
+    head: str
+    """The head commit's sha; for a working tree or the index, the commit they sit on."""
+    base: str | None = None
+    """The base commit's sha; None when every file was audited as new (`--all`)."""
+    head_source: HeadSource = HeadSource.COMMIT
+
+
 @dataclass(frozen=True, slots=True)
 class AuditResult:
     verdict: Verdict
@@ -249,6 +284,8 @@ class AuditResult:
     checklist: tuple[ChecklistRow, ...]
     stats: Stats
     notes: tuple[str, ...] = ()
+    revisions: Revisions | None = None
+    """Set by the front end that knows them (the engine sees bytes, not commits)."""
 
     @property
     def blocking(self) -> tuple[Finding, ...]:

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import ast
+import inspect
+import textwrap
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.source import ParsedFile
 
 Located = ast.stmt | ast.expr | ast.excepthandler
+CODE_SECTIONS = frozenset({"Example", "Use instead"})
+"""Docstring sections that hold code, not prose."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,39 @@ class RuleMeta:
             related=tuple(related),
             subject=subject,
         )
+
+    @classmethod
+    def sections(cls) -> list[tuple[str, str]]:
+        """The docstring as (title, body) pairs in order ("What it does", "Why is this
+        bad?", "Example", …), each body dedented, code kept line by line."""
+        found: list[tuple[str, list[str]]] = []
+        for line in inspect.cleandoc(cls.__doc__ or "").splitlines():
+            if line and not line[0].isspace() and line.rstrip().endswith((":", "?")):
+                found.append((line.strip().removesuffix(":"), []))
+            elif found:
+                found[-1][1].append(line)
+        return [(title, textwrap.dedent("\n".join(body)).strip()) for title, body in found]
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule's documentation as plain text (`ssot-bot rule ID`, SARIF's help.text)."""
+        parts = [f"{cls.id} {cls.name} ({cls.severity.value} by default; {cls.principle.value})"]
+        for title, body in cls.sections():
+            parts.append(f"{title}{'' if title.endswith('?') else ':'}\n"
+                         + textwrap.indent(body, "    "))
+        return "\n\n".join(parts)
+
+    @classmethod
+    def documentation_markdown(cls) -> str:
+        """The same as markdown: prose as paragraphs, examples as Python code blocks."""
+        parts = [f"**{cls.id} `{cls.name}`** ({cls.severity.value} by default; "
+                 f"{cls.principle.value})"]
+        for title, body in cls.sections():
+            if title in CODE_SECTIONS:
+                parts.append(f"**{title}**\n\n```python\n{body}\n```")
+            else:
+                parts.append(f"**{title}**\n\n{' '.join(body.split())}")
+        return "\n\n".join(parts)
 
 
 class FileRule(RuleMeta, ABC):

@@ -4,6 +4,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 PRODUCT = "ssot-bot"
 """The distribution, command and User-Agent name."""
+PROJECT_HOME = "https://github.com/ssot-bot/ssot-bot"
+"""Where the README lives: each rule's documentation is an anchor in its rule table."""
+
+
+def rule_docs_url(rule_id: str) -> str:
+    """The stable address of a rule's documentation (SARIF's helpUri, the PR comment)."""
+    return f"{PROJECT_HOME}#{rule_id.lower()}"
 
 
 def package_version() -> str:

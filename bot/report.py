@@ -15,9 +15,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from analyzers import ALL_RULES, AuditResult, Finding, Verdict
-from analyzers.model import Applicability, ChecklistRow, Fix, Severity, Status, SuppressionKind
-from bot import PRODUCT
+from analyzers import ALL_RULES, AuditResult, Finding, Mode, Verdict, baseline
+from analyzers.model import (
+    Applicability,
+    ChecklistRow,
+    Fix,
+    HeadSource,
+    Revisions,
+    Severity,
+    Status,
+    SuppressionKind,
+)
+from bot import PRODUCT, PROJECT_HOME, rule_docs_url
 
 MARKER = "<!-- ssot-bot:report -->"
 COMMENT_LIMIT = 65_000
@@ -140,7 +149,7 @@ def headline(result: AuditResult, unaudited: Sequence[str] = ()) -> str:
 def render_comment(result: AuditResult, *, head_sha: str | None = None,
                    blob_url: BlobUrl | None = None, unaudited: Sequence[str] = ()) -> str:
     """The sticky PR comment (markdown), at most `COMMENT_LIMIT` characters."""
-    audited = f" · audited `{head_sha[:12]}`" if head_sha else ""
+    audited = _compared_markdown(result.revisions, head_sha)
     top = "\n".join([
         MARKER,
         f"## {headline(result, unaudited)}",
@@ -152,6 +161,16 @@ def render_comment(result: AuditResult, *, head_sha: str | None = None,
         *reasoning(result, unaudited),
     ])
     return _with_details(top, result, blob_url, COMMENT_LIMIT)
+
+
+def _compared_markdown(revisions: Revisions | None, head_sha: str | None) -> str:
+    """" · base `1a2b…` · head `9f8e…`" for the comment's scope line."""
+    if revisions is None:
+        return f" · audited `{head_sha[:12]}`" if head_sha else ""
+    head = f" · head `{revisions.head[:12]}`"
+    if revisions.head_source is not HeadSource.COMMIT:
+        head += f" ({revisions.head_source.value.replace('-', ' ')})"
+    return (f" · base `{revisions.base[:12]}`" if revisions.base else "") + head
 
 
 def checklist_table(rows: Sequence[ChecklistRow], blob_url: BlobUrl | None = None) -> str:
@@ -226,7 +245,8 @@ def _with_details(top: str, result: AuditResult, blob_url: BlobUrl | None, limit
 def _details(finding: Finding, blob_url: BlobUrl | None) -> str:
     level = _SEVERITY_ICON[finding.severity]
     lines = [
-        f"<details><summary>{level} <code>{finding.rule}</code> {finding.name} — "
+        f"<details><summary>{level} <a href=\"{rule_docs_url(finding.rule)}\">"
+        f"<code>{finding.rule}</code></a> {finding.name} — "
         f"{untrusted(finding.path)}:{finding.line}</summary>",
         "",
         f"{_link(finding.path, finding.line, blob_url)}: {untrusted_prose(finding.message)}",
@@ -294,31 +314,127 @@ def annotation(finding: Finding) -> dict[str, Any]:
     return payload
 
 
-def render_text(result: AuditResult) -> str:
-    """The CLI's default output: one line per finding, compiler style, then the verdict."""
+@dataclass(frozen=True, slots=True)
+class TextOptions:
+    """How the CLI's text report is written."""
+
+    color: bool = False
+    """ANSI colours, for a terminal."""
+    table: bool = False
+    """The checklist even when every principle passes."""
+    quiet: bool = False
+    """The findings and nothing else."""
+    statistics: bool = False
+    """How many findings each rule has, instead of each finding."""
+
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.NOTICE: 2}
+_COLOURS = {"error": "1;31", "warning": "33", "notice": "36", "suppressed": "2",
+            "path": "1", "go": "1;32", "no-go": "1;31"}
+"""SGR codes: errors bold red, warnings yellow, notices cyan, suppressed dim."""
+
+
+def render_text(result: AuditResult, options: TextOptions = TextOptions()) -> str:
+    """The CLI's default output: what was compared, one line per finding (errors first,
+    then warnings, notices and the suppressed), the checklist when something did not
+    pass, notes, and a one-line summary. Everything quoted from the audited code goes
+    through `terminal_safe`, so no name or string can send the terminal a control code."""
+
+    def paint(kind: str, text: str) -> str:
+        return f"\x1b[{_COLOURS[kind]}m{text}\x1b[0m" if options.color else text
+
     lines = []
-    for finding in result.findings:
-        state = "suppressed" if finding.suppressed else finding.severity.value
-        mark = "[*] " if _fix_of(finding, Applicability.SAFE) else ""
-        lines.append(f"{finding.path}:{finding.line}:{finding.column}: {mark}{finding.rule} "
-                     f"{finding.name} [{state}] {finding.message}")
-        if finding.fix is not None and not finding.suppressed:
-            lines.append(f"    fix ({finding.fix.applicability.value}): {finding.fix.message}")
-        if not finding.suppressed and finding.suggestion:
-            lines.append(f"    use instead: {finding.suggestion}")
-        lines.extend(f"    related: {r.path}:{r.line} {r.message}" for r in finding.related)
-    if lines:
+    if result.revisions is not None and not options.quiet:
+        lines.append(f"{PRODUCT} audit of {compared(result)}")
+    ordered = sorted(result.findings, key=lambda f: (
+        f.suppressed, _SEVERITY_ORDER[f.severity], f.path, f.line, f.column, f.rule))
+    if options.statistics:
+        lines.extend(_statistics(ordered, paint))
+    else:
+        for finding in ordered:
+            lines.extend(_text_finding(finding, paint))
+    if options.quiet:
+        return "".join(f"{line}\n" for line in lines)
+    if lines and (result.findings or options.table):
         lines.append("")
-    lines.extend(f"{row.principle:<38} {row.status.value:<10} "
-                 f"{evidence(row, place=_plain_place, quote=str)}" for row in result.checklist)
-    lines.extend(f"note: {note}" for note in result.notes)
+    if options.table or any(row.status is not Status.PASS for row in result.checklist):
+        lines.extend(
+            f"{row.principle:<38} {row.status.value:<10} "
+            f"{evidence(row, place=lambda f: terminal_safe(_plain_place(f)), quote=terminal_safe)}"
+            for row in result.checklist)
+    lines.extend(f"note: {terminal_safe(note)}" for note in result.notes)
     safe = sum(1 for f in result.findings if _fix_of(f, Applicability.SAFE))
     unsafe = sum(1 for f in result.findings if _fix_of(f, Applicability.UNSAFE))
     if safe or unsafe:
         lines.append(f"[*] {safe} fixable with --fix"
                      + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""))
-    lines.append(f"{headline(result)} ({_scope(result)}, {result.stats.seconds:.2f} s)")
+    summary = headline(result)
+    if nothing_audited(result):
+        summary += "; nothing to audit"
+    lines.append(paint("go" if result.verdict is Verdict.GO else "no-go", summary)
+                 + f" ({_scope(result)}, {result.stats.seconds:.2f} s)")
     return "\n".join(lines) + "\n"
+
+
+def _text_finding(finding: Finding, paint: Callable[[str, str], str]) -> list[str]:
+    state = "suppressed" if finding.suppressed else finding.severity.value
+    mark = "[*] " if _fix_of(finding, Applicability.SAFE) else ""
+    lines = [f"{paint('path', terminal_safe(finding.path))}:{finding.line}:{finding.column}: "
+             f"{mark}{finding.rule} {finding.name} [{paint(state, state)}] "
+             f"{terminal_safe(finding.message)}"]
+    if finding.fix is not None and not finding.suppressed:
+        lines.append(f"    fix ({finding.fix.applicability.value}): "
+                     f"{terminal_safe(finding.fix.message)}")
+    if not finding.suppressed and finding.suggestion:
+        lines.append(f"    use instead: {terminal_safe(finding.suggestion)}")
+    lines.extend(f"    related: {terminal_safe(r.path)}:{r.line} {terminal_safe(r.message)}"
+                 for r in finding.related)
+    return lines
+
+
+def _statistics(findings: Sequence[Finding], paint: Callable[[str, str], str]) -> list[str]:
+    """One line per rule and level: how many, most first (like `ruff --statistics`)."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for finding in findings:
+        state = "suppressed" if finding.suppressed else finding.severity.value
+        key = (finding.rule, finding.name, state)
+        counts[key] = counts.get(key, 0) + 1
+    return [f"{count:>5}  {rule}  {name}  [{paint(state, state)}]"
+            for (rule, name, state), count in sorted(counts.items(),
+                                                      key=lambda item: -item[1])]
+
+
+def terminal_safe(text: str) -> str:
+    """Text from the audited code for a terminal: every control, format or unassigned
+    character (ESC of an ANSI sequence, a carriage return, a bidirectional override)
+    written as its Python escape, so it shows and cannot act."""
+    out = []
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            out.append(char.encode("unicode_escape").decode("ascii")
+                       if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def compared(result: AuditResult) -> str:
+    """What the audit compared, for the first line of a report: "base 1a2b3c4d5e6f, head
+    9f8e7d6c5b4a (working tree)", or "every Python file at 9f8e7d6c5b4a"."""
+    revisions = result.revisions
+    if revisions is None:
+        return _scope(result)
+    head = revisions.head[:12]
+    if revisions.head_source is not HeadSource.COMMIT:
+        head += f" ({revisions.head_source.value.replace('-', ' ')})"
+    if revisions.base is None:
+        return f"every Python file at {head}"
+    return f"base {revisions.base[:12]}, head {head}"
+
+
+def nothing_audited(result: AuditResult) -> bool:
+    """A diff audit that read no Python file: an empty change, or none of it Python."""
+    return result.mode is Mode.DIFF and result.stats.files_analyzed == 0 and not result.findings
 
 
 def _fix_of(finding: Finding, applicability: Applicability) -> bool:
@@ -384,6 +500,9 @@ def to_json(result: AuditResult) -> dict[str, Any]:
             "findings": result.stats.findings,
             "suppressed": result.stats.suppressed,
             "neighbours": list(result.stats.neighbours),
+            "base": result.revisions.base if result.revisions else None,
+            "head": result.revisions.head if result.revisions else None,
+            "head_source": result.revisions.head_source.value if result.revisions else None,
         },
         "notes": list(result.notes),
     }
@@ -396,14 +515,28 @@ def render_json(result: AuditResult) -> str:
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def to_sarif(result: AuditResult, *, version: str) -> dict[str, Any]:
-    """SARIF 2.1.0 as GitHub code scanning takes it (`github/codeql-action/upload-sarif`)."""
+SARIF_CATEGORY = f"{PRODUCT}/"
+"""`automationDetails.id`: one category for the default branch's `--all` upload and the
+pull requests' diff uploads, so GitHub compares them and a diff upload never closes the
+alerts of the files it did not audit as fixed."""
+
+
+def to_sarif(result: AuditResult, *, version: str, fingerprints: Sequence[str] | None = None,
+             repository_uri: str | None = None) -> dict[str, Any]:
+    """SARIF 2.1.0 as GitHub code scanning takes it (`github/codeql-action/upload-sarif`).
+    `fingerprints` (`analyzers.baseline.fingerprints`, one per finding) become the
+    results' `partialFingerprints`, so an alert survives its code moving; without them
+    they are computed from rule, path and message."""
+    prints = fingerprints if fingerprints is not None else baseline.fingerprints(
+        result.findings, {})
     rules = [
         {
             "id": rule.id,
             "name": rule.name,
             "shortDescription": {"text": rule.summary()},
             "fullDescription": {"text": " ".join((rule.__doc__ or rule.name).split())},
+            "help": {"text": rule.documentation(), "markdown": rule.documentation_markdown()},
+            "helpUri": rule_docs_url(rule.id),
             "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
             "properties": {"tags": [rule.principle.value]},
         }
@@ -411,17 +544,24 @@ def to_sarif(result: AuditResult, *, version: str) -> dict[str, Any]:
     ]
     index = {rule["id"]: number for number, rule in enumerate(rules)}
     results = []
-    for finding in result.findings:
+    notifications = []
+    for finding, fingerprint in zip(result.findings, prints, strict=True):
+        location = _sarif_location(finding.path, finding.line, finding.column, finding.end_line)
+        if finding.rule.startswith("SX"):
+            notifications.append({
+                "descriptor": {"id": finding.rule},
+                "level": _SARIF_LEVEL[finding.severity],
+                "message": {"text": finding.message},
+                "locations": [location],
+            })
         entry: dict[str, Any] = {
             "ruleId": finding.rule,
             "ruleIndex": index[finding.rule],
             "level": _SARIF_LEVEL[finding.severity],
             "message": {"text": f"{finding.message}. Use instead: {finding.suggestion}"
                         if finding.suggestion else finding.message},
-            "locations": [_sarif_location(finding.path, finding.line, finding.column,
-                                          finding.end_line)],
-            "partialFingerprints": {"ssotFinding/v1": f"{finding.rule}:{finding.path}:"
-                                                      f"{finding.subject or finding.line}"},
+            "locations": [location],
+            "partialFingerprints": {"ssotFinding/v2": fingerprint},
         }
         if finding.related:
             entry["relatedLocations"] = [
@@ -438,20 +578,27 @@ def to_sarif(result: AuditResult, *, version: str) -> dict[str, Any]:
                 "justification": finding.suppression.reason,
             }]
         results.append(entry)
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": PRODUCT,
-                "version": version,
-                "informationUri": "https://github.com/ssot-bot/ssot-bot",
-                "rules": rules,
-            }},
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-        }],
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": PRODUCT,
+            "version": version,
+            "informationUri": PROJECT_HOME,
+            "rules": rules,
+        }},
+        "automationDetails": {"id": SARIF_CATEGORY},
+        "invocations": [{"executionSuccessful": True,
+                         "toolExecutionNotifications": notifications}],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
     }
+    revisions = result.revisions
+    if revisions is not None and repository_uri is not None:
+        provenance: dict[str, Any] = {"repositoryUri": repository_uri,
+                                      "revisionId": revisions.head}
+        if revisions.base is not None:
+            provenance["properties"] = {"baseRevisionId": revisions.base}
+        run["versionControlProvenance"] = [provenance]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def _sarif_fix(fix: Fix) -> dict[str, Any]:

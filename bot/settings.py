@@ -7,6 +7,7 @@ Invariant: a `Settings` never reaches a log line or an exception message in full
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.github.links import PUBLIC_API_URL
+from bot.github.links import ACTIONS_APP_ID, PUBLIC_API_URL
 
 DEFAULT_PORT = 8080
 
@@ -99,6 +100,57 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
         port=_port(env.get("PORT")),
         redis_url=_redis_url(env.get("SSOT_REDIS_URL")),
         redis_lease=_seconds(env, "SSOT_REDIS_LEASE", 30.0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSettings:
+    """The GitHub Action's settings: what the workflow run and the action's inputs say."""
+
+    event_path: Path
+    """`GITHUB_EVENT_PATH`: the event that started the run, as GitHub sent it."""
+    workspace: Path
+    """`GITHUB_WORKSPACE`: the checkout."""
+    token: str | None = field(default=None, repr=False)
+    """`GITHUB_TOKEN` (the action's `token` input); None: nothing is published to GitHub."""
+    api_url: str = PUBLIC_API_URL
+    app_id: str = ACTIONS_APP_ID
+    """`SSOT_ACTION_APP_ID`: the App the token posts as (by default GitHub Actions' own)."""
+    publish: frozenset[str] = frozenset({"check-run", "comment"})
+    """`SSOT_PUBLISH` (the `publish` input): any of check-run, comment and sarif."""
+    sarif_file: Path = Path("ssot.sarif")
+    audit_args: tuple[str, ...] = ()
+    """`SSOT_ARGS` (the `args` input): more `ssot-bot audit` options, e.g. a baseline."""
+    step_summary: Path | None = None
+    """`GITHUB_STEP_SUMMARY`: where the job's summary markdown goes."""
+
+
+PUBLISH_CHOICES = frozenset({"check-run", "comment", "sarif"})
+
+
+def action_from_environment(environ: Mapping[str, str] | None = None) -> ActionSettings:
+    """The Action's settings; `SettingsError` naming the first missing or bad one."""
+    env = os.environ if environ is None else environ
+    publish = frozenset(p.strip() for p in env.get("SSOT_PUBLISH", "check-run,comment")
+                        .split(",") if p.strip())
+    if not publish <= PUBLISH_CHOICES:
+        raise SettingsError("SSOT_PUBLISH (the `publish` input) takes check-run, comment "
+                            "and sarif, separated by commas")
+    try:
+        audit_args = tuple(shlex.split(env.get("SSOT_ARGS", "")))
+    except ValueError:
+        raise SettingsError("SSOT_ARGS (the `args` input) has an unclosed quote") from None
+    summary = env.get("GITHUB_STEP_SUMMARY", "").strip()
+    return ActionSettings(
+        event_path=Path(_required(env, "GITHUB_EVENT_PATH")),
+        workspace=Path(env.get("GITHUB_WORKSPACE", "").strip() or "."),
+        token=env.get("GITHUB_TOKEN", "").strip() or None,
+        api_url=_api_url(env.get("GITHUB_API_URL") or PUBLIC_API_URL),
+        app_id=env.get("SSOT_ACTION_APP_ID", "").strip() or ACTIONS_APP_ID,
+        publish=publish,
+        sarif_file=Path(env.get("SSOT_SARIF_FILE", "").strip() or "ssot.sarif"),
+        audit_args=audit_args,
+        step_summary=Path(summary) if summary else None,
     )
 
 

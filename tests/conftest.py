@@ -26,6 +26,8 @@ from bot.settings import Settings
 from tests.fake_github import FakeGitHub, spec_dir
 from tests.gitrepo import GitRepo
 
+pytest_plugins = ["tests.no_skips"]
+
 APP_ID = "12345"
 WEBHOOK_SECRET = "It's a Secret to Everybody"
 BASE_FILES = {

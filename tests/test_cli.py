@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, cast
 
 import jsonschema
 import pytest
@@ -100,7 +101,8 @@ def test_json_output_follows_the_published_schema(repo: GitRepo) -> None:
     schema = json.loads((SCHEMAS / "audit-result.schema.json").read_text())
     jsonschema.validate(report, schema)
     assert {"SF101", "SX001"} <= {rule for rule, _, _ in rules_of(report)}
-    [silent] = [r for r in report["checklist"] if r["principle"] == "No Silent Failures"]
+    checklist = cast(list[dict[str, Any]], report["checklist"])
+    [silent] = [r for r in checklist if r["principle"] == "No Silent Failures"]
     assert silent["counts"]["errors"] == 1
     assert silent["places"] == [{"rule": "SF101", "path": "app/loader.py", "line": 4}]
 

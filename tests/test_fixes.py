@@ -268,7 +268,7 @@ def test_unsafe_fixes_fix_everything_and_the_change_goes(repo: GitRepo) -> None:
 def test_fix_skips_a_file_edited_since_the_audited_commit(repo: GitRepo) -> None:
     edited = (repo.root / "app" / "reports.py").read_text() + "# typed after the commit\n"
     repo.write("app/reports.py", edited)
-    done = run_audit("--repo", str(repo.root), "--fix", "--unsafe-fixes")
+    done = run_audit("--repo", str(repo.root), "--head", "HEAD", "--fix", "--unsafe-fixes")
     assert (repo.root / "app" / "reports.py").read_text() == edited
     assert done.stderr.count("skipped app/reports.py: the working tree differs from the "
                              "audited contents") == 1

@@ -33,7 +33,7 @@ CLI_THIRD_PARTY = frozenset({"libcst"})
 """The only library outside the standard library that `ssot-bot audit` loads (the
 fixer's child process runs libcst); the App's (aiohttp, gidgethub, redis, sentry_sdk,
 jwt, cryptography, cachetools) are not needed to install and run the CLI."""
-APP_AND_REDIS = ("bot.app", "bot.redis", "bot.github", "bot.settings")
+APP_AND_REDIS = ("bot.app", "bot.redis", "bot.github", "bot.settings", "bot.action")
 GITHUB_ADDRESS = re.compile(r"github\.com|githubusercontent\.com|^/repos/|^/app(/|$)")
 PROJECT_HOME = "https://github.com/ssot-bot/ssot-bot"
 """Our own homepage (the SARIF tool's `informationUri`), not an address of GitHub's API."""
@@ -69,11 +69,13 @@ def imports_of(module: str, path: Path, *, module_level_only: bool = False
                 yield f"{base}.{alias.name}", node.lineno
 
 
-def declared_libraries(root: Path) -> set[str]:
-    """The normalised names of the distributions `[project] dependencies` declares."""
+def declared_libraries(root: Path, extra: str | None = None) -> set[str]:
+    """The normalised names of the distributions `[project] dependencies` declares (or
+    the optional-dependencies `extra`)."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return {_normalised(re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0])
-            for spec in project.get("dependencies", [])}
+    specs = (project.get("dependencies", []) if extra is None
+             else project.get("optional-dependencies", {}).get(extra, []))
+    return {_normalised(re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0]) for spec in specs}
 
 
 def _normalised(name: str) -> str:
@@ -206,3 +208,39 @@ def test_only_bot_github_spells_githubs_addresses(tmp_path: Path) -> None:
         "bot/app/pipeline.py": 'def url(repo):\n    return f"/repos/{repo}/pulls"\n',
     })
     assert github_address_violations(bad) == ["bot/app/pipeline.py:2 spells '/repos/'"]
+
+
+def app_extra_violations(root: Path) -> list[str]:
+    """Libraries the App's front ends import that neither the core dependencies nor the
+    `[app]` extra declares (an install of `ssot-bot[app]` would lack them), and CLI
+    libraries left out of the core (an install of `ssot-bot` would lack them)."""
+    core, app = declared_libraries(root), declared_libraries(root, "app")
+    found = [f"{top}: the CLI loads it, so the core dependencies must declare it"
+             for top in sorted(CLI_THIRD_PARTY) if not (_distributions(top) | {top}) & core]
+    for module, path in module_files(root, "bot").items():
+        if not module.startswith(APP_AND_REDIS):
+            continue
+        for target, line in imports_of(module, path):
+            top = target.split(".")[0]
+            if top in sys.stdlib_module_names or top in ("bot", "analyzers"):
+                continue
+            if not (_distributions(top) | {_normalised(top)}) & (core | app):
+                found.append(f"{path.relative_to(root)}:{line} imports {top}: not in [app]")
+    return sorted(set(found))
+
+
+def test_the_apps_libraries_are_the_app_extra_and_the_clis_the_core() -> None:
+    assert app_extra_violations(ROOT) == []
+    assert declared_libraries(ROOT) == {"libcst"}
+    assert {"aiohttp", "gidgethub", "redis", "sentry-sdk"} <= declared_libraries(ROOT, "app")
+
+
+def test_the_app_extra_checker_finds_an_undeclared_library(tmp_path: Path) -> None:
+    bad = tree(tmp_path, {
+        "pyproject.toml": '[project]\nname = "t"\ndependencies = ["libcst>=1"]\n'
+                          '[project.optional-dependencies]\napp = ["aiohttp"]\n',
+        "bot/__init__.py": "",
+        "bot/app/__init__.py": "",
+        "bot/app/server.py": "import aiohttp\nimport yaml\n",
+    })
+    assert app_extra_violations(bad) == ["bot/app/server.py:2 imports yaml: not in [app]"]

@@ -22,11 +22,11 @@ from dataclasses import replace
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
 from analyzers.model import ChangeStatus
-from bot import report
 from bot.app import sentry
 from bot.app.audit_process import AuditWork, ChangedFile, run_audit
 from bot.app.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
 from bot.github.payloads import PullFile, PullRequest
+from bot.github.publish import publish_check_run, publish_comment
 from bot.github.rest import MAX_PULL_FILES, GitHubApp, Installation
 from bot.github.transport import GitHubUnavailableError
 from bot.report import CheckRunOutput
@@ -130,14 +130,8 @@ class Pipeline:
             logger.info("stale result dropped", extra={
                 **job.log_context(), "current_head": current.head_sha})
             return
-        links = gh.blob_url(job.repo, job.head_sha)
-        comment = report.render_comment(result, head_sha=job.head_sha, blob_url=links,
-                                        unaudited=work.unaudited)
-        await gh.upsert_comment(job.repo, job.number, comment, report.MARKER)
-        await gh.complete_check_run(
-            job.repo, check_run, report.verdict_conclusion(result, work.unaudited),
-            report.check_run_output(result, blob_url=links, unaudited=work.unaudited),
-        )
+        await publish_comment(gh, job.repo, job.number, job.head_sha, result, work.unaudited)
+        await publish_check_run(gh, job.repo, check_run, job.head_sha, result, work.unaudited)
         logger.info("audit published", extra={
             **job.log_context(), "verdict": str(result.verdict),
             "findings": result.stats.findings, "seconds": result.stats.seconds})

@@ -11,13 +11,14 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
 import cachetools
 import jwt
 
+from bot.github.links import ACTIONS_BOT_USER
 from bot.github.transport import GitHubClient
 from bot.settings import Settings
 
@@ -54,6 +55,35 @@ class SharedCache(Protocol):
     async def object(self, key: tuple[str, ...]) -> bytes | None: ...
 
     async def keep_object(self, key: tuple[str, ...], data: bytes) -> None: ...
+
+
+class Credentials(Protocol):
+    """What a GitHub client needs to authenticate: an App's (`AppCredentials`) or a
+    workflow run's (`WorkflowToken`)."""
+
+    async def token(self, installation: int) -> str: ...
+
+    def forget_token(self, installation: int) -> bool: ...
+
+    async def bot_login(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowToken:
+    """The token GitHub hands a workflow run (`GITHUB_TOKEN`): one token for one
+    repository, nothing to mint or renew. What it posts is by `bot_user`."""
+
+    value: str = field(repr=False)
+    bot_user: str = ACTIONS_BOT_USER
+
+    async def token(self, installation: int) -> str:
+        return self.value
+
+    def forget_token(self, installation: int) -> bool:
+        return False  # the run has no other token: a refused one is final
+
+    async def bot_login(self) -> str:
+        return self.bot_user
 
 
 class AppCredentials:

@@ -7,6 +7,10 @@ from collections.abc import Callable
 
 PUBLIC_API_URL = "https://api.github.com"
 """github.com's REST API; GitHub Enterprise Server has its own (`GITHUB_API_URL`)."""
+ACTIONS_APP_ID = "15368"
+"""The GitHub Actions App on github.com: what a workflow's `GITHUB_TOKEN` posts as (its
+check runs and comments name it)."""
+ACTIONS_BOT_USER = "github-actions[bot]"
 
 
 def blob_url(html_base: str, repo: str, sha: str) -> Callable[[str, int], str]:

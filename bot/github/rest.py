@@ -16,7 +16,7 @@ import aiohttp
 import cachetools
 from gidgethub import BadRequest, sansio
 
-from bot.github.credentials import AppCredentials, SharedCache
+from bot.github.credentials import AppCredentials, Credentials, SharedCache
 from bot.github.links import blob_url, web_url
 from bot.github.payloads import Comment, PullFile, PullRequest, is_json_int
 from bot.github.transport import (
@@ -54,9 +54,10 @@ class GitHubApp:
     """One per process: credentials, caches and a client per installation."""
 
     def __init__(self, session: aiohttp.ClientSession, settings: Settings,
-                 shared: SharedCache | None = None) -> None:
+                 shared: SharedCache | None = None, credentials: Credentials | None = None
+                 ) -> None:
         self.settings = settings
-        self.credentials = AppCredentials(session, settings, shared)
+        self.credentials: Credentials = credentials or AppCredentials(session, settings, shared)
         self._session = session
         self._shared = shared
         self._installations: cachetools.LRUCache[int, Installation] = cachetools.LRUCache(4096)

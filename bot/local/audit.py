@@ -11,19 +11,31 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Mode, Verdict, audit
+from analyzers import (
+    AuditRequest,
+    AuditResult,
+    ChangeStatus,
+    FileChange,
+    Mode,
+    Verdict,
+    audit,
+    baseline,
+)
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
+from analyzers.model import HeadSource, Revisions
 from bot import PRODUCT, package_version, report
 from bot.local import fixes as local_fixes
 from bot.local.facts_store import FactsStore, code_fingerprint
 from bot.local.fixer import ChildFixer
-from bot.local.git import STAGED, GitError, Repo
+from bot.local.git import PSEUDO_REFS, STAGED, WORKTREE, GitError, Repo
 
 EXIT_GO = 0
 EXIT_NO_GO = 1
@@ -45,11 +57,23 @@ class UsageError(Exception):
 
 def add_arguments(audit_cmd: argparse.ArgumentParser) -> None:
     """The options of `ssot-bot audit`."""
+    audit_cmd.add_argument(
+        "paths", nargs="*", type=Path,
+        help="audit only these files (pre-commit passes them); default: the whole change",
+    )
     audit_cmd.add_argument("--repo", type=Path, default=Path(), help="repository (default .)")
     audit_cmd.add_argument(
-        "--base", help="base ref (default: merge-base of head with the default branch)"
+        "--base", help="compare with the merge-base of this ref and head, as a pull request "
+        "does (default: the default branch)",
     )
-    audit_cmd.add_argument("--head", default="HEAD", help="head ref (default HEAD)")
+    audit_cmd.add_argument(
+        "--base-exact", action="store_true",
+        help="compare with --base itself (a two-dot diff), not its merge-base with head",
+    )
+    audit_cmd.add_argument(
+        "--head", help="audit this commit (default: the working tree, uncommitted edits "
+        "of tracked files included)",
+    )
     audit_cmd.add_argument(
         "--staged", action="store_true",
         help="audit the staged change against HEAD (for pre-commit hooks)",
@@ -57,8 +81,27 @@ def add_arguments(audit_cmd: argparse.ArgumentParser) -> None:
     audit_cmd.add_argument(
         "--all", action="store_true", help="audit every Python file at head, as if all new"
     )
+    audit_cmd.add_argument("--config", type=Path,
+                           help="read [tool.ssot] from this file instead of the head's "
+                           "pyproject.toml/.ssot.toml")
+    audit_cmd.add_argument("--write-baseline", type=Path, metavar="FILE",
+                           help="record every finding of this audit in FILE, to adopt the "
+                           "audit on a legacy repository")
+    audit_cmd.add_argument("--baseline", type=Path, metavar="FILE",
+                           help="leave out the findings FILE records (default: [tool.ssot] "
+                           "baseline, if set)")
     audit_cmd.add_argument("--format", choices=FORMATS, default="text")
     audit_cmd.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    audit_cmd.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                           help="colour the text report (auto: on a terminal, unless NO_COLOR)")
+    audit_cmd.add_argument("--table", action="store_true",
+                           help="show the checklist table even when every principle passes")
+    audit_cmd.add_argument("--quiet", action="store_true",
+                           help="print the findings and nothing else")
+    audit_cmd.add_argument("--statistics", action="store_true",
+                           help="print how many findings each rule has instead of each one")
+    audit_cmd.add_argument("--exit-zero", action="store_true",
+                           help="exit 0 on NO-GO too (errors in use or git still exit 2)")
     audit_cmd.add_argument(
         "--no-cache", action="store_true",
         help="do not read or write the facts cache in the git directory",
@@ -83,50 +126,126 @@ def add_arguments(audit_cmd: argparse.ArgumentParser) -> None:
 
 def audit_command(args: argparse.Namespace) -> int:
     """`ssot-bot audit` with parsed `args`: the exit code."""
+    started = time.perf_counter()
     try:
-        return _audit(args)
+        return _audit(args, started)
     except (GitError, UsageError) as exc:
         print(f"{PRODUCT}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
 
-def _audit(args: argparse.Namespace) -> int:
-    repo = Repo.open(args.repo)
-    if args.staged and (args.all or args.base):
-        raise UsageError("--staged audits the index against HEAD; drop --all/--base")
+@dataclass(frozen=True, slots=True)
+class Audited:
+    """One audit as the CLI ran it: what it asked and what came back."""
+
+    request: AuditRequest
+    result: AuditResult
+    fingerprints: tuple[str, ...]
+    """One per finding of `result` (`analyzers.baseline`)."""
+
+
+def run_local_audit(repo: Repo, args: argparse.Namespace) -> Audited:
+    """Resolve what `args` compare, build the request, audit it and name the revisions
+    in the result. Shared by `ssot-bot audit` and the GitHub Action's entry point."""
+    if args.staged and (args.all or args.base or args.head):
+        raise UsageError("--staged audits the index against HEAD; drop --all/--base/--head")
+    if args.base_exact and (args.all or args.staged):
+        raise UsageError("--base-exact sets how --base is compared; drop --all/--staged")
     if args.jobs < 1:
         raise UsageError("--jobs takes a whole number of at least 1")
-    head = STAGED if args.staged else repo.resolve(args.head)
-    if args.fix and args.diff:
-        raise UsageError("--diff shows the fixes and --fix writes them; pick one")
-    if args.fix and head != STAGED and head != repo.resolve("HEAD"):
+    if args.staged:
+        head = STAGED
+    elif args.head is None:
+        head = WORKTREE
+    else:
+        head = repo.resolve(args.head)
+    if args.fix and head not in PSEUDO_REFS and head != repo.resolve("HEAD"):
         raise UsageError(f"--fix writes the working tree, which holds HEAD, not {args.head}; "
                          "check it out first, or use --diff")
-    config_text, config_path = _config(repo, head)
-    _, problems = load_config(config_text, config_path)
+    config = _config(repo, head, args.config)
+    settings, problems = load_config(*config)
     fatal = [p for p in problems if p.fatal]
     if fatal:
         raise UsageError(f"{fatal[0].message} (line {fatal[0].line}); fix the config")
+    only = _repo_paths(repo, args.paths) if args.paths else None
+    head_commit = repo.commit_of(head)
+    base: str | None = None
     if args.all:
-        request = all_request(repo, head)
+        request = all_request(repo, head, config=config, only=only)
     else:
-        base = repo.head_or_empty_tree() if args.staged else _base(repo, args.base, head)
-        request = diff_request(repo, base, head)
+        base = repo.head_or_empty_tree() if args.staged else _base(repo, args, head_commit)
+        request = diff_request(repo, base, head, config=config, only=only)
+        if args.staged and only and not request.changes:
+            # Nothing staged but files named: `pre-commit run --all-files` and
+            # pre-commit.ci run the hook so, and mean those files, whole.
+            base = None
+            request = all_request(repo, head, config=config, only=only)
     store = None if args.no_cache else FactsStore.load(
         repo.git_dir() / PRODUCT / f"facts-{code_fingerprint()}.pickle"
     )
     result = _run(request, args.jobs, store)
-    if store is not None:
-        store.save()
-    if args.diff:
-        plan = local_fixes.choose(result.findings, unsafe=args.unsafe_fixes)
-        sys.stdout.write(local_fixes.unified_diff(request,
-                                                  local_fixes.fixed_contents(request, plan)))
-        return _exit_code(result)
     if args.fix:
         result = _fix(repo, request, result, args, store)
-    _write(result, args.format, args.output)
-    return _exit_code(result)
+    if store is not None:
+        store.save()
+    source = {STAGED: HeadSource.INDEX, WORKTREE: HeadSource.WORKING_TREE}.get(
+        head, HeadSource.COMMIT)
+    result = replace(result, revisions=Revisions(head=head_commit, base=base,
+                                                 head_source=source))
+    prints = baseline.fingerprints(result.findings, baseline.sources_of(request))
+    if args.write_baseline is not None:
+        _write_file(args.write_baseline,
+                    baseline.render_baseline(result.findings, prints))
+    known = _baseline(repo, head, args.baseline, settings.baseline)
+    if known is not None:
+        result = baseline.apply_baseline(result, prints, known)
+        prints = tuple(p for p in prints if p not in known)
+    return Audited(request, result, prints)
+
+
+def _baseline(repo: Repo, head: str, option: Path | None, configured: str | None
+              ) -> frozenset[str] | None:
+    """The fingerprints of `--baseline FILE`, else of the config's `baseline` (a path in
+    the repository, read at head); None when there is none."""
+    if option is not None:
+        try:
+            text = option.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read --baseline {option}: {exc.strerror}") from None
+        where = str(option)
+    elif configured is not None:
+        found = repo.read(head, [configured])
+        if configured not in found:
+            raise UsageError(f"the config's baseline {configured!r} is not in the repository; "
+                             "write it with --write-baseline, or remove the key")
+        text, where = found[configured].decode("utf-8", "replace"), configured
+    else:
+        return None
+    try:
+        return baseline.parse_baseline(text)
+    except ValueError as exc:
+        raise UsageError(f"{where} is not a baseline: {exc}; write it again with "
+                         "--write-baseline") from None
+
+
+def _audit(args: argparse.Namespace, started: float) -> int:
+    repo = Repo.open(args.repo)
+    if args.fix and args.diff:
+        raise UsageError("--diff shows the fixes and --fix writes them; pick one")
+    audited = run_local_audit(repo, args)
+    result = audited.result
+    if args.diff:
+        plan = local_fixes.choose(result.findings, unsafe=args.unsafe_fixes)
+        sys.stdout.write(local_fixes.unified_diff(
+            audited.request, local_fixes.fixed_contents(audited.request, plan)))
+        return _exit_code(result, args)
+    if result.mode is Mode.DIFF and result.stats.files_analyzed == 0:
+        print(f"{PRODUCT}: nothing to audit: no changed Python file between "
+              f"{report.compared(result)}", file=sys.stderr)
+    wall = round(time.perf_counter() - started, 3)
+    result = replace(result, stats=replace(result.stats, seconds=wall))
+    _write(result, args, audited.fingerprints, repo)
+    return _exit_code(result, args)
 
 
 def _fix(repo: Repo, request: AuditRequest, result: AuditResult, args: argparse.Namespace,
@@ -157,21 +276,33 @@ def _fix(repo: Repo, request: AuditRequest, result: AuditResult, args: argparse.
     return result
 
 
-def _exit_code(result: AuditResult) -> int:
-    return EXIT_GO if result.verdict is Verdict.GO else EXIT_NO_GO
+def _exit_code(result: AuditResult, args: argparse.Namespace) -> int:
+    return EXIT_GO if result.verdict is Verdict.GO or args.exit_zero else EXIT_NO_GO
 
 
-def _base(repo: Repo, base: str | None, head: str) -> str:
-    if base is not None:
-        return repo.resolve(base)
-    branch = repo.default_branch()
-    if branch is None:
-        raise UsageError("no default branch (main/master) to compare with; pass --base REF "
-                         "or use --all")
-    return repo.merge_base(repo.resolve(branch), head)
+def _base(repo: Repo, args: argparse.Namespace, head_commit: str) -> str:
+    """The base commit: the merge-base of `--base` (default: the default branch) and
+    head, as a pull request compares; `--base` itself with `--base-exact`."""
+    ref = args.base
+    if ref is None:
+        ref = repo.default_branch()
+        if ref is None:
+            raise UsageError("no default branch (main/master) to compare with; pass --base "
+                             "REF or use --all")
+    base = repo.resolve(ref)
+    return base if args.base_exact else repo.merge_base(base, head_commit)
 
 
-def _config(repo: Repo, ref: str) -> tuple[str | None, str]:
+Config = tuple[str | None, str]
+"""The config file's text (None when there is none) and its path."""
+
+
+def _config(repo: Repo, ref: str, override: Path | None = None) -> Config:
+    if override is not None:
+        try:
+            return override.read_text(encoding="utf-8", errors="replace"), override.as_posix()
+        except OSError as exc:
+            raise UsageError(f"cannot read --config {override}: {exc.strerror}") from None
     found = repo.read(ref, list(CONFIG_FILES))
     for name in CONFIG_FILES:
         if name in found:
@@ -179,23 +310,40 @@ def _config(repo: Repo, ref: str) -> tuple[str | None, str]:
     return None, CONFIG_FILES[-1]
 
 
-def all_request(repo: Repo, head: str) -> AuditRequest:
-    """What `ssot-bot audit --all` audits: every Python file at `head`, as new."""
-    config_text, config_path = _config(repo, head)
+def _repo_paths(repo: Repo, paths: Iterable[Path]) -> frozenset[str]:
+    """Command-line paths (relative to the current directory) as repository paths."""
+    out = set()
+    for path in paths:
+        absolute = path.resolve()
+        if not absolute.is_relative_to(repo.root.resolve()):
+            raise UsageError(f"{path} is outside the repository {repo.root}")
+        out.add(absolute.relative_to(repo.root.resolve()).as_posix())
+    return frozenset(out)
+
+
+def all_request(repo: Repo, head: str, *, config: Config | None = None,
+                only: frozenset[str] | None = None) -> AuditRequest:
+    """What `ssot-bot audit --all` audits: every Python file at `head` (or those of
+    `only`, with the others as context), as new."""
+    config_text, config_path = config or _config(repo, head)
     contents = repo.read(head, sorted(repo.python_files(head)))
     changes = tuple(
         FileChange(path, ChangeStatus.ADDED, data) for path, data in sorted(contents.items())
+        if only is None or path in only
     )
-    return AuditRequest(changes=changes, mode=Mode.ALL, config_text=config_text,
-                        config_path=config_path)
+    context = {} if only is None else {p: d for p, d in contents.items() if p not in only}
+    return AuditRequest(changes=changes, mode=Mode.ALL, context=context,
+                        config_text=config_text, config_path=config_path)
 
 
-def diff_request(repo: Repo, base: str, head: str) -> AuditRequest:
-    """What `ssot-bot audit --base BASE --head HEAD` audits: the change, with every other
-    Python file at `head` as context and the config at `head`."""
-    config_text, config_path = _config(repo, head)
+def diff_request(repo: Repo, base: str, head: str, *, config: Config | None = None,
+                 only: frozenset[str] | None = None) -> AuditRequest:
+    """What `ssot-bot audit --base BASE --head HEAD` audits: the change (of the files in
+    `only`, if given), with every other Python file at `head` as context and the config
+    at `head`."""
+    config_text, config_path = config or _config(repo, head)
     files = repo.python_files(head)
-    diffs = repo.diff(base, head)
+    diffs = [d for d in repo.diff(base, head) if only is None or d.path in only]
     changed_paths = [d.path for d in diffs if d.status is not ChangeStatus.DELETED]
     head_contents = repo.read(head, sorted(set(files) | set(changed_paths)))
     base_paths = [d.old_path or d.path for d in diffs if is_python(d.old_path or d.path)]
@@ -218,6 +366,15 @@ def diff_request(repo: Repo, base: str, head: str) -> AuditRequest:
                         config_text=config_text, config_path=config_path)
 
 
+def _colour(choice: str, output: Path | None) -> bool:
+    """`--color`: auto colours a terminal, unless NO_COLOR (no-color.org) is set. The
+    CLI's own environment, read here: `bot.settings` is the App's and the CLI loads none
+    of it."""
+    if choice != "auto":
+        return choice == "always"
+    return output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditResult:
     uncached = len(request.context) - (len(store) if store is not None else 0)
     work = len(request.changes) + max(0, uncached)
@@ -232,19 +389,29 @@ def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditRes
         return audit(request, map_files=pooled_map, facts_cache=store, fixer=ChildFixer())
 
 
-def _write(result: AuditResult, output_format: str, output: Path | None) -> None:
-    if output_format == "json":
+def _write(result: AuditResult, args: argparse.Namespace, fingerprints: tuple[str, ...],
+           repo: Repo) -> None:
+    output: Path | None = args.output
+    if args.format == "json":
         text = report.render_json(result)
-    elif output_format == "sarif":
-        text = json.dumps(report.to_sarif(result, version=package_version()), indent=2) + "\n"
-    elif output_format == "markdown":
+    elif args.format == "sarif":
+        sarif = report.to_sarif(result, version=package_version(), fingerprints=fingerprints,
+                                repository_uri=repo.remote_url() or repo.root.as_uri())
+        text = json.dumps(sarif, indent=2) + "\n"
+    elif args.format == "markdown":
         text = report.render_comment(result) + "\n"
     else:
-        text = report.render_text(result)
+        text = report.render_text(result, report.TextOptions(
+            color=_colour(args.color, output), table=args.table, quiet=args.quiet,
+            statistics=args.statistics))
     if output is None:
         sys.stdout.write(text)
         return
+    _write_file(output, text)
+
+
+def _write_file(path: Path, text: str) -> None:
     try:
-        output.write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None

@@ -14,6 +14,10 @@ from analyzers.diff import FileDiff, parse_git_diff
 
 STAGED = ":staged"
 """Pseudo-ref for the index (what `git commit` would record), for pre-commit hooks."""
+WORKTREE = ":worktree"
+"""Pseudo-ref for the working tree: tracked files as they are on disk, like ruff and mypy
+see them."""
+PSEUDO_REFS = (STAGED, WORKTREE)
 
 
 class GitError(Exception):
@@ -72,13 +76,32 @@ class Repo:
         except GitError:
             return None
 
+    def has_commit(self, sha: str) -> bool:
+        """Whether the clone holds that commit (a shallow or single-branch one may not)."""
+        return self._answer("cat-file", "-e", f"{sha}^{{commit}}") is not None
+
+    def commit_of(self, ref: str) -> str:
+        """The commit `ref` names; for the index or the working tree, the one they sit
+        on (the empty tree before the first commit)."""
+        return self.head_or_empty_tree() if ref in PSEUDO_REFS else self.resolve(ref)
+
     def merge_base(self, first: str, second: str) -> str:
         try:
             return self.git("merge-base", first, second).decode().strip()
         except GitError:
+            if self._answer("rev-parse", "--is-shallow-repository") == "true":
+                raise GitError(
+                    f"this clone is shallow and its history does not reach the merge-base of "
+                    f"{first[:12]} and {second[:12]}; fetch the history (`git fetch "
+                    "--unshallow`, or `fetch-depth: 0` with actions/checkout)"
+                ) from None
             raise GitError(
                 f"{first} and {second} share no history; pass --base explicitly"
             ) from None
+
+    def remote_url(self) -> str | None:
+        """origin's URL, if the repository has one."""
+        return self._answer("remote", "get-url", "origin") or None
 
     def git_dir(self) -> Path:
         """The directory git keeps its own files in (shared by worktrees)."""
@@ -87,7 +110,12 @@ class Repo:
 
     def diff(self, base: str, head: str) -> list[FileDiff]:
         args = ["diff", "-M", "--no-color", "--no-ext-diff", "--no-textconv"]
-        revisions = ["--cached", base] if head == STAGED else [base, head]
+        if head == STAGED:
+            revisions = ["--cached", base]
+        elif head == WORKTREE:
+            revisions = [base]  # one commit: git compares it with the working tree
+        else:
+            revisions = [base, head]
         raw = self.git(*args, "--raw", "-z", *revisions, "--")
         patch = self.git(*args, "-U0", *revisions, "--").decode("utf-8", "replace")
         try:
@@ -96,7 +124,17 @@ class Repo:
             raise GitError(f"cannot read the diff of {base}..{head}: {exc}") from None
 
     def python_files(self, ref: str) -> dict[str, int]:
-        """Path -> size in bytes of every `.py` blob at `ref` (or in the index)."""
+        """Path -> size in bytes of every `.py` blob at `ref` (or in the index, or on
+        disk for the tracked files of the working tree)."""
+        if ref == WORKTREE:
+            tracked = self.git("ls-files", "--cached", "-z").split(b"\0")
+            sizes = {}
+            for entry in tracked:
+                name = entry.decode("utf-8", "replace")
+                on_disk = self.root / name
+                if name.endswith(".py") and on_disk.is_file():
+                    sizes[name] = on_disk.stat().st_size
+            return sizes
         if ref == STAGED:
             out = self.git("ls-files", "--stage", "-z")
             paths = [entry.split(b"\t", 1)[1].decode("utf-8", "replace")
@@ -118,6 +156,8 @@ class Repo:
     def read(self, ref: str, paths: list[str]) -> dict[str, bytes]:
         """Contents of `paths` at `ref` (or in the index), in one `git cat-file` call.
         Paths missing at that ref are left out."""
+        if ref == WORKTREE:
+            return self._read_worktree(paths)
         specs = [f":{p}" if ref == STAGED else f"{ref}:{p}" for p in paths]
         if not specs:
             return {}
@@ -138,6 +178,17 @@ class Repo:
             size = int(header[2])
             contents[path] = out[position:position + size]
             position += size + 1
+        return contents
+
+    def _read_worktree(self, paths: list[str]) -> dict[str, bytes]:
+        """Files as they are on disk; a missing or unreadable one is left out (a changed
+        Python file left out is reported as not audited, SX009)."""
+        contents = {}
+        for name in paths:
+            try:
+                contents[name] = (self.root / name).read_bytes()
+            except OSError:
+                continue  # absent at head: the caller says so for the files it needs
         return contents
 
     def _sizes(self, specs: list[str]) -> dict[str, int]:

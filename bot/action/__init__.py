@@ -1,0 +1,1 @@
+"""The GitHub Action's front end (`action.yml` runs `ssot-bot action`)."""

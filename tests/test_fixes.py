@@ -27,6 +27,7 @@ EXPECTED = {
     "sf101_existing_logger": ("SF101", Applicability.UNSAFE),
     "sf102_new_logger": ("SF102", Applicability.UNSAFE),
     "sf105_quiet_log": ("SF105", Applicability.UNSAFE),
+    "sf107_task_kept": ("SF107", Applicability.UNSAFE),
     "ss201_verbatim_copy": ("SS201", Applicability.SAFE),
     "ss202_constant_rebound": ("SS202", Applicability.SAFE),
     "ss203_conflicting_value": ("SS203", Applicability.UNSAFE),

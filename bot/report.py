@@ -138,12 +138,15 @@ def headline(result: AuditResult, unaudited: Sequence[str] = ()) -> str:
 
 
 def render_comment(result: AuditResult, *, head_sha: str | None = None,
-                   blob_url: BlobUrl | None = None, unaudited: Sequence[str] = ()) -> str:
-    """The sticky PR comment (markdown), at most `COMMENT_LIMIT` characters."""
+                   blob_url: BlobUrl | None = None, unaudited: Sequence[str] = (),
+                   one_click: int = 0) -> str:
+    """The sticky PR comment (markdown), at most `COMMENT_LIMIT` characters; `one_click`
+    findings have a suggestion to commit in the App's review."""
     audited = f" · audited `{head_sha[:12]}`" if head_sha else ""
+    fixes = f" · {one_click} with a one-click fix" if one_click else ""
     top = "\n".join([
         MARKER,
-        f"## {headline(result, unaudited)}",
+        f"## {headline(result, unaudited)}{fixes}",
         "",
         f"SSOT audit of {_scope(result)}{audited}.",
         "",
@@ -152,6 +155,10 @@ def render_comment(result: AuditResult, *, head_sha: str | None = None,
         *reasoning(result, unaudited),
     ])
     return _with_details(top, result, blob_url, COMMENT_LIMIT)
+
+
+def severity_icon(severity: Severity) -> str:
+    return _SEVERITY_ICON[severity]
 
 
 def checklist_table(rows: Sequence[ChecklistRow], blob_url: BlobUrl | None = None) -> str:

@@ -118,10 +118,11 @@ async def test_hostile_file_names_and_reasons_cannot_forge_the_published_report(
     [run] = github.runs_for(head)
     [comment] = github.comments_on(2)
     assert run.conclusion == "failure"
-    for text in (comment.body, run.output["summary"], run.output["text"]):
+    [inline] = github.review_comments_on(2)
+    for text in (comment.body, run.output["summary"], run.output["text"], inline.body):
         headings = {line for line in text.splitlines() if line.startswith("#")}
-        assert headings <= {"## ❌ NO-GO: 1 error, 0 warnings, 1 suppressed", "### Why",
-                            "### Findings"}
+        assert headings <= {"## ❌ NO-GO: 1 error, 0 warnings, 1 suppressed · 1 with a "
+                            "one-click fix", "### Why", "### Findings"}
         assert "@octo-org" not in text and "https://evil.test" not in text
         assert text.count("<details>") == text.count("</details>")
     [annotation] = run.annotations

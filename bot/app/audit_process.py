@@ -1,8 +1,10 @@
 """What runs inside the audit process pool: unpack the base tarball, overlay the pull
 request's files, and audit. Everything crossing the process boundary is plain bytes.
 
-Invariant: this module imports only `analyzers`, the stdlib and cachetools, so a pool
-worker starts fast and holds no sockets, tokens or event loops.
+Invariant: this module imports only `analyzers`, the stdlib, cachetools and the fixer
+(`bot.local.fixer`: stdlib only), so a pool worker starts fast and holds no sockets,
+tokens or event loops. The fixer runs libcst in a child of the audit process, as for the
+CLI: a crash in libcst's native parser costs that file's fixes, not the audit.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from analyzers.config import load_config
 from analyzers.diff import added_lines
 from analyzers.engine import FactsCache, is_python
+from bot.local.fixer import ChildFixer
 
 AUDIT_NICENESS = 10
 """How much lower than the server's the audit processes' CPU priority is."""
@@ -63,7 +66,7 @@ class AuditWork:
 
 def run_audit(work: AuditWork) -> AuditResult:
     """Top-level so the pool can pickle it."""
-    return audit(build_request(work), facts_cache=_facts_cache())
+    return audit(build_request(work), facts_cache=_facts_cache(), fixer=ChildFixer())
 
 
 def build_request(work: AuditWork) -> AuditRequest:

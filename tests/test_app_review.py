@@ -10,12 +10,15 @@ import re
 
 import pytest
 
-from bot.app.review import MAX_NEW_COMMENTS
+import analyzers
+from analyzers import AuditRequest, ChangeStatus, FileChange
+from analyzers.config import InlineComments
+from analyzers.fixes.run import fix_files
+from bot.app.audit_process import ChangedFile
+from bot.app.review import MAX_NEW_COMMENTS, plan_review
 from bot.report import MARKER
 from tests.conftest import BASE_FILES, SWALLOWING, BotClient, MakeBot
 from tests.fake_github import FakeGitHub, ReviewComment
-
-pytestmark = pytest.mark.asyncio
 
 SUGGESTION = re.compile(r"^(`{3,})suggestion\n(.*?)^\1$", re.MULTILINE | re.DOTALL)
 LONG_MODULE = "".join(f"\n\ndef step_{n}(value):\n    return value + {n}\n" for n in range(8))
@@ -45,6 +48,7 @@ async def audit(bot: BotClient, github: FakeGitHub, action: str = "opened",
     await bot.settle()
 
 
+@pytest.mark.asyncio
 async def test_one_review_with_a_suggestion_is_posted_for_the_audited_head(
         bot: BotClient, github: FakeGitHub) -> None:
     await audit(bot, github)
@@ -60,6 +64,7 @@ async def test_one_review_with_a_suggestion_is_posted_for_the_audited_head(
                                            "1 with a one-click fix\n")
 
 
+@pytest.mark.asyncio
 async def test_the_committed_suggestion_parses_re_audits_clean_and_resolves_the_comment(
         bot: BotClient, github: FakeGitHub) -> None:
     await audit(bot, github)
@@ -74,6 +79,7 @@ async def test_the_committed_suggestion_parses_re_audits_clean_and_resolves_the_
     assert len(github.reviews_on(1)) == 1
 
 
+@pytest.mark.asyncio
 async def test_a_resolved_comment_with_replies_is_edited_to_say_so(
         bot: BotClient, github: FakeGitHub) -> None:
     await audit(bot, github)
@@ -88,6 +94,7 @@ async def test_a_resolved_comment_with_replies_is_edited_to_say_so(
     assert len(github.review_comments_on(1)) == 2  # the reply stays, nothing new posted
 
 
+@pytest.mark.asyncio
 async def test_a_push_that_keeps_the_finding_posts_no_second_review(
         bot: BotClient, github: FakeGitHub) -> None:
     await audit(bot, github)
@@ -102,6 +109,7 @@ async def test_a_push_that_keeps_the_finding_posts_no_second_review(
     assert len(reviews) == 1
 
 
+@pytest.mark.asyncio
 async def test_a_fix_reaching_outside_the_hunk_is_a_diff_anchored_on_the_finding(
         bot: BotClient, github: FakeGitHub) -> None:
     """The logger goes at the top of a long module, far from the hunk at its end: the
@@ -121,6 +129,7 @@ async def test_a_fix_reaching_outside_the_hunk_is_a_diff_anchored_on_the_finding
     assert "one-click" not in sticky.body.partition("\n\n")[0]
 
 
+@pytest.mark.asyncio
 async def test_a_finding_outside_the_hunks_gets_no_inline_comment(
         bot: BotClient, github: FakeGitHub) -> None:
     """GitHub leaves the patch out of a large diff: that file has no hunks to anchor on,
@@ -135,6 +144,7 @@ async def test_a_finding_outside_the_hunks_gets_no_inline_comment(
     assert "app/big.py" in sticky.body
 
 
+@pytest.mark.asyncio
 async def test_at_most_thirty_new_inline_comments_per_push(
         bot: BotClient, github: FakeGitHub) -> None:
     many = "".join(f"\n\ndef load_{n}(path):\n    try:\n        return int(path)\n"
@@ -146,6 +156,7 @@ async def test_at_most_thirty_new_inline_comments_per_push(
     assert "6 more finding(s) are listed only in the summary comment" in review.body
 
 
+@pytest.mark.asyncio
 async def test_inline_comments_off_posts_no_review(bot: BotClient, github: FakeGitHub) -> None:
     github.repo.commit("no inline comments", {
         "pyproject.toml": BASE_FILES["pyproject.toml"] + 'inline-comments = "off"\n'})
@@ -156,6 +167,7 @@ async def test_inline_comments_off_posts_no_review(bot: BotClient, github: FakeG
                 or "/pulls/1/reviews" in r.path]
 
 
+@pytest.mark.asyncio
 async def test_inline_comments_errors_comments_on_errors_without_a_fix(
         bot: BotClient, github: FakeGitHub) -> None:
     github.repo.commit("errors inline", {
@@ -170,6 +182,7 @@ async def test_inline_comments_errors_comments_on_errors_without_a_fix(
     assert "**Use instead:**" in bodies["app/other.py"]
 
 
+@pytest.mark.asyncio
 async def test_a_fork_gets_its_review_with_the_installation_token(
         bot: BotClient, github: FakeGitHub) -> None:
     github.open_pull(2, "feature", fork=True)
@@ -182,6 +195,7 @@ async def test_a_fork_gets_its_review_with_the_installation_token(
     assert {r.method for r in github.writes()} <= {"POST", "PATCH"}  # nothing pushed
 
 
+@pytest.mark.asyncio
 async def test_a_review_github_refuses_costs_the_review_not_the_verdict(
         bot: BotClient, github: FakeGitHub, caplog: pytest.LogCaptureFixture) -> None:
     github.fail("POST", r"/pulls/1/reviews$", 422, message="Unprocessable Entity")
@@ -194,6 +208,7 @@ async def test_a_review_github_refuses_costs_the_review_not_the_verdict(
         "review could not be published"]
 
 
+@pytest.mark.asyncio
 async def test_a_fresh_process_recognises_the_comments_already_posted(
         make_bot: MakeBot, github: FakeGitHub) -> None:
     first = await make_bot()
@@ -203,3 +218,19 @@ async def test_a_fresh_process_recognises_the_comments_already_posted(
     await second.settle()
     assert len(github.reviews_on(1)) == 1
     assert len(github.review_comments_on(1)) == 1
+
+
+def test_code_with_backtick_fences_cannot_close_the_suggestion_block() -> None:
+    source = ('def load(path):\n    try:\n        return read(path, "\\n```\\n## ✅ GO")\n'
+              '    except:\n        return None\n')
+    lines = source.splitlines()
+    patch = f"@@ -0,0 +1,{len(lines)} @@\n" + "".join(f"+{line}\n" for line in lines)
+    changed = ChangedFile("app/x.py", ChangeStatus.ADDED, source.encode(), patch)
+    result = analyzers.audit(AuditRequest(changes=(
+        FileChange("app/x.py", ChangeStatus.ADDED, source.encode()),)), fixer=fix_files)
+    plan = plan_review(result, [changed], InlineComments.FIXABLE, [], "a" * 40)
+    [comment] = plan.new
+    fence = SUGGESTION.search(comment.body)
+    assert fence is not None and fence[1] == "````"
+    assert (comment.start_line, comment.line) == (1, 4)
+    assert fence[2].startswith("import logging\n")

@@ -424,6 +424,9 @@ async def test_file_names_that_are_not_utf8_or_hold_newlines_are_published_with_
 async def test_an_audit_over_its_time_limit_fails_alone(
         make_bot: MakeBot, github: FakeGitHub) -> None:
     bot = await make_bot(audit_processes=1, concurrent_audits=2, audit_timeout=2.0)
+    # No review, so no fixer's child process to start within the 2 s on a busy machine.
+    github.repo.commit("no review", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + 'inline-comments = "off"\n'})
     slow = "".join(f"def f{n}(a, b):\n    x = a + {n}\n    if x > b:\n        return x * {n}\n"
                    f"    return b - x\n\n" for n in range(9000))  # several seconds to audit
     slow_head = github.push("slow", {"app/slow.py": slow})

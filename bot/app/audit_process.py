@@ -24,7 +24,7 @@ from typing import Any
 import cachetools
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
-from analyzers.config import load_config
+from analyzers.config import InlineComments, load_config
 from analyzers.diff import added_lines
 from analyzers.engine import FactsCache, is_python
 from bot.local.fixer import ChildFixer
@@ -65,8 +65,13 @@ class AuditWork:
 
 
 def run_audit(work: AuditWork) -> AuditResult:
-    """Top-level so the pool can pickle it."""
-    return audit(build_request(work), facts_cache=_facts_cache(), fixer=ChildFixer())
+    """Top-level so the pool can pickle it. Fixes are computed only for the review's
+    inline comments: with `inline-comments = "off"` nothing shows them, and the fixer's
+    child process would cost its start-up for nothing."""
+    request = build_request(work)
+    config, _problems = load_config(work.config_text, work.config_path)
+    fixer = None if config.inline_comments is InlineComments.OFF else ChildFixer()
+    return audit(request, facts_cache=_facts_cache(), fixer=fixer)
 
 
 def build_request(work: AuditWork) -> AuditRequest:

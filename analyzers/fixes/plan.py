@@ -287,6 +287,10 @@ class _Planner:
         inside_package = (f"{folder}/__init__.py" in self.module_map.paths) if folder else False
         if not inside_package and len(parts) == 1:
             raise _Skip(f"{path} is a standalone file, not a module of a package")
+        tree = self._tree(path)
+        if tree is not None and _guards_its_import(tree.tree):
+            raise _Skip(f"{path} refuses to be imported in some conditions (a module-level "
+                        "`assert` or `raise`, such as a platform check)")
         self._check_cycle(importer, path)
         return name
 
@@ -375,6 +379,29 @@ def _bound_otherwise(tree: ast.Module, name: str, module: str) -> bool:
         elif isinstance(node, ast.arg) and node.arg == name:
             return True
     return False
+
+
+def _guards_its_import(tree: ast.Module) -> bool:
+    """Whether importing the module can fail by its own choice: a module-level `assert`
+    (`assert sys.platform == "win32"`) or `raise`, directly or in a top-level `if`/`try`.
+    Importing a name from it would make this module fail where it did not."""
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        statement = todo.pop()
+        if isinstance(statement, ast.Assert | ast.Raise):
+            return True
+        if isinstance(statement, ast.If) and not _is_type_checking(statement.test):
+            todo.extend([*statement.body, *statement.orelse])
+        elif isinstance(statement, ast.Try):
+            todo.extend([*statement.body, *statement.orelse, *statement.finalbody])
+            # An `except ImportError: raise ...` names a missing dependency, which this
+            # module's importers need anyway; other handlers are the module's choice.
+    return False
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _reads_value(tree: ast.Module, line: int, column: int) -> bool:

@@ -7,6 +7,7 @@ SX007 finding naming the key and its line, and the default applies to that key o
 from __future__ import annotations
 
 import difflib
+import enum
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -18,6 +19,19 @@ from analyzers.paths import matches
 
 CONFIG_FILES = (".ssot.toml", "pyproject.toml")
 """Where the config is looked for, first found wins."""
+
+
+class InlineComments(enum.StrEnum):
+    """Which findings the App comments on inline, in its pull-request review."""
+
+    FIXABLE = "fixable"
+    """Findings with a fix (a suggestion, or a diff to apply)."""
+    ERRORS = "errors"
+    """Error-level findings."""
+    ALL = "all"
+    """Every unsuppressed finding that counts (errors, warnings and notices)."""
+    OFF = "off"
+    """No review: the sticky comment and the check run only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +69,7 @@ class AuditConfig:
     rule_of_two: bool = True
     test_duplicates_severity: Severity | None = Severity.WARNING
     audit_drafts: bool = False
+    inline_comments: InlineComments = InlineComments.FIXABLE
     suppressible: tuple[str, ...] | None = None
     """Rule ids or prefixes that code comments may suppress; None means every rule."""
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -149,6 +164,13 @@ def _severities(value: Any) -> dict[str, Severity | None]:
     return out
 
 
+def _inline_comments(value: Any) -> InlineComments:
+    try:
+        return InlineComments(value)
+    except ValueError:
+        raise ValueError('expected "fixable", "errors", "all" or "off"') from None
+
+
 def _critical_values(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValueError('expected a table such as { API_URL = "app/config.py" }')
@@ -206,6 +228,7 @@ _KEYS: dict[str, tuple[str, Validator]] = {
     "rule-of-two": ("rule_of_two", _boolean),
     "test-duplicates-severity": ("test_duplicates_severity", _level),
     "audit-drafts": ("audit_drafts", _boolean),
+    "inline-comments": ("inline_comments", _inline_comments),
     "suppressible": ("suppressible", _rule_ids),
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
     "baseline": ("baseline", _relative_path),
@@ -231,6 +254,7 @@ _EXAMPLES = {
     "rule-of-two": "rule-of-two = true",
     "test-duplicates-severity": 'test-duplicates-severity = "warning"',
     "audit-drafts": "audit-drafts = false",
+    "inline-comments": 'inline-comments = "fixable"',
     "suppressible": 'suppressible = ["SS", "DU"]',
     "per-file-ignores": '[tool.ssot.per-file-ignores]\n"tests/**" = ["SF"]',
     "baseline": 'baseline = ".ssot-baseline.json"',

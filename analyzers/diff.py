@@ -39,6 +39,20 @@ def added_lines(hunks: str) -> set[int]:
     return lines
 
 
+def hunk_ranges(hunks: str) -> list[range]:
+    """The head-side lines each hunk of one file's patch spans (its added and context
+    lines): where GitHub accepts a review comment on the new side of the diff."""
+    ranges = []
+    for raw in hunks.split("\n"):
+        header = _HUNK.match(raw)
+        if header:
+            start = int(header["start"])
+            count = 1 if header["count"] is None else int(header["count"])
+            if count:
+                ranges.append(range(start, start + count))
+    return ranges
+
+
 _STATUS = {"A": ChangeStatus.ADDED, "D": ChangeStatus.DELETED, "R": ChangeStatus.RENAMED,
            "C": ChangeStatus.ADDED}
 """`git diff --raw` status letters; M (contents), T (type) and U (unmerged) are

@@ -65,6 +65,9 @@ class Related:
     path: str
     line: int
     message: str
+    name: str | None = None
+    """The name defined at that place (the existing function or constant), for fixes
+    that import it; None when the place defines nothing by name."""
 
 
 class Applicability(enum.StrEnum):

@@ -147,12 +147,15 @@ def headline(result: AuditResult, unaudited: Sequence[str] = ()) -> str:
 
 
 def render_comment(result: AuditResult, *, head_sha: str | None = None,
-                   blob_url: BlobUrl | None = None, unaudited: Sequence[str] = ()) -> str:
-    """The sticky PR comment (markdown), at most `COMMENT_LIMIT` characters."""
+                   blob_url: BlobUrl | None = None, unaudited: Sequence[str] = (),
+                   one_click: int = 0) -> str:
+    """The sticky PR comment (markdown), at most `COMMENT_LIMIT` characters; `one_click`
+    findings have a suggestion to commit in the App's review."""
     audited = _compared_markdown(result.revisions, head_sha)
+    fixes = f" · {one_click} with a one-click fix" if one_click else ""
     top = "\n".join([
         MARKER,
-        f"## {headline(result, unaudited)}",
+        f"## {headline(result, unaudited)}{fixes}",
         "",
         f"SSOT audit of {_scope(result)}{audited}.",
         "",
@@ -171,6 +174,10 @@ def _compared_markdown(revisions: Revisions | None, head_sha: str | None) -> str
     if revisions.head_source is not HeadSource.COMMIT:
         head += f" ({revisions.head_source.value.replace('-', ' ')})"
     return (f" · base `{revisions.base[:12]}`" if revisions.base else "") + head
+
+
+def severity_icon(severity: Severity) -> str:
+    return _SEVERITY_ICON[severity]
 
 
 def checklist_table(rows: Sequence[ChecklistRow], blob_url: BlobUrl | None = None) -> str:

@@ -110,6 +110,8 @@ class Pull:
     shaless: frozenset[str] = frozenset()
     """Changed files listed with `"sha": null` (GitHub does so for some large or
     submodule entries): their contents cannot be fetched by blob."""
+    patchless: frozenset[str] = frozenset()
+    """Changed files listed without a `patch` (GitHub leaves it out of large diffs)."""
 
 
 @dataclass
@@ -135,6 +137,31 @@ class IssueComment:
     """The App whose installation token created it (GitHub's `performed_via_github_app`)."""
 
 
+@dataclass
+class Review:
+    id: int
+    number: int
+    commit_id: str
+    body: str
+    event: str
+    user: str
+    app_id: str | None
+
+
+@dataclass
+class ReviewComment:
+    id: int
+    number: int
+    review_id: int | None
+    path: str
+    line: int
+    start_line: int | None
+    body: str
+    user: str
+    app_id: str | None = None
+    in_reply_to: int | None = None
+
+
 class FakeGitHub:
     def __init__(self, repo: GitRepo, *, app_id: str, public_key: str, spec: Path) -> None:
         self.repo = repo
@@ -148,6 +175,8 @@ class FakeGitHub:
         self.check_runs: dict[int, CheckRun] = {}
         self.comments: dict[int, IssueComment] = {}
         self.reactions: list[tuple[int, str]] = []
+        self.reviews: dict[int, Review] = {}
+        self.review_comments: dict[int, ReviewComment] = {}
         self.roles: dict[str, str] = {}
         self.custom_roles: dict[str, str] = {}
         """Organisation roles of our own: name -> the base permission (read, write...)."""
@@ -221,6 +250,20 @@ class FakeGitHub:
 
     def comments_on(self, number: int) -> list[IssueComment]:
         return [c for c in self.comments.values() if c.number == number]
+
+    def reviews_on(self, number: int) -> list[Review]:
+        return [r for r in self.reviews.values() if r.number == number]
+
+    def review_comments_on(self, number: int) -> list[ReviewComment]:
+        return [c for c in self.review_comments.values() if c.number == number]
+
+    def reply(self, comment_id: int, body: str, user: str = "octocat") -> ReviewComment:
+        """A reply by `user` in the thread that review comment `comment_id` starts."""
+        first = self.review_comments[comment_id]
+        reply = ReviewComment(next(self._ids), first.number, None, first.path, first.line,
+                              first.start_line, body, user, in_reply_to=comment_id)
+        self.review_comments[reply.id] = reply
+        return reply
 
     # --- webhook payloads (GitHub's examples, with this repository's facts) --------
 
@@ -405,6 +448,11 @@ class FakeGitHub:
             ("PATCH", rf"^{prefix}/issues/comments/(\d+)$", self._update_comment),
             ("POST", rf"^{prefix}/issues/comments/(\d+)/reactions$", self._react),
             ("GET", rf"^{prefix}/collaborators/([^/]+)/permission$", self._permission),
+            ("GET", rf"^{prefix}/pulls/(\d+)/reviews$", self._list_reviews),
+            ("POST", rf"^{prefix}/pulls/(\d+)/reviews$", self._create_review),
+            ("GET", rf"^{prefix}/pulls/(\d+)/comments$", self._list_review_comments),
+            ("PATCH", rf"^{prefix}/pulls/comments/(\d+)$", self._update_review_comment),
+            ("DELETE", rf"^{prefix}/pulls/comments/(\d+)$", self._delete_review_comment),
         ]
         for route_method, pattern, handler in routes:
             match = re.match(pattern, path)
@@ -477,6 +525,12 @@ class FakeGitHub:
                 entries.append((letter[0], fields.pop(0), None))
         return entries
 
+    def _hunks(self, base: str, head: str, path: str, old: str | None) -> str:
+        """GitHub's `patch` of one file: its hunks, without the header lines."""
+        patch = self.repo.git("diff", "-M", f"{base}...{head}", "--", *(
+            [old, path] if old else [path]))
+        return patch[patch.find("@@"):] if "@@" in patch else ""
+
     def _list_files(self, request: web.Request, _body: Any, number: str) -> web.Response:
         pull = self.pulls[int(number)]
         base, head = self.sha(pull.base_ref), self.sha(pull.head_ref)
@@ -484,9 +538,7 @@ class FakeGitHub:
         files = []
         for letter, path, old in self._diff(base, head)[:3000]:
             entry = self._example("diff-entry-items")[0]
-            patch = self.repo.git("diff", "-M", f"{base}...{head}", "--", *(
-                [old, path] if old else [path]))
-            hunks = patch[patch.find("@@"):] if "@@" in patch else ""
+            hunks = self._hunks(base, head, path, old)
             added = sum(1 for x in hunks.splitlines() if x.startswith("+"))
             removed = sum(1 for x in hunks.splitlines() if x.startswith("-"))
             entry.update(
@@ -500,6 +552,8 @@ class FakeGitHub:
             )
             if path in pull.shaless:
                 entry["sha"] = None
+            if path in pull.patchless:
+                del entry["patch"]
             if old:
                 entry["previous_filename"] = old
             files.append(entry)
@@ -635,16 +689,7 @@ class FakeGitHub:
         data: dict[str, Any] = self._example("issue-comment")
         data.update(id=comment.id, body=comment.body,
                     url=f"{self.url}/repos/{REPO}/issues/comments/{comment.id}")
-        data["user"]["login"] = comment.user
-        data["user"]["type"] = "Bot" if comment.user.endswith("[bot]") else "User"
-        if comment.app_id is not None:
-            # Like GitHub: a comment made with an installation token names its App, and
-            # its author is the App's bot user.
-            app = self._example("integration")
-            app.update(id=int(comment.app_id), slug=APP_SLUG)
-            data["performed_via_github_app"] = app
-        else:
-            data["performed_via_github_app"] = None
+        self._author(data, comment.user, comment.app_id)
         return data
 
     def _react(self, _request: web.Request, body: Any, comment_id: str) -> web.Response:
@@ -665,6 +710,103 @@ class FakeGitHub:
         data.update(permission=legacy, role_name=role)
         data["user"]["login"] = user
         return self._json(request, data)
+
+    def _review_anchor_problem(self, pull: Pull, comment: Mapping[str, Any]) -> str | None:
+        """What GitHub says of an inline comment whose place is not in the diff: `line`
+        (and `start_line`, in the same hunk) on the head side of one hunk of the file."""
+        base, head = self.sha(pull.base_ref), self.sha(pull.head_ref)
+        files = {path: old for _, path, old in self._diff(base, head)}
+        if comment.get("path") not in files:
+            return "pull_request_review_thread.path is invalid"
+        if comment.get("side", "RIGHT") != "RIGHT" or "position" in comment:
+            return "this fake takes `line` on the RIGHT side only"
+        ranges = []
+        for header in re.finditer(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", self._hunks(
+                base, head, comment["path"], files[comment["path"]]), re.MULTILINE):
+            start, count = int(header[1]), int(header[2] or 1)
+            ranges.append(range(start, start + count))
+        line, start_line = comment.get("line"), comment.get("start_line", comment.get("line"))
+        hunk = next((r for r in ranges if line in r), None)
+        if hunk is None:
+            return "pull_request_review_thread.line must be part of the diff"
+        if start_line not in hunk or start_line > line:
+            return "pull_request_review_thread.start_line must be part of the same hunk as the line"
+        return None
+
+    def _create_review(self, _request: web.Request, body: Any, number: str) -> web.Response:
+        pull = self.pulls.get(int(number))
+        if pull is None:
+            return _error(404, "Not Found")
+        if body.get("event") in ("COMMENT", "REQUEST_CHANGES") and not body.get("body"):
+            return _error(422, "body is required for a COMMENT review")
+        for comment in body.get("comments") or []:
+            problem = self._review_anchor_problem(pull, comment)
+            if problem:  # like GitHub: one bad anchor, and nothing of the review is kept
+                return web.json_response({"message": "Unprocessable Entity",
+                                          "errors": [problem], "status": "422"}, status=422)
+        review = Review(next(self._ids), pull.number,
+                        body.get("commit_id") or self.sha(pull.head_ref), body.get("body", ""),
+                        body.get("event", "PENDING"), APP_BOT_USER, self.app_id)
+        self.reviews[review.id] = review
+        for comment in body.get("comments") or []:
+            stored = ReviewComment(next(self._ids), pull.number, review.id, comment["path"],
+                                   comment["line"], comment.get("start_line"),
+                                   comment["body"], APP_BOT_USER, self.app_id)
+            self.review_comments[stored.id] = stored
+        return web.json_response(self._review_json(review), status=200)
+
+    def _list_reviews(self, request: web.Request, _body: Any, number: str) -> web.Response:
+        return self._page(request, [self._review_json(r) for r in self.reviews_on(int(number))])
+
+    def _review_json(self, review: Review) -> dict[str, Any]:
+        data: dict[str, Any] = self._example("pull-request-review")
+        data.update(id=review.id, body=review.body, commit_id=review.commit_id,
+                    state="COMMENTED" if review.event == "COMMENT" else review.event)
+        self._author(data, review.user, review.app_id)
+        return data
+
+    def _list_review_comments(self, request: web.Request, _body: Any, number: str
+                              ) -> web.Response:
+        return self._page(request, [self._review_comment_json(c)
+                                    for c in self.review_comments_on(int(number))])
+
+    def _update_review_comment(self, _request: web.Request, body: Any, comment_id: str
+                               ) -> web.Response:
+        comment = self.review_comments.get(int(comment_id))
+        if comment is None:
+            return _error(404, "Not Found")
+        comment.body = body["body"]
+        return web.json_response(self._review_comment_json(comment))
+
+    def _delete_review_comment(self, _request: web.Request, _body: Any, comment_id: str
+                               ) -> web.Response:
+        if self.review_comments.pop(int(comment_id), None) is None:
+            return _error(404, "Not Found")
+        return web.Response(status=204)
+
+    def _review_comment_json(self, comment: ReviewComment) -> dict[str, Any]:
+        data: dict[str, Any] = self._example("pull-request-review-comment")
+        data.update(id=comment.id, body=comment.body, path=comment.path, line=comment.line,
+                    start_line=comment.start_line, side="RIGHT",
+                    start_side="RIGHT" if comment.start_line else None,
+                    pull_request_review_id=comment.review_id,
+                    in_reply_to_id=comment.in_reply_to)
+        if comment.in_reply_to is None:
+            del data["in_reply_to_id"]  # GitHub leaves it out of a thread's first comment
+        self._author(data, comment.user, comment.app_id)
+        return data
+
+    def _author(self, data: dict[str, Any], user: str, app_id: str | None) -> None:
+        """Like GitHub: what is made with an installation token names its App, and its
+        author is the App's bot user."""
+        data["user"]["login"] = user
+        data["user"]["type"] = "Bot" if user.endswith("[bot]") else "User"
+        if app_id is not None:
+            app = self._example("integration")
+            app.update(id=int(app_id), slug=APP_SLUG)
+            data["performed_via_github_app"] = app
+        else:
+            data["performed_via_github_app"] = None
 
     # --- HTTP manners --------------------------------------------------------------
 

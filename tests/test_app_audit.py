@@ -118,10 +118,11 @@ async def test_hostile_file_names_and_reasons_cannot_forge_the_published_report(
     [run] = github.runs_for(head)
     [comment] = github.comments_on(2)
     assert run.conclusion == "failure"
-    for text in (comment.body, run.output["summary"], run.output["text"]):
+    [inline] = github.review_comments_on(2)
+    for text in (comment.body, run.output["summary"], run.output["text"], inline.body):
         headings = {line for line in text.splitlines() if line.startswith("#")}
-        assert headings <= {"## ❌ NO-GO: 1 error, 0 warnings, 1 suppressed", "### Why",
-                            "### Findings"}
+        assert headings <= {"## ❌ NO-GO: 1 error, 0 warnings, 1 suppressed · 1 with a "
+                            "one-click fix", "### Why", "### Findings"}
         assert "@octo-org" not in text and "https://evil.test" not in text
         assert text.count("<details>") == text.count("</details>")
     [annotation] = run.annotations
@@ -423,6 +424,9 @@ async def test_file_names_that_are_not_utf8_or_hold_newlines_are_published_with_
 async def test_an_audit_over_its_time_limit_fails_alone(
         make_bot: MakeBot, github: FakeGitHub) -> None:
     bot = await make_bot(audit_processes=1, concurrent_audits=2, audit_timeout=2.0)
+    # No review, so no fixer's child process to start within the 2 s on a busy machine.
+    github.repo.commit("no review", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + 'inline-comments = "off"\n'})
     slow = "".join(f"def f{n}(a, b):\n    x = a + {n}\n    if x > b:\n        return x * {n}\n"
                    f"    return b - x\n\n" for n in range(9000))  # several seconds to audit
     slow_head = github.push("slow", {"app/slow.py": slow})

@@ -27,6 +27,7 @@ EXPECTED = {
     "sf101_existing_logger": ("SF101", Applicability.UNSAFE),
     "sf102_new_logger": ("SF102", Applicability.UNSAFE),
     "sf105_quiet_log": ("SF105", Applicability.UNSAFE),
+    "sf107_task_kept": ("SF107", Applicability.UNSAFE),
     "ss201_verbatim_copy": ("SS201", Applicability.SAFE),
     "ss202_constant_rebound": ("SS202", Applicability.SAFE),
     "ss203_conflicting_value": ("SS203", Applicability.UNSAFE),
@@ -328,3 +329,16 @@ def test_a_duplicated_function_whose_copied_region_starts_before_its_def_is_fixe
     [finding] = [f for f in audit(request, fixer=fix_files).findings if f.rule == "DU303"]
     assert "duplicates `slugify_title` at app/text.py:9 " in finding.message
     assert finding.fix is not None
+
+
+def test_no_fix_imports_from_a_module_that_refuses_some_platforms() -> None:
+    """Measured on click (`benchmarks/fix_quality.py`): its `_winconsole` asserts
+    `sys.platform == "win32"` at import, so importing a constant from it broke click."""
+    existing = ("import sys\n\nassert sys.platform == 'win32'\n\n"
+                + (COPIED / "text.py").read_text())
+    result = audit(ss201_request("app/text.py", existing), fixer=fix_files)
+    [finding] = [f for f in result.findings if f.rule == "SS201"]
+    assert finding.fix is None
+    assert notes_of(result) == [
+        "no fix for SS201 `slugify_title`: app/text.py refuses to be imported in some "
+        "conditions (a module-level `assert` or `raise`, such as a platform check)"]

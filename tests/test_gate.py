@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
-from analyzers.config import _EXAMPLES, KNOWN_KEYS, load_config
+from analyzers.config import _EXAMPLES, KNOWN_KEYS, InlineComments, load_config
 from analyzers.model import Severity
 from tests.fixture_repos import changed_lines
 from tests.gitrepo import GitRepo, run_audit
@@ -93,6 +93,16 @@ def test_config_problems_name_the_line_inside_the_ssot_table_only() -> None:
     _, problems = load_config(text, "pyproject.toml")
     assert [(p.line, p.suggestion) for p in problems] == [
         (5, "min-lines = 6"), (6, 'select = ["SF", "SS201"]')]
+
+
+def test_inline_comments_takes_one_of_its_four_values() -> None:
+    config, problems = load_config('[tool.ssot]\ninline-comments = "all"\n', "pyproject.toml")
+    assert (config.inline_comments, problems) == (InlineComments.ALL, [])
+    config, problems = load_config('[tool.ssot]\ninline-comments = "some"\n',
+                                   "pyproject.toml")
+    assert config.inline_comments is InlineComments.FIXABLE
+    assert [(p.line, p.suggestion) for p in problems] == [(2, 'inline-comments = "fixable"')]
+    assert '"fixable", "errors", "all" or "off"' in problems[0].message
 
 
 def test_every_key_has_its_own_example() -> None:

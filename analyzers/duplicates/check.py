@@ -603,5 +603,6 @@ def _related(copy: _Copy) -> Related:
         what = f"function `{copy.function.name}`, {what}"
     state = "new copy" if copy.new else "copy"
     return Related(copy.path, copy.first_line,
-                   f"{state}, lines {copy.first_line}-{copy.last_line} ({what})")
+                   f"{state}, lines {copy.first_line}-{copy.last_line} ({what})",
+                   copy.function.name if copy.function is not None else None)
 

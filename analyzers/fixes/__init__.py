@@ -10,7 +10,7 @@ kills the process on some inputs, which nothing can catch):
   runs: `bot.fixer` runs it in a child process with a time limit.
 
 The codemods, one module per family: `import_instead` (SS201, DU303, SS202, SS203),
-`use_name` (SS205, SS204), `log_exception` (SF101, SF102, SF105).
+`use_name` (SS205, SS204), `log_exception` (SF101, SF102, SF105), `keep_task` (SF107).
 """
 
 from __future__ import annotations
@@ -55,7 +55,20 @@ class LogException:
     widen: bool
 
 
-Plan = ImportInstead | UseName | LogException
+BACKGROUND_TASK_HELPER = "add_background_task"
+"""The function SF107's fix writes into a module and hands the task to."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeepTask:
+    """Hand the task that the statement at `line` creates and throws away to
+    `add_background_task` (written into the module once), which keeps it referenced and
+    logs its failure."""
+
+    line: int
+
+
+Plan = ImportInstead | UseName | LogException | KeepTask
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,22 +65,32 @@ class _AddLogging(cst.CSTTransformer):
 
 def log_exception(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
                   plan: LogException) -> cst.Module:
-    handler_at = _top_statement_at(module, positions, plan.line)
-    logger, defined_at = _existing_logger(module)
-    needs_logger = logger is None
-    if logger is None:
-        if re.search(rf"\b{NEW_LOGGER}\b", module.code):
-            raise NoFix(f"`{NEW_LOGGER}` already names something else here")
-        logger, defined_at = NEW_LOGGER, last_import_index(module) + 1
+    handler_at = top_statement_at(module, positions, plan.line)
+    logger, defined_at = logger_of(module)
     adding = _AddLogging(positions, plan, logger)
     fixed = module.visit(adding)
     if adding.found is None:
         raise NoFix(f"no `except` clause at line {plan.line}")
     if not adding.in_function and defined_at > handler_at:
         raise NoFix(f"`{logger}` would be defined after this module-level handler runs")
-    if not needs_logger:
-        return fixed
-    with_import = add_import(fixed, "logging")
+    return fixed if existing_logger(module)[0] is not None else add_logger(fixed)
+
+
+def logger_of(module: cst.Module) -> tuple[str, int]:
+    """The module's logger and the index of the statement that defines it: its own, or
+    the `logger` that `add_logger` would define after the imports. `NoFix` when that
+    name is taken by something else."""
+    logger, defined_at = existing_logger(module)
+    if logger is not None:
+        return logger, defined_at
+    if re.search(rf"\b{NEW_LOGGER}\b", module.code):
+        raise NoFix(f"`{NEW_LOGGER}` already names something else here")
+    return NEW_LOGGER, last_import_index(module) + 1
+
+
+def add_logger(module: cst.Module) -> cst.Module:
+    """`import logging` and `logger = logging.getLogger(__name__)` after the imports."""
+    with_import = add_import(module, "logging")
     body = list(with_import.body)
     at = last_import_index(with_import) + 1
     logger_line = cst.parse_statement(f"{NEW_LOGGER} = logging.getLogger(__name__)")
@@ -88,7 +98,7 @@ def log_exception(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange]
     return with_import.with_changes(body=body)
 
 
-def _existing_logger(module: cst.Module) -> tuple[str | None, int]:
+def existing_logger(module: cst.Module) -> tuple[str | None, int]:
     """The first module-level `name = logging.getLogger(...)` (or `get_logger`), and
     the index of its statement."""
     for index, statement in enumerate(module.body):
@@ -103,7 +113,7 @@ def _existing_logger(module: cst.Module) -> tuple[str | None, int]:
     return None, -1
 
 
-def _top_statement_at(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
+def top_statement_at(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
                       line: int) -> int:
     """Index of the top-level statement that holds `line`."""
     for index, statement in enumerate(module.body):

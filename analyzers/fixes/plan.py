@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import keyword
-import re
 import warnings
 from collections import defaultdict, deque
 from collections.abc import Sequence
@@ -17,7 +16,17 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from analyzers import paths
-from analyzers.fixes import Fixer, FixJob, FixTask, ImportInstead, LogException, Plan, UseName
+from analyzers.fixes import (
+    BACKGROUND_TASK_HELPER,
+    Fixer,
+    FixJob,
+    FixTask,
+    ImportInstead,
+    KeepTask,
+    LogException,
+    Plan,
+    UseName,
+)
 from analyzers.model import Applicability, Finding, Related
 from analyzers.notes import UNAUDITED_NOTES
 from analyzers.notes.sx010_no_fix import NoFix
@@ -27,11 +36,9 @@ if TYPE_CHECKING:
     from analyzers.registry import Project
 
 FIXABLE_RULES = frozenset({"SS201", "DU303", "SS202", "SS203", "SS204", "SS205",
-                           "SF101", "SF102", "SF105"})
-_DUPLICATES = re.compile(r"duplicates `(?P<name>[^`]+)` at (?P<path>.+):(?P<line>\d+)")
-_VALUE_READS = ("`os.getenv` ", "`os.environ.get` ", "`os.environ[]` ")
-"""How SS204's message starts for reads that only return the value."""
-_FIRST_NAME = re.compile(r"^`(?P<name>[A-Za-z_]\w*)`")
+                           "SF101", "SF102", "SF105", "SF107"})
+_VALUE_GETTERS = frozenset({"get", "getenv"})
+"""`os.environ.get(...)`, `os.getenv(...)`: reads that only return the value."""
 
 
 class _Skip(Exception):  # noqa: N818 - a reason to give, not an error
@@ -78,6 +85,13 @@ def no_fix_note(finding: Finding, reason: str) -> Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class _Definition:
+    path: str
+    name: str
+    definition: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+@dataclass(frozen=True, slots=True)
 class _Source:
     tree: ast.Module
 
@@ -112,6 +126,10 @@ class _Planner:
                     "log the exception with its traceback (`logger.exception`)"
                     + (" and catch `Exception` instead of everything" if widen else ""),
                     Applicability.UNSAFE)
+        if finding.rule == "SF107":
+            return (KeepTask(finding.line),
+                    f"keep a reference to the task and log its failure "
+                    f"(`{BACKGROUND_TASK_HELPER}`)", Applicability.UNSAFE)
         if finding.rule in ("SS201", "DU303"):
             return self._definition(finding)
         if finding.rule in ("SS202", "SS203"):
@@ -124,30 +142,16 @@ class _Planner:
 
     def _definition(self, finding: Finding) -> tuple[Plan, str, Applicability]:
         new_name = finding.subject
-        if new_name is None:
+        named = [r for r in finding.related if r.name is not None]
+        if new_name is None or not named:
             raise _Quiet
-        if finding.rule == "SS201":
-            if not finding.related:
-                raise _Quiet
-            path, line, old_name = finding.related[0].path, finding.related[0].line, new_name
-        else:
-            found = _DUPLICATES.search(finding.message)
-            if found is None:
-                raise _Quiet
-            path, line, old_name = found["path"], int(found["line"]), found["name"]
-        if path == finding.path:
-            raise _Skip("the existing copy is in the same module")
         mine = self._tree(finding.path)
-        theirs = self._tree(path)
         new = mine.top_level(new_name) if mine else None
-        old = theirs.top_level(old_name) if theirs else None
         if not isinstance(new, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
                 or not finding.line <= new.lineno <= finding.end_line:
             raise _Quiet  # a method or a nested function: nothing to import it in place of
-        # DU303 names where the copied region starts, which may be before the `def`.
-        if not isinstance(old, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
-                or (old.lineno != line if finding.rule == "SS201" else old.lineno < line):
-            raise _Skip(f"`{old_name}` is not a top-level definition of {path}")
+        existing = self._existing_definition(finding, new, named)
+        path, old_name, old = existing.path, existing.name, existing.definition
         if _same(new, old, rename_locals=False) and new_name == old_name:
             applicability = Applicability.SAFE
         elif isinstance(new, ast.ClassDef) or not _same(new, old, rename_locals=True):
@@ -167,7 +171,9 @@ class _Planner:
         if name is None or not finding.related:
             raise _Quiet
         existing = finding.related[0]
-        old_name = name if finding.rule == "SS203" else _named(existing)
+        old_name = existing.name
+        if old_name is None:
+            raise _Quiet
         mine = self._tree(finding.path)
         statement = mine.top_level(name, finding.line) if mine else None
         if statement is None:
@@ -205,7 +211,9 @@ class _Planner:
     def _env_read(self, finding: Finding) -> tuple[Plan, str, Applicability]:
         key = finding.subject
         config_modules = self.project.config.config_modules
-        if key is None or not config_modules or not finding.message.startswith(_VALUE_READS):
+        mine = self._tree(finding.path)
+        if key is None or not config_modules or mine is None \
+                or not _reads_value(mine.tree, finding.line, finding.column):
             raise _Quiet  # `in os.environ`, `setdefault`, `pop`: not a read a name can replace
         for related in finding.related:
             if not paths.matches(related.path, config_modules):
@@ -215,8 +223,7 @@ class _Planner:
             if name is None:
                 continue
             module = self._importable(finding.path, related.path)
-            mine = self._tree(finding.path)
-            if mine is None or _bound_otherwise(mine.tree, name, module):
+            if _bound_otherwise(mine.tree, name, module):
                 raise _Skip(f"`{name}` already names something else in {finding.path}")
             return (UseName(finding.line, finding.column, name, module, "env read"),
                     f"use `{name}` from {module} (unsafe: the variable is then read once, "
@@ -225,6 +232,29 @@ class _Planner:
         raise _Quiet
 
     # --- shared -----------------------------------------------------------------------
+
+    def _existing_definition(self, finding: Finding, new: ast.stmt,
+                             named: Sequence[Related]) -> _Definition:
+        """The first place the finding names whose top-level definition is the same code
+        as `new` up to renamed locals (DU303 lists its copies by place, and a region may
+        start before the `def`); `_Skip` when none is."""
+        reason = ""
+        for related in named:
+            assert related.name is not None
+            if related.path == finding.path:
+                reason = reason or "the existing copy is in the same module"
+                continue
+            theirs = self._tree(related.path)
+            old = theirs.top_level(related.name) if theirs else None
+            if not isinstance(old, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
+                    or old.lineno < related.line:
+                reason = reason or (f"`{related.name}` is not a top-level definition of "
+                                    f"{related.path}")
+                continue
+            if _same(new, old, rename_locals=True):
+                return _Definition(related.path, related.name, old)
+            reason = reason or f"`{related.name}` at {related.path} is not the same code"
+        raise _Skip(reason)
 
     def _tree(self, path: str) -> _Source | None:
         if path not in self._trees:
@@ -253,6 +283,10 @@ class _Planner:
         inside_package = (f"{folder}/__init__.py" in self.module_map.paths) if folder else False
         if not inside_package and len(parts) == 1:
             raise _Skip(f"{path} is a standalone file, not a module of a package")
+        tree = self._tree(path)
+        if tree is not None and _guards_its_import(tree.tree):
+            raise _Skip(f"{path} refuses to be imported in some conditions (a module-level "
+                        "`assert` or `raise`, such as a platform check)")
         self._check_cycle(importer, path)
         return name
 
@@ -288,13 +322,6 @@ def _binds(statement: ast.stmt, name: str) -> bool:
         return isinstance(statement.target, ast.Name) and statement.target.id == name \
             and statement.value is not None
     return False
-
-
-def _named(related: Related) -> str:
-    found = _FIRST_NAME.match(related.message)
-    if found is None:
-        raise _Quiet
-    return found["name"]
 
 
 def _same(new: ast.stmt, old: ast.stmt, *, rename_locals: bool) -> bool:
@@ -347,6 +374,45 @@ def _bound_otherwise(tree: ast.Module, name: str, module: str) -> bool:
                 return True
         elif isinstance(node, ast.arg) and node.arg == name:
             return True
+    return False
+
+
+def _guards_its_import(tree: ast.Module) -> bool:
+    """Whether importing the module can fail by its own choice: a module-level `assert`
+    (`assert sys.platform == "win32"`) or `raise`, directly or in a top-level `if`/`try`.
+    Importing a name from it would make this module fail where it did not."""
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        statement = todo.pop()
+        if isinstance(statement, ast.Assert | ast.Raise):
+            return True
+        if isinstance(statement, ast.If) and not _is_type_checking(statement.test):
+            todo.extend([*statement.body, *statement.orelse])
+        elif isinstance(statement, ast.Try):
+            todo.extend([*statement.body, *statement.orelse, *statement.finalbody])
+            # An `except ImportError: raise ...` names a missing dependency, which this
+            # module's importers need anyway; other handlers are the module's choice.
+    return False
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _reads_value(tree: ast.Module, line: int, column: int) -> bool:
+    """Whether an environment read that only returns the value (`os.environ[...]`,
+    `os.environ.get(...)`, `os.getenv(...)`) starts at (`line`, `column`)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.expr) or (node.lineno, node.col_offset + 1) != (line, column):
+            continue
+        if isinstance(node, ast.Subscript):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in _VALUE_GETTERS:
+                return True
     return False
 
 

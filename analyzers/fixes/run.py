@@ -19,12 +19,14 @@ from analyzers.fixes import (
     FixOutcome,
     FixTask,
     ImportInstead,
+    LogException,
     Plan,
     UseName,
 )
 from analyzers.fixes.edits import edits_between
 from analyzers.fixes.import_instead import import_instead
 from analyzers.fixes.imports import NoFix
+from analyzers.fixes.keep_task import keep_task
 from analyzers.fixes.log_exception import log_exception
 from analyzers.fixes.use_name import use_name
 from analyzers.model import Fix
@@ -74,4 +76,7 @@ def _apply(module: cst.Module, positions: Positions, plan: Plan) -> cst.Module:
         return import_instead(module, positions, plan)
     if isinstance(plan, UseName):
         return use_name(module, positions, plan)
-    return log_exception(module, positions, plan)
+    if isinstance(plan, LogException):
+        return log_exception(module, positions, plan)
+    return keep_task(module, positions, plan)
+

@@ -108,7 +108,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 + "; this is a second definition of it",
                 f"{repo.reuse(path, definition.name)}, or rename this one if it means "
                 "something else",
-                [Related(p, d.line, f"existing {d.kind} `{d.name}`") for p, d in ranked],
+                [Related(p, d.line, f"existing {d.kind} `{d.name}`", d.name) for p, d in ranked],
                 definition.name,
                 # A same-named definition with a different body is a warning: in the
                 # precision study every verbatim copy was a real duplicate, but same names

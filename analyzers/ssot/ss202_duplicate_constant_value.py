@@ -83,7 +83,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 f"`{constant.name} = {constant.value.shown}` {what} at "
                 f"{path}:{canonical.line}",
                 f"{repo.reuse(path, canonical.name)} instead of restating the value",
-                [Related(p, c.line, f"`{c.name}` has the same value") for p, c in ranked],
+                [Related(p, c.line, f"`{c.name}` has the same value", c.name) for p, c in ranked],
                 constant.name,
             )
 

@@ -68,6 +68,6 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 f"{canonical.value.shown} at {path}:{canonical.line}",
                 f"keep one definition and {repo.reuse(path, constant.name)}, or give this "
                 "one a name that says how it differs",
-                [Related(p, c.line, f"`{c.name} = {c.value.shown}`") for p, c in ranked],
+                [Related(p, c.line, f"`{c.name} = {c.value.shown}`", c.name) for p, c in ranked],
                 constant.name,
             )

@@ -98,7 +98,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
                 f"{value.shown} is the value of `{canonical.name}` "
                 f"({path}:{canonical.line})",
                 f"use `{canonical.name}` from {where}",
-                [Related(p, c.line, f"`{c.name}` is defined here") for p, c in ranked],
+                [Related(p, c.line, f"`{c.name}` is defined here", c.name) for p, c in ranked],
                 canonical.name,
             )
 

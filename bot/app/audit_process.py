@@ -1,8 +1,10 @@
 """What runs inside the audit process pool: unpack the base tarball, overlay the pull
 request's files, and audit. Everything crossing the process boundary is plain bytes.
 
-Invariant: this module imports only `analyzers`, the stdlib and cachetools, so a pool
-worker starts fast and holds no sockets, tokens or event loops.
+Invariant: this module imports only `analyzers`, the stdlib, cachetools and the fixer
+(`bot.local.fixer`: stdlib only), so a pool worker starts fast and holds no sockets,
+tokens or event loops. The fixer runs libcst in a child of the audit process, as for the
+CLI: a crash in libcst's native parser costs that file's fixes, not the audit.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Any
 import cachetools
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
-from analyzers.config import load_config
+from analyzers.config import InlineComments, load_config
 from analyzers.diff import added_lines
 from analyzers.engine import FactsCache, is_python
+from bot.local.fixer import ChildFixer
 
 AUDIT_NICENESS = 10
 """How much lower than the server's the audit processes' CPU priority is."""
@@ -62,8 +65,13 @@ class AuditWork:
 
 
 def run_audit(work: AuditWork) -> AuditResult:
-    """Top-level so the pool can pickle it."""
-    return audit(build_request(work), facts_cache=_facts_cache())
+    """Top-level so the pool can pickle it. Fixes are computed only for the review's
+    inline comments: with `inline-comments = "off"` nothing shows them, and the fixer's
+    child process would cost its start-up for nothing."""
+    request = build_request(work)
+    config, _problems = load_config(work.config_text, work.config_path)
+    fixer = None if config.inline_comments is InlineComments.OFF else ChildFixer()
+    return audit(request, facts_cache=_facts_cache(), fixer=fixer)
 
 
 def build_request(work: AuditWork) -> AuditRequest:

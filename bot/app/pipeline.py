@@ -3,7 +3,8 @@
 Data flow: the PR at its current head -> `SSOT audit` check run `in_progress` -> config at
 the **base** sha (a PR cannot weaken its own gate) -> drafts stop here with `neutral` ->
 PR files (patches give the changed lines), head blobs by sha, base tarball -> audit in
-the process pool -> re-read the head -> sticky comment -> check run completed.
+the process pool -> re-read the head -> sticky comment -> check run completed -> the
+review's inline comments (`review.py`; best effort: the check already has the verdict).
 
 Invariant: a check run this module starts is always completed: `success`/`failure` from
 the verdict, `neutral` for drafts and superseded heads, `cancelled` when shutdown
@@ -19,12 +20,13 @@ import logging
 import uuid
 from dataclasses import replace
 
-from analyzers.config import CONFIG_FILES, load_config
+from analyzers.config import CONFIG_FILES, InlineComments, load_config
 from analyzers.engine import is_python
 from analyzers.model import ChangeStatus
 from bot.app import sentry
 from bot.app.audit_process import AuditWork, ChangedFile, run_audit
 from bot.app.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
+from bot.app.review import ReviewPlan, plan_review
 from bot.github.payloads import PullFile, PullRequest
 from bot.github.publish import publish_check_run, publish_comment
 from bot.github.rest import MAX_PULL_FILES, GitHubApp, Installation
@@ -130,11 +132,43 @@ class Pipeline:
             logger.info("stale result dropped", extra={
                 **job.log_context(), "current_head": current.head_sha})
             return
-        await publish_comment(gh, job.repo, job.number, job.head_sha, result, work.unaudited)
+        review = None
+        if config.inline_comments is not InlineComments.OFF:
+            existing = await gh.review_comments(job.repo, job.number)
+            review = plan_review(result, work.files, config.inline_comments, existing,
+                                 job.head_sha)
+        await publish_comment(gh, job.repo, job.number, job.head_sha, result, work.unaudited,
+                              one_click=review.one_click if review else 0)
         await publish_check_run(gh, job.repo, check_run, job.head_sha, result, work.unaudited)
         logger.info("audit published", extra={
             **job.log_context(), "verdict": str(result.verdict),
             "findings": result.stats.findings, "seconds": result.stats.seconds})
+        if review is not None:
+            await _publish_review(gh, job, review)
+
+
+async def _publish_review(gh: Installation, job: AuditJob, review: ReviewPlan) -> None:
+    """Post the new inline comments as one review, then mark or delete the comments of
+    findings that are gone. The check run already carries the verdict, so a failure here
+    is logged (with a reference, like a crashed audit) and costs only the review."""
+    try:
+        if review.new:
+            await gh.create_review(job.repo, job.number, job.head_sha, review.body,
+                                   review.new)
+        for comment_id, body in review.resolved:
+            await gh.edit_review_comment(job.repo, comment_id, body)
+        for comment_id in review.deleted:
+            await gh.delete_review_comment(job.repo, comment_id)
+    except Exception:
+        reference = uuid.uuid4().hex[:12]
+        with sentry.tags(reference=reference):
+            logger.exception("review could not be published", extra={
+                **job.log_context(), "reference": reference})
+        return
+    logger.info("review published", extra={
+        **job.log_context(), "new_comments": len(review.new),
+        "resolved": len(review.resolved), "deleted": len(review.deleted),
+        "left_out": review.left_out})
 
 
 async def gather_work(gh: Installation, pull: PullRequest, config_text: str | None,

@@ -1,6 +1,6 @@
-"""The JSON shapes the bot reads from GitHub: webhook payloads and REST answers, each
-parsed once into a frozen dataclass, and `check_payload`, which refuses at intake what the
-handlers could not read."""
+"""The JSON shapes the bot reads from GitHub (webhook payloads and REST answers, each
+parsed once into a frozen dataclass), the review comments it writes, and `check_payload`,
+which refuses at intake what the handlers could not read."""
 
 from __future__ import annotations
 
@@ -77,6 +77,36 @@ class PullFile:
 class Comment:
     id: int
     body: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewComment:
+    """An inline comment of a pull request review, as listed."""
+
+    id: int
+    body: str
+    in_reply_to: int | None
+    """The thread's first comment, for a reply; None for a thread's first comment."""
+    ours: bool
+    """Posted by this App (judged by `rest.Installation`, as for the sticky comment)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewReviewComment:
+    """An inline comment to post with a review, on the head side of the diff: on `line`,
+    or on `start_line`..`line` (one hunk)."""
+
+    path: str
+    line: int
+    start_line: int | None
+    body: str
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "line": self.line, "side": "RIGHT",
+                                "body": self.body}
+        if self.start_line is not None:
+            data.update(start_line=self.start_line, start_side="RIGHT")
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,13 @@ from bot.github.rest import Installation
 
 
 async def publish_comment(gh: Installation, repo: str, number: int, head_sha: str,
-                          result: AuditResult, unaudited: Sequence[str] = ()) -> int:
-    """Write the report into the PR's sticky comment (edited in place); its id."""
+                          result: AuditResult, unaudited: Sequence[str] = (), *,
+                          one_click: int = 0) -> int:
+    """Write the report into the PR's sticky comment (edited in place); its id.
+    `one_click` findings have a suggestion in the App's review."""
     comment = report.render_comment(result, head_sha=head_sha,
-                                    blob_url=gh.blob_url(repo, head_sha), unaudited=unaudited)
+                                    blob_url=gh.blob_url(repo, head_sha), unaudited=unaudited,
+                                    one_click=one_click)
     return await gh.upsert_comment(repo, number, comment, report.MARKER)
 
 

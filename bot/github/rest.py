@@ -18,7 +18,14 @@ from gidgethub import BadRequest, sansio
 
 from bot.github.credentials import AppCredentials, Credentials, SharedCache
 from bot.github.links import blob_url, web_url
-from bot.github.payloads import Comment, PullFile, PullRequest, is_json_int
+from bot.github.payloads import (
+    Comment,
+    NewReviewComment,
+    PullFile,
+    PullRequest,
+    ReviewComment,
+    is_json_int,
+)
 from bot.github.transport import (
     ArchiveTooLargeError,
     CreatedMeanwhileError,
@@ -332,6 +339,54 @@ class Installation:
         user = comment.get("user")
         return (isinstance(user, Mapping) and user.get("type") == "Bot"
                 and user.get("login") == await self.app.credentials.bot_login())
+
+    # the review
+
+    async def review_comments(self, repo: str, number: int) -> list[ReviewComment]:
+        """Every inline review comment of the pull request (replies included), each
+        marked with whether this App posted it."""
+        found = []
+        async for data in self._api.getiter(
+                f"/repos/{repo}/pulls/{number}/comments?per_page={PER_PAGE}"):
+            reply = data.get("in_reply_to_id")
+            found.append(ReviewComment(int(data["id"]), str(data.get("body") or ""),
+                                       int(reply) if is_json_int(reply) else None,
+                                       await self._posted_by_us(data)))
+        return found
+
+    async def create_review(self, repo: str, number: int, commit_id: str, body: str,
+                            comments: Sequence[NewReviewComment]) -> int:
+        """Post one review (event COMMENT) with its inline comments; GitHub takes all of
+        them or, for one anchor outside the diff, none (422). `body` starts with a marker
+        naming `commit_id`, so a retry after a lost answer finds the review instead of
+        posting it twice."""
+
+        async def created_meanwhile() -> int | None:
+            url = f"/repos/{repo}/pulls/{number}/reviews?per_page={PER_PAGE}"
+            async for review in self._raw.getiter(url):
+                if str(review.get("body") or "").startswith(body.partition("\n")[0]) \
+                        and await self._posted_by_us(review):
+                    return int(review["id"])
+            return None
+
+        return await self._create(f"/repos/{repo}/pulls/{number}/reviews", {
+            "commit_id": commit_id,
+            "body": body,
+            "event": "COMMENT",
+            "comments": [comment.to_json() for comment in comments],
+        }, created_meanwhile)
+
+    async def edit_review_comment(self, repo: str, comment_id: int, body: str) -> None:
+        await self._raw.patch(f"/repos/{repo}/pulls/comments/{comment_id}",
+                              data={"body": body})
+
+    async def delete_review_comment(self, repo: str, comment_id: int) -> None:
+        """Delete one of our inline comments; one already gone is no error."""
+        try:
+            await self._raw.delete(f"/repos/{repo}/pulls/comments/{comment_id}")
+        except BadRequest as exc:
+            if exc.status_code != 404:
+                raise
 
     def blob_url(self, repo: str, sha: str) -> Callable[[str, int], str]:
         return blob_url(web_url(self.app.settings.api_url), repo, sha)

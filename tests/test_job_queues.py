@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import pytest_asyncio
 
-from bot.app.jobs import AuditJob, InProcessQueue, JobQueue
+from bot.app.jobs import InProcessQueue, JobQueue
 from bot.redis.queue import RedisJobQueue, connect
-from tests.test_redis_queue import LEASE, Recorder, job
+from tests.test_redis_queue import LEASE, OverlapTracker, Recorder, job
 
 pytestmark = pytest.mark.asyncio
 pytest_plugins = ["tests.redis_server"]  # the real redis-server fixtures
@@ -89,16 +89,7 @@ async def test_a_pull_request_never_runs_twice_at_once(queue: MakeQueue) -> None
     running: dict[int, int] = {}
     overlaps: list[int] = []
 
-    class Tracker(Recorder):
-        async def __call__(self, job: AuditJob) -> None:
-            running[job.number] = running.get(job.number, 0) + 1
-            if running[job.number] > 1:
-                overlaps.append(job.number)
-            await asyncio.sleep(0.01)
-            running[job.number] -= 1
-            self.ran.append(job)
-
-    tracker = Tracker()
+    tracker = OverlapTracker(running, overlaps)
     worker = await queue(tracker)
     for n in range(12):
         await worker.submit(job(f"{n:02x}", number=n % 3, force=True))

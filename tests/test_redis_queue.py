@@ -71,6 +71,23 @@ class Recorder:
         await self.gate.wait()
 
 
+class OverlapTracker(Recorder):
+    """A runner that notes every pull request number it found already running; runners
+    made with one `running` table share it (two workers of one queue)."""
+
+    def __init__(self, running: dict[int, int], overlaps: list[int]) -> None:
+        super().__init__()
+        self.running, self.overlaps = running, overlaps
+
+    async def __call__(self, job: AuditJob) -> None:
+        self.running[job.number] = self.running.get(job.number, 0) + 1
+        if self.running[job.number] > 1:
+            self.overlaps.append(job.number)
+        await asyncio.sleep(0.01)
+        self.running[job.number] -= 1
+        self.ran.append(job)
+
+
 MakeQueue = Callable[..., Awaitable[RedisJobQueue]]
 
 
@@ -106,16 +123,8 @@ async def test_a_pull_request_never_runs_on_two_workers_at_once(queue: MakeQueue
     running: dict[int, int] = {}
     overlaps: list[int] = []
 
-    class Tracker(Recorder):
-        async def __call__(self, job: AuditJob) -> None:
-            running[job.number] = running.get(job.number, 0) + 1
-            if running[job.number] > 1:
-                overlaps.append(job.number)
-            await asyncio.sleep(0.01)
-            running[job.number] -= 1
-            self.ran.append(job)
-
-    first, second, intake = Tracker(), Tracker(), await queue()
+    first, second = OverlapTracker(running, overlaps), OverlapTracker(running, overlaps)
+    intake = await queue()
     await queue(first)
     await queue(second)
     for n in range(12):

@@ -10,6 +10,7 @@ the rest pending for the other workers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -41,13 +42,16 @@ from bot.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, from_enviro
 logger = logging.getLogger(__name__)
 
 
-def worker_command() -> int:
-    """`ssot-bot worker`: settings from the environment, then `run_worker`."""
+def worker_command(metrics_port: int | None = None) -> int:
+    """`ssot-bot worker`: settings from the environment (no Redis is the first problem
+    named), then `run_worker`; `metrics_port` overrides `SSOT_METRICS_PORT`."""
     try:
-        settings = from_environment()
+        settings = from_environment(need_redis=True)
     except SettingsError as exc:
         print(f"{PRODUCT}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
+    if metrics_port is not None:
+        settings = dataclasses.replace(settings, metrics_port=metrics_port)
     return run_worker(settings)
 
 

@@ -132,6 +132,7 @@ def from_environment(environ: Mapping[str, str] | None = None, *,
     redis_url = problems.check(_redis_url, env.get("SSOT_REDIS_URL"))
     redis_lease = problems.check(_seconds, env, "SSOT_REDIS_LEASE", 30.0)
     metrics_port = problems.check(_optional_port, env, "SSOT_METRICS_PORT")
+    sentry_dsn = env.get("SENTRY_DSN") or None
     problems.raise_any()
     assert (app_id and private_key and webhook_secret and api_url and port
             and redis_lease), "each is read when no problem was found"
@@ -140,7 +141,7 @@ def from_environment(environ: Mapping[str, str] | None = None, *,
         private_key=private_key,
         webhook_secret=webhook_secret,
         api_url=api_url,
-        sentry_dsn=env.get("SENTRY_DSN") or None,
+        sentry_dsn=sentry_dsn,
         port=port,
         redis_url=redis_url,
         redis_lease=redis_lease,
@@ -172,6 +173,7 @@ class SetupSettings:
 
 
 def setup_from_environment(environ: Mapping[str, str] | None = None) -> SetupSettings:
+    """`setup`'s settings; `SettingsError` listing every malformed one."""
     env = os.environ if environ is None else environ
     problems = Problems()
     configured_web = env.get("GITHUB_URL", "").strip()

@@ -224,6 +224,8 @@ class FakeGitHub:
         self.faults: list[Fault] = []
         self.lost_answers: list[LostAnswer] = []
         self.holds: list[Hold] = []
+        self.rate_limit_remaining = 5000
+        """GitHub's `x-ratelimit-remaining`: one less per authenticated REST answer."""
         self.manifest_submissions: dict[int, ManifestSubmission] = {}
         self.manifest_codes: dict[str, ManifestApp] = {}
         """One-time codes of the manifest flow -> the App each makes."""
@@ -419,6 +421,9 @@ class FakeGitHub:
                     request.transport.abort()
                     raise web.HTTPInternalServerError  # never reaches the closed connection
                 response = _error(lost.status, "Bad Gateway")
+        if "authorization" in record.headers and "x-ratelimit-remaining" not in response.headers:
+            self.rate_limit_remaining -= 1
+            response.headers["x-ratelimit-remaining"] = str(self.rate_limit_remaining)
         record.status = response.status
         return response
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import PRODUCT, package_version
 from bot.local import audit, init, rules
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return audit.EXIT_ERROR
 
 
-APP_COMMANDS = ("serve", "worker", "action")
+APP_COMMANDS = ("serve", "worker", "action", "setup")
 """Commands that need the `[app]` extra (aiohttp, gidgethub, …)."""
 
 
@@ -51,9 +52,13 @@ def _app_command(args: argparse.Namespace) -> int:
         from bot.action.run import action_command
 
         return action_command()
+    if args.command == "setup":
+        from bot.app.setup import setup_command
+
+        return setup_command(args)
     from bot.redis.worker import worker_command
 
-    return worker_command()
+    return worker_command(args.metrics_port)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,11 +82,32 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="0.0.0.0")
     serve_cmd.add_argument("--port", type=int, default=None,
                            help="port (default: $PORT, else 8080)")
-    commands.add_parser("worker", help="run the deliveries and audits queued in Redis "
-                        "(SSOT_REDIS_URL)")
+    worker_cmd = commands.add_parser("worker", help="run the deliveries and audits queued in "
+                                     "Redis (SSOT_REDIS_URL)")
+    worker_cmd.add_argument("--metrics-port", type=int, default=None,
+                            help="serve /metrics and /readyz on this port (default: "
+                            "$SSOT_METRICS_PORT, else none)")
+    _add_setup_arguments(commands.add_parser(
+        "setup", help="register the GitHub App from your browser (GitHub's manifest flow) "
+        "and save its credentials to an env file"))
     commands.add_parser("action", help="the GitHub Action's entry point: audit the pull "
                         "request of $GITHUB_EVENT_PATH and publish (see action.yml)")
     return parser
+
+
+def _add_setup_arguments(parser: argparse.ArgumentParser) -> None:
+    """`setup`'s options, here so that `--help` needs none of the App's libraries."""
+    parser.add_argument("--url", help="the public URL `ssot-bot serve` will answer on "
+                        "(asked for on the page when left out)")
+    parser.add_argument("--org", help="register the App for this organisation (you must "
+                        "own it) instead of your account")
+    parser.add_argument("--env-file", type=Path, default=Path("ssot-bot.env"),
+                        help="where to save the credentials (default: ssot-bot.env; never "
+                        "over an existing file without --force)")
+    parser.add_argument("--force", action="store_true", help="replace an existing env file")
+    parser.add_argument("--host", default="127.0.0.1", help="address of the set-up page")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="port of the set-up page (default 8765; 0: any free one)")
 
 
 if __name__ == "__main__":

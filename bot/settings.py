@@ -8,24 +8,52 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.github.links import ACTIONS_APP_ID, PUBLIC_API_URL
+from bot.github.links import ACTIONS_APP_ID, PUBLIC_API_URL, PUBLIC_WEB_URL, api_url_of, web_url
 
 DEFAULT_PORT = 8080
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 EXIT_BAD_SETTINGS = 2
 """Exit status of `serve` and `worker` when a setting is missing or malformed."""
 
 class SettingsError(Exception):
-    """A required setting is missing or malformed; the message names it (never its value)."""
+    """Settings are missing or malformed; the message names each (never its value)."""
+
+
+class Problems:
+    """The problems found so far, so that one error lists them all."""
+
+    def __init__(self) -> None:
+        self._found: list[str] = []
+
+    def add(self, problem: str) -> None:
+        self._found.append(problem)
+
+    def check(self, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """`read(...)`, or None with its problem noted."""
+        try:
+            return read(*args, **kwargs)
+        except SettingsError as exc:
+            self._found.append(str(exc))
+            return None
+
+    def raise_any(self) -> None:
+        if len(self._found) == 1:
+            raise SettingsError(self._found[0])
+        if self._found:
+            raise SettingsError(f"{len(self._found)} settings are missing or malformed: "
+                                + "; ".join(self._found))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,24 +111,78 @@ class Settings:
     """Seconds a webhook body may take to arrive (GitHub itself gives up after 10 s)."""
     max_job_attempts: int = 3
     """Times a job is taken over from dead workers before it is dropped as poison."""
+    metrics_port: int | None = None
+    """`SSOT_METRICS_PORT`: where `ssot-bot worker` serves `/metrics` and `/readyz`
+    (workers have no other HTTP port); None: not served."""
 
 
-def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings; raise `SettingsError` naming the first missing or bad one."""
+def from_environment(environ: Mapping[str, str] | None = None, *,
+                     need_redis: bool = False) -> Settings:
+    """Read the settings; raise `SettingsError` listing every missing or bad one.
+    `need_redis` (the worker): no `SSOT_REDIS_URL` is the first problem named."""
     env = os.environ if environ is None else environ
-    app_id = _required(env, "GITHUB_APP_ID")
-    if not app_id.isdigit():
-        raise SettingsError("GITHUB_APP_ID must be the App's numeric id")
+    problems = Problems()
+    if need_redis and not env.get("SSOT_REDIS_URL", "").strip():
+        problems.add("SSOT_REDIS_URL is not set (workers need Redis)")
+    app_id = problems.check(_app_id, env)
+    private_key = problems.check(_private_key, env)
+    webhook_secret = problems.check(_required, env, "GITHUB_WEBHOOK_SECRET")
+    api_url = problems.check(_api_url, env.get("GITHUB_API_URL") or PUBLIC_API_URL)
+    port = problems.check(_port, env.get("PORT"))
+    redis_url = problems.check(_redis_url, env.get("SSOT_REDIS_URL"))
+    redis_lease = problems.check(_seconds, env, "SSOT_REDIS_LEASE", 30.0)
+    metrics_port = problems.check(_optional_port, env, "SSOT_METRICS_PORT")
+    sentry_dsn = env.get("SENTRY_DSN") or None
+    problems.raise_any()
+    assert (app_id and private_key and webhook_secret and api_url and port
+            and redis_lease), "each is read when no problem was found"
     return Settings(
         app_id=app_id,
-        private_key=_private_key(env),
-        webhook_secret=_required(env, "GITHUB_WEBHOOK_SECRET"),
-        api_url=_api_url(env.get("GITHUB_API_URL") or PUBLIC_API_URL),
-        sentry_dsn=env.get("SENTRY_DSN") or None,
-        port=_port(env.get("PORT")),
-        redis_url=_redis_url(env.get("SSOT_REDIS_URL")),
-        redis_lease=_seconds(env, "SSOT_REDIS_LEASE", 30.0),
+        private_key=private_key,
+        webhook_secret=webhook_secret,
+        api_url=api_url,
+        sentry_dsn=sentry_dsn,
+        port=port,
+        redis_url=redis_url,
+        redis_lease=redis_lease,
+        metrics_port=metrics_port,
     )
+
+
+def environment_for(*, app_id: int, private_key: str, webhook_secret: str, api_url: str
+                    ) -> dict[str, str]:
+    """The variables `from_environment` reads for these values: what `ssot-bot setup`
+    writes to its env file. The PEM's newlines are written `\\n`, which every env-file
+    reader (docker, compose, systemd) keeps on one line and `_private_key` turns back."""
+    return {
+        "GITHUB_APP_ID": str(app_id),
+        "GITHUB_PRIVATE_KEY": private_key.strip().replace("\n", "\\n"),
+        "GITHUB_WEBHOOK_SECRET": webhook_secret,
+        "GITHUB_API_URL": api_url,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class SetupSettings:
+    """`ssot-bot setup`'s: which GitHub to register the App on."""
+
+    web_url: str
+    """`GITHUB_URL`: GitHub's public site, or a GitHub Enterprise Server's address."""
+    api_url: str
+    """`GITHUB_API_URL`: by default the API of `GITHUB_URL` (`/api/v3` on a server)."""
+
+
+def setup_from_environment(environ: Mapping[str, str] | None = None) -> SetupSettings:
+    """`setup`'s settings; `SettingsError` listing every malformed one."""
+    env = os.environ if environ is None else environ
+    problems = Problems()
+    configured_web = env.get("GITHUB_URL", "").strip()
+    web = problems.check(_web_url, configured_web) if configured_web else None
+    configured_api = env.get("GITHUB_API_URL", "").strip()
+    api = problems.check(_api_url, configured_api or api_url_of(web or PUBLIC_WEB_URL))
+    problems.raise_any()
+    assert api, "set when no problem was found"
+    return SetupSettings(web_url=web or web_url(api), api_url=api)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +265,28 @@ def _private_key(env: Mapping[str, str]) -> str:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise SettingsError(f"{name} is not an RSA key (GitHub Apps sign with RS256)")
     return text
+
+
+def _app_id(env: Mapping[str, str]) -> str:
+    app_id = _required(env, "GITHUB_APP_ID")
+    if not app_id.isdigit():
+        raise SettingsError("GITHUB_APP_ID must be the App's numeric id")
+    return app_id
+
+
+def _web_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise SettingsError("GITHUB_URL must start with https:// (or http://)")
+    return value.rstrip("/")
+
+
+def _optional_port(env: Mapping[str, str], name: str) -> int | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(f"{name} must be a number from 1 to 65535")
+    return int(value)
 
 
 def _api_url(value: str) -> str:

@@ -10,7 +10,10 @@ Tests script faults (`fail`), lost answers (`lose_answer`) and pauses (`hold`) i
 of patching the bot.
 
 It also builds webhook payloads from GitHub's example payloads (`webhook-examples/`),
-which the contract test validates against GitHub's schemas.
+which the contract test validates against GitHub's schemas, and serves the App manifest
+flow: the new-App pages a manifest form posts to (a confirmation form that sends the
+browser back to the manifest's `redirect_url` with `?code=…&state=…`) and the
+conversion of that code into an App with a fresh key and webhook secret.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ import copy
 import email.utils
 import functools
 import hashlib
+import html
 import json
 import os
 import re
+import secrets
 import subprocess
 import time
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +40,8 @@ from typing import Any
 
 import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.gitrepo import GitRepo
 
@@ -162,6 +170,35 @@ class ReviewComment:
     in_reply_to: int | None = None
 
 
+@dataclass
+class ManifestSubmission:
+    """A manifest posted to a new-App page, waiting for the user's confirmation."""
+
+    id: int
+    manifest: dict[str, Any]
+    state: str | None
+    org: str | None
+
+
+@dataclass
+class ManifestApp:
+    """An App made by the manifest flow, with the secrets the conversion hands out."""
+
+    id: int
+    slug: str
+    manifest: dict[str, Any]
+    org: str | None
+    pem: str
+    webhook_secret: str
+    client_secret: str
+    converted: bool = False
+
+
+MANIFEST_REQUIRED = ("name", "url", "redirect_url")
+"""What GitHub's new-App page refuses a manifest without (`hook_attributes.url` too,
+when the manifest has hook attributes)."""
+
+
 class FakeGitHub:
     def __init__(self, repo: GitRepo, *, app_id: str, public_key: str, spec: Path) -> None:
         self.repo = repo
@@ -187,6 +224,11 @@ class FakeGitHub:
         self.faults: list[Fault] = []
         self.lost_answers: list[LostAnswer] = []
         self.holds: list[Hold] = []
+        self.rate_limit_remaining = 5000
+        """GitHub's `x-ratelimit-remaining`: one less per authenticated REST answer."""
+        self.manifest_submissions: dict[int, ManifestSubmission] = {}
+        self.manifest_codes: dict[str, ManifestApp] = {}
+        """One-time codes of the manifest flow -> the App each makes."""
         self._ids = iter(range(1000, 10**9))
 
     # --- scripting ---------------------------------------------------------------
@@ -357,7 +399,11 @@ class FakeGitHub:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        body: Any = json.loads(raw) if raw and request.content_type == "application/json" else None
+        body: Any = None
+        if raw and request.content_type == "application/json":
+            body = json.loads(raw)
+        elif raw and request.content_type == "application/x-www-form-urlencoded":
+            body = dict(urllib.parse.parse_qsl(raw.decode()))
         record = RecordedRequest(request.method, request.path, dict(request.query),
                                  {k.lower(): v for k, v in request.headers.items()}, body)
         self.requests.append(record)
@@ -375,6 +421,9 @@ class FakeGitHub:
                     request.transport.abort()
                     raise web.HTTPInternalServerError  # never reaches the closed connection
                 response = _error(lost.status, "Bad Gateway")
+        if "authorization" in record.headers and "x-ratelimit-remaining" not in response.headers:
+            self.rate_limit_remaining -= 1
+            response.headers["x-ratelimit-remaining"] = str(self.rate_limit_remaining)
         record.status = response.status
         return response
 
@@ -404,6 +453,8 @@ class FakeGitHub:
             return None
         if request.path.startswith("/_codeload/"):
             return None  # the redirect target carries its own short-lived token
+        if WEB_PAGE.match(request.path) or request.path.startswith("/app-manifests/"):
+            return None  # the browser's pages; a conversion's code is its own credential
         scheme, _, token = header.partition(" ")
         expires = self.tokens.get(token)
         if scheme.lower() != "token" or expires is None or expires < time.time():
@@ -453,6 +504,10 @@ class FakeGitHub:
             ("GET", rf"^{prefix}/pulls/(\d+)/comments$", self._list_review_comments),
             ("PATCH", rf"^{prefix}/pulls/comments/(\d+)$", self._update_review_comment),
             ("DELETE", rf"^{prefix}/pulls/comments/(\d+)$", self._delete_review_comment),
+            ("POST", r"^/settings/apps/new$", self._new_app_page),
+            ("POST", r"^/organizations/([^/]+)/settings/apps/new$", self._new_app_page),
+            ("POST", r"^/settings/apps/new/confirm$", self._confirm_new_app),
+            ("POST", r"^/app-manifests/([^/]+)/conversions$", self._convert_manifest),
         ]
         for route_method, pattern, handler in routes:
             match = re.match(pattern, path)
@@ -808,6 +863,64 @@ class FakeGitHub:
         else:
             data["performed_via_github_app"] = None
 
+    # --- the App manifest flow --------------------------------------------------------
+
+    def _new_app_page(self, request: web.Request, body: Any, org: str | None = None
+                      ) -> web.Response:
+        """GitHub's new-App page for a posted manifest: the App it would make and a
+        button to create it."""
+        try:
+            manifest = json.loads((body or {}).get("manifest", ""))
+        except ValueError:
+            return _web_page(422, "Invalid manifest", "<p>The manifest is not JSON.</p>")
+        problem = _manifest_problem(manifest)
+        if problem:
+            return _web_page(422, "Invalid manifest", f"<p>{html.escape(problem)}</p>")
+        submission = ManifestSubmission(next(self._ids), manifest, request.query.get("state"),
+                                        org)
+        self.manifest_submissions[submission.id] = submission
+        owner = html.escape(org) if org else "your account"
+        return _web_page(200, "Create GitHub App", f"""
+<p>Create <strong>{html.escape(str(manifest["name"]))}</strong> for {owner}?</p>
+<form method="post" action="/settings/apps/new/confirm">
+  <input type="hidden" name="submission" value="{submission.id}">
+  <button type="submit" id="create">Create GitHub App for {owner}</button>
+</form>""")
+
+    def _confirm_new_app(self, _request: web.Request, body: Any) -> web.Response:
+        """Creating the App: a one-time code, and the browser sent to `redirect_url`."""
+        submission = self.manifest_submissions.pop(int((body or {}).get("submission", 0)),
+                                                   None)
+        if submission is None:
+            return _web_page(404, "Not Found", "<p>No such manifest.</p>")
+        name = str(submission.manifest["name"])
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        app = ManifestApp(
+            next(self._ids), re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"),
+            submission.manifest, submission.org,
+            key.private_bytes(serialization.Encoding.PEM,
+                              serialization.PrivateFormat.TraditionalOpenSSL,
+                              serialization.NoEncryption()).decode(),
+            secrets.token_hex(20), secrets.token_hex(20))
+        code = secrets.token_hex(10)
+        self.manifest_codes[code] = app
+        query = {"code": code, **({"state": submission.state} if submission.state else {})}
+        target = f"{submission.manifest['redirect_url']}?{urllib.parse.urlencode(query)}"
+        return web.Response(status=302, headers={"Location": target})
+
+    def _convert_manifest(self, _request: web.Request, _body: Any, code: str) -> web.Response:
+        app = self.manifest_codes.get(code)
+        if app is None or app.converted:
+            return _error(404, "Not Found")
+        app.converted = True
+        data = self._example("integration-from-manifest")
+        data.update(id=app.id, slug=app.slug, name=app.manifest["name"],
+                    html_url=f"{self.url}/apps/{app.slug}", pem=app.pem,
+                    webhook_secret=app.webhook_secret, client_secret=app.client_secret,
+                    external_url=app.manifest["url"])
+        data["owner"]["login"] = app.org or "octocat"
+        return web.json_response(data, status=201)
+
     # --- HTTP manners --------------------------------------------------------------
 
     def _json(self, request: web.Request, data: Any, headers: Mapping[str, str] | None = None
@@ -836,6 +949,30 @@ def _examples(spec: Path) -> dict[str, Any]:
     """GitHub's example responses by name (read once; responses are deep copies)."""
     rest = json.loads((spec / "rest-api-subset.json").read_text())
     return {name: value["value"] for name, value in rest["components"]["examples"].items()}
+
+
+WEB_PAGE = re.compile(r"^(/organizations/[^/]+)?/settings/apps/new(/confirm)?$")
+"""GitHub's web pages the fake serves (the manifest flow's), not REST operations."""
+
+
+def _manifest_problem(manifest: Any) -> str | None:
+    if not isinstance(manifest, dict):
+        return "The manifest is not an object."
+    missing = [key for key in MANIFEST_REQUIRED if not isinstance(manifest.get(key), str)]
+    hooks = manifest.get("hook_attributes")
+    if isinstance(hooks, dict) and not isinstance(hooks.get("url"), str):
+        missing.append("hook_attributes.url")
+    if missing:
+        return f"Missing: {', '.join(missing)}."
+    if not str(manifest["redirect_url"]).startswith(("https://", "http://")):
+        return "redirect_url must be an http(s) URL."
+    return None
+
+
+def _web_page(status: int, title: str, body: str) -> web.Response:
+    return web.Response(status=status, content_type="text/html", text=(
+        f"<!doctype html><html><head><title>{title}</title></head>"
+        f"<body><h1>{title}</h1>{body}</body></html>"))
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -331,12 +331,29 @@ def test_settings_are_read_from_the_environment(app_key: tuple[str, str], tmp_pa
     assert "PRIVATE" not in repr(settings) and WEBHOOK_SECRET not in repr(settings)
 
 
-def test_serve_exits_2_with_one_line_naming_the_missing_setting(
+def test_serve_exits_2_with_one_line_naming_every_missing_setting(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     for name in [n for n in os.environ if n.startswith("GITHUB_")]:
         monkeypatch.delenv(name)
     assert serve("127.0.0.1", 0) == 2
-    assert capsys.readouterr().err.splitlines() == ["ssot-bot: error: GITHUB_APP_ID is not set"]
+    assert capsys.readouterr().err.splitlines() == [
+        "ssot-bot: error: 3 settings are missing or malformed: GITHUB_APP_ID is not set; "
+        "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is not set; GITHUB_WEBHOOK_SECRET "
+        "is not set"]
+
+
+def test_missing_and_malformed_settings_are_reported_at_once() -> None:
+    with pytest.raises(SettingsError) as raised:
+        from_environment({"GITHUB_APP_ID": "my-app", "GITHUB_WEBHOOK_SECRET": "s",
+                          "GITHUB_PRIVATE_KEY": "not a key", "PORT": "http",
+                          "GITHUB_API_URL": "api.github.example", "SSOT_REDIS_LEASE": "soon",
+                          "SSOT_METRICS_PORT": "0"})
+    assert str(raised.value) == (
+        "6 settings are missing or malformed: GITHUB_APP_ID must be the App's numeric id; "
+        "GITHUB_PRIVATE_KEY is not a PEM private key; GITHUB_API_URL must start with "
+        "https:// (or http://); PORT must be a number from 1 to 65535; SSOT_REDIS_LEASE "
+        "must be a number of seconds; SSOT_METRICS_PORT must be a number from 1 to 65535")
+    assert "not a key" not in str(raised.value)
 
 
 def test_partial_private_keys_are_scrubbed(app_key: tuple[str, str]) -> None:

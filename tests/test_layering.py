@@ -33,7 +33,8 @@ CLI_THIRD_PARTY = frozenset({"libcst"})
 """The only library outside the standard library that `ssot-bot audit` loads (the
 fixer's child process runs libcst); the App's (aiohttp, gidgethub, redis, sentry_sdk,
 jwt, cryptography, cachetools) are not needed to install and run the CLI."""
-APP_AND_REDIS = ("bot.app", "bot.redis", "bot.github", "bot.settings", "bot.action")
+APP_AND_REDIS = ("bot.app", "bot.redis", "bot.github", "bot.settings", "bot.action",
+                 "bot.metrics")
 GITHUB_ADDRESS = re.compile(r"github\.com|githubusercontent\.com|^/repos/|^/app(/|$)")
 PROJECT_HOME = "https://github.com/ssot-bot/ssot-bot"
 """Our own homepage (the SARIF tool's `informationUri`), not an address of GitHub's API."""

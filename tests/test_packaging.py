@@ -50,9 +50,20 @@ def test_sdist_and_wheel_install_into_a_clean_venv_and_the_cli_needs_no_app_libr
     audited = run(clean / "bin" / "ssot-bot", "audit", "--all", "--repo", repo.root)
     assert audited.returncode == 1, audited.stderr
     assert "SF101 bare-except-swallowed [error]" in audited.stdout
-    serve = run(clean / "bin" / "ssot-bot", "serve")
-    assert serve.returncode == 2
-    assert "pip install 'ssot-bot[app]'" in serve.stderr
+    for command in ("serve", "setup"):
+        refused = run(clean / "bin" / "ssot-bot", command)
+        assert refused.returncode == 2, command
+        assert "pip install 'ssot-bot[app]'" in refused.stderr
+    # `ssot-bot setup` of an installed wheel posts the top-level app.yaml it ships: the
+    # wheel's own modules (first on the path) find it, with the App's libraries of ours.
+    [site] = clean.glob("lib/python*/site-packages")
+    found = run(sys.executable, "-c", "from bot.github.manifest import manifest_file, "
+                "read_manifest; print(manifest_file()); print(read_manifest()['name'])",
+                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)})
+    assert found.returncode == 0, found.stderr[-2000:]
+    shipped = clean / "share" / "ssot-bot" / "app.yaml"
+    assert found.stdout.splitlines() == [str(shipped.resolve()), "SSOT audit"]
+    assert shipped.read_bytes() == (ROOT / "app.yaml").read_bytes()
 
 
 def test_the_pre_commit_hook_blocks_on_errors_with_the_findings_shown(tmp_path: Path) -> None:

@@ -54,3 +54,14 @@ def test_worker_command_names_a_missing_setting(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("GITHUB_APP_ID", raising=False)
     assert main(["worker"]) == 2
     assert "GITHUB_APP_ID" in capsys.readouterr().err
+
+
+def test_worker_command_says_first_that_redis_is_not_set(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("SSOT_REDIS_URL", "GITHUB_APP_ID", "GITHUB_PRIVATE_KEY",
+                 "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["worker"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ssot-bot: error: 4 settings are missing or malformed: "
+                          "SSOT_REDIS_URL is not set (workers need Redis); GITHUB_APP_ID")

@@ -139,6 +139,20 @@ class InProcessQueue:
     async def join(self) -> None:
         await self._idle.wait()
 
+    @property
+    def waiting(self) -> int:
+        """Jobs queued and not yet running."""
+        return len(self._pending)
+
+    @property
+    def not_ready(self) -> str | None:
+        """Why no job would run now (no worker task left), or None."""
+        if not self._tasks:
+            return "the audit queue has not started"
+        if all(task.done() for task in self._tasks):
+            return "the audit queue's workers have stopped"
+        return None
+
     async def close(self, grace: float) -> None:
         """Give running audits `grace` seconds, then cancel them (the runner concludes
         their checks) and conclude every queued job through `dropped`."""
@@ -233,6 +247,7 @@ class AuditPool:
         for _ in range(processes):
             self._free.put_nowait(_Lane())
         self._lanes = processes
+        self._closed = False
 
     async def run(self, function: Callable[[T], R], argument: T) -> R:
         lane = await self._free.get()
@@ -241,7 +256,12 @@ class AuditPool:
         finally:
             self._free.put_nowait(lane)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     async def close(self) -> None:
+        self._closed = True
         lanes = [await self._free.get() for _ in range(self._lanes)]
         await asyncio.gather(*(lane.close() for lane in lanes))
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import replace
 
 from analyzers.config import CONFIG_FILES, InlineComments, load_config
 from analyzers.engine import is_python
 from analyzers.model import ChangeStatus
+from bot import metrics
 from bot.app import sentry
 from bot.app.audit_process import AuditWork, ChangedFile, run_audit
 from bot.app.jobs import AuditCrashedError, AuditJob, AuditPool, JobQueue
@@ -64,11 +66,14 @@ class Pipeline:
                     job, head_sha=pull.head_sha, reason="catch-up", force=False, attempt=1))
             return
         check_run = await gh.start_check_run(job.repo, job.head_sha, resume=job.attempt > 1)
+        started = time.monotonic()
+        verdict = metrics.VERDICT_COULD_NOT_COMPLETE
         try:
-            await self._audit(gh, job, pull, check_run)
+            verdict = await self._audit(gh, job, pull, check_run)
         except asyncio.CancelledError:
             # Shutdown (SIGTERM) stopped the audit; cancellation is no `Exception`, and a
             # check left `in_progress` would hold a required check forever.
+            verdict = metrics.VERDICT_CANCELLED
             await _conclude_interrupted(gh, job, check_run)
             raise
         except Exception as exc:
@@ -79,6 +84,9 @@ class Pipeline:
                 logger.exception("audit could not complete", extra={
                     **job.log_context(), "check_run": check_run, "reference": reference})
             await _conclude_crashed(gh, job, check_run, exc, reference)
+        finally:
+            metrics.AUDITS.labels(verdict=verdict).inc()
+            metrics.AUDIT_SECONDS.observe(time.monotonic() - started)
 
     async def conclude_dropped(self, job: AuditJob) -> None:
         """A queued job that will not run (the process is stopping): give its head a
@@ -87,6 +95,7 @@ class Pipeline:
         gh = self.github.installation(job.installation)
         check_run = await gh.start_check_run(job.repo, job.head_sha, resume=True)
         await _conclude_interrupted(gh, job, check_run)
+        metrics.AUDITS.labels(verdict=metrics.VERDICT_CANCELLED).inc()
 
     async def conclude_given_up(self, job: AuditJob) -> None:
         """A job whose workers died on every attempt (Redis mode) is not run again: its
@@ -102,9 +111,11 @@ class Pipeline:
                     "Use **Re-run** to try again, or comment `/ssot recheck`.",
             text="", annotations=[],
         ))
+        metrics.AUDITS.labels(verdict=metrics.VERDICT_COULD_NOT_COMPLETE).inc()
 
     async def _audit(self, gh: Installation, job: AuditJob, pull: PullRequest,
-                     check_run: int) -> None:
+                     check_run: int) -> str:
+        """Audit and publish; the verdict it concluded, as `metrics.AUDITS` counts it."""
         found = await gh.first_file_at(job.repo, CONFIG_FILES, pull.base_sha)
         config_path, config_text = (
             (found[0], found[1].decode("utf-8", "replace")) if found
@@ -119,7 +130,7 @@ class Pipeline:
                 text="", annotations=[],
             ))
             logger.info("draft not audited", extra=job.log_context())
-            return
+            return metrics.VERDICT_DRAFT
         work = await gather_work(gh, pull, config_text, config_path,
                                  max_file_bytes=config.max_file_bytes)
         result = await self.pool.run(run_audit, work)
@@ -131,7 +142,7 @@ class Pipeline:
                                         superseded(current.head_sha))
             logger.info("stale result dropped", extra={
                 **job.log_context(), "current_head": current.head_sha})
-            return
+            return metrics.VERDICT_SUPERSEDED
         review = None
         if config.inline_comments is not InlineComments.OFF:
             existing = await gh.review_comments(job.repo, job.number)
@@ -145,6 +156,7 @@ class Pipeline:
             "findings": result.stats.findings, "seconds": result.stats.seconds})
         if review is not None:
             await _publish_review(gh, job, review)
+        return metrics.VERDICT_NOT_FULLY_AUDITED if work.unaudited else str(result.verdict)
 
 
 async def _publish_review(gh: Installation, job: AuditJob, review: ReviewPlan) -> None:

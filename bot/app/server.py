@@ -21,23 +21,24 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
+import redis.asyncio as aioredis
 from aiohttp import web
 from gidgethub import BadRequest, ValidationFailure, sansio
 from gidgethub.routing import Router
 
-from bot import PRODUCT, package_version
+from bot import PRODUCT, metrics, package_version
 from bot.app import logs, sentry
 from bot.app.jobs import (
     AuditPool,
     DeliveryLog,
     InProcessQueue,
-    JobQueue,
     MemoryDeliveryLog,
     Supervisor,
 )
 from bot.app.pipeline import Pipeline
 from bot.app.webhooks import router as webhook_router
 from bot.github.payloads import (
+    HANDLED_EVENTS,
     MalformedPayloadError,
     check_payload,
     installation_id,
@@ -45,8 +46,14 @@ from bot.github.payloads import (
 )
 from bot.github.rest import GitHubApp
 from bot.github.transport import USER_AGENT
-from bot.redis.queue import DeliveryInbox, RedisUnavailableError, warn_without_persistence
+from bot.redis.queue import (
+    DeliveryInbox,
+    RedisUnavailableError,
+    measure_queues,
+    warn_without_persistence,
+)
 from bot.redis.queue import connect as redis_connect
+from bot.redis.queue import unreachable as redis_unreachable
 from bot.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, from_environment
 
 logger = logging.getLogger(__name__)
@@ -61,10 +68,18 @@ class Bot:
 
     settings: Settings
     github: GitHubApp
-    queue: JobQueue
+    pool: AuditPool
+    queue: InProcessQueue
     deliveries: DeliveryLog
     supervisor: Supervisor
     router: Router
+
+    @property
+    def not_ready(self) -> str | None:
+        """Why this process cannot take audits now, or None."""
+        if self.pool.closed:
+            return "the audit pool is closed"
+        return self.queue.not_ready
 
     async def drain(self) -> None:
         """Wait until every handler and every audit it queued has finished."""
@@ -79,6 +94,8 @@ SETTINGS = web.AppKey("settings", Settings)
 BOT = web.AppKey("bot", Bot)
 INBOX = web.AppKey("inbox", DeliveryInbox)
 """Redis mode only: where verified deliveries go; workers dispatch them."""
+REDIS = web.AppKey("redis", aioredis.Redis)
+"""Redis mode only: intake's client (the inbox's), for readiness and queue depths."""
 UPLOADS = web.AppKey("uploads", asyncio.Semaphore)
 """Bounds the webhook bodies being read before their signature can be checked."""
 UPLOADS_RETRY_AFTER = 5
@@ -93,6 +110,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_redis_intake if settings.redis_url else _running_bot)
     app.router.add_post("/webhook", receive_webhook)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
     return app
 
 
@@ -107,8 +126,8 @@ async def _running_bot(app: web.Application) -> AsyncIterator[None]:
         pipeline = Pipeline(github, pool, queue)
         await queue.start(pipeline, dropped=pipeline.conclude_dropped)
         supervisor = Supervisor()
-        app[BOT] = Bot(settings, github, queue, MemoryDeliveryLog(settings.delivery_ttl),
-                       supervisor, webhook_router)
+        app[BOT] = Bot(settings, github, pool, queue,
+                       MemoryDeliveryLog(settings.delivery_ttl), supervisor, webhook_router)
         yield
         await supervisor.close(settings.shutdown_grace)
         await queue.close(settings.shutdown_grace)
@@ -120,6 +139,7 @@ async def _redis_intake(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.redis_url, "create_app picks this context only with a Redis URL"
     client = redis_connect(settings.redis_url, socket_timeout=2.0)
+    app[REDIS] = client
     app[INBOX] = DeliveryInbox(client, ttl=settings.delivery_ttl)
     await warn_without_persistence(client)
     yield
@@ -127,66 +147,111 @@ async def _redis_intake(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
     return web.json_response({"status": "ok", "version": package_version()})
 
 
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: 200 only when a delivery would be taken (in-process: the audit pool
+    and queue are up; Redis mode: Redis answers), else 503 with the reason."""
+    if REDIS in request.app:
+        reason = await redis_unreachable(request.app[REDIS])
+    else:
+        reason = request.app[BOT].not_ready if BOT in request.app else "starting"
+    return readiness(reason)
+
+
+def readiness(reason: str | None) -> web.Response:
+    if reason is not None:
+        return web.json_response({"status": "unavailable", "reason": reason}, status=503)
+    return web.json_response({"status": "ready", "version": package_version()})
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    if REDIS in request.app:
+        await measure_queues(request.app[REDIS])
+    elif BOT in request.app:
+        metrics.QUEUE_DEPTH.labels(queue="audits").set(request.app[BOT].queue.waiting)
+    return exposition()
+
+
+def exposition() -> web.Response:
+    body, content_type = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 async def receive_webhook(request: web.Request) -> web.Response:
+    event, outcome, response = await _receive(request)
+    metrics.DELIVERIES.labels(event=event, outcome=outcome).inc()
+    return response
+
+
+Received = tuple[str, str, web.Response]
+"""(event label, outcome label, answer) of one delivery, for `metrics.DELIVERIES`."""
+UNVERIFIED = "unverified"
+"""The event label before the signature is checked: the header may say anything."""
+
+
+async def _receive(request: web.Request) -> Received:
     settings = request.app[SETTINGS]
     delivery = request.headers.get("X-GitHub-Delivery")
     if (request.content_length or 0) > MAX_PAYLOAD:
-        return _answer(413, "payload over 25 MB")
+        return UNVERIFIED, "too-large", _answer(413, "payload over 25 MB")
     uploads = request.app[UPLOADS]
     if uploads.locked():
         logger.warning("webhook refused: too many uploads at once",
                        extra={"delivery_id": delivery})
-        return web.json_response({"message": "busy, retry later"}, status=503,
-                                 headers={"Retry-After": str(UPLOADS_RETRY_AFTER)})
+        return UNVERIFIED, "busy", web.json_response(
+            {"message": "busy, retry later"}, status=503,
+            headers={"Retry-After": str(UPLOADS_RETRY_AFTER)})
     async with uploads:
         try:
             async with asyncio.timeout(settings.upload_timeout):
                 body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return _answer(413, "payload over 25 MB")
+            return UNVERIFIED, "too-large", _answer(413, "payload over 25 MB")
         except TimeoutError:
-            return _answer(408, "payload too slow")
+            return UNVERIFIED, "too-slow", _answer(408, "payload too slow")
     try:
         event = sansio.Event.from_http(request.headers, body,
                                        secret=settings.webhook_secret)
     except ValidationFailure:
         logger.warning("webhook signature rejected", extra={"delivery_id": delivery})
-        return _answer(401, "bad signature")
+        return UNVERIFIED, "bad-signature", _answer(401, "bad signature")
     except (BadRequest, KeyError, ValueError, RecursionError):
         # RecursionError: JSON nested deeper than the decoder goes.
-        return _answer(400, "not a GitHub webhook delivery")
+        return UNVERIFIED, "not-a-delivery", _answer(400, "not a GitHub webhook delivery")
+    label = event.event if event.event in HANDLED_EVENTS else "other"
     try:
         check_payload(event.event, event.data)
     except MalformedPayloadError as exc:
         logger.warning("webhook payload malformed", extra={
             "delivery_id": delivery, "event": event.event, "reason": str(exc)})
-        return _answer(400, str(exc))
+        return label, "malformed", _answer(400, str(exc))
     if event.event == "ping":
-        return _answer(200, "pong")
+        return label, "pong", _answer(200, "pong")
     facts = {"delivery_id": event.delivery_id, "event": event.event,
              "action": event.data.get("action"), "repo": repository_name(event.data)}
     if not webhook_router.fetch(event):
-        return _answer(202, "event ignored")
+        return label, "ignored", _answer(202, "event ignored")
     installation = installation_id(event.data)
     if installation is None:
         logger.warning("delivery without installation ignored", extra=facts)
-        return _answer(202, "no installation in payload")
+        return label, "no-installation", _answer(202, "no installation in payload")
     if INBOX in request.app:
-        return await _enqueue(request.app[INBOX], event, facts)
+        outcome, response = await _enqueue(request.app[INBOX], event, facts)
+        return label, outcome, response
     bot = request.app[BOT]
     if not await bot.deliveries.first_time(event.delivery_id):
         logger.info("redelivery ignored", extra=facts)
-        return _answer(202, "duplicate delivery")
+        return label, "duplicate", _answer(202, "duplicate delivery")
     gh = bot.github.installation(installation)
     bot.supervisor.spawn(bot.router.dispatch(event, gh, jobs=bot.queue), facts)
-    return _answer(202, "accepted")
+    return label, "accepted", _answer(202, "accepted")
 
 
 async def _enqueue(inbox: DeliveryInbox, event: sansio.Event,
-                   facts: dict[str, object]) -> web.Response:
+                   facts: dict[str, object]) -> tuple[str, web.Response]:
     """Redis mode: 202 only once the delivery is stored in Redis. Redis down: 503 with
     Retry-After and nothing kept in memory, so an acknowledged delivery is never lost
     with this process; GitHub lists the failed delivery for redelivery."""
@@ -194,12 +259,13 @@ async def _enqueue(inbox: DeliveryInbox, event: sansio.Event,
         queued = await inbox.put(event)
     except RedisUnavailableError as exc:
         logger.error("delivery refused: redis unavailable", extra={**facts, "reason": str(exc)})
-        return web.json_response({"message": "queue unavailable, retry later"}, status=503,
-                                 headers={"Retry-After": str(REDIS_RETRY_AFTER)})
+        return "queue-unavailable", web.json_response(
+            {"message": "queue unavailable, retry later"}, status=503,
+            headers={"Retry-After": str(REDIS_RETRY_AFTER)})
     if not queued:
         logger.info("redelivery ignored", extra=facts)
-        return _answer(202, "duplicate delivery")
-    return _answer(202, "accepted")
+        return "duplicate", _answer(202, "duplicate delivery")
+    return "accepted", _answer(202, "accepted")
 
 
 def _answer(status: int, message: str) -> web.Response:
@@ -215,6 +281,18 @@ def serve(host: str, port: int | None) -> int:
         return EXIT_BAD_SETTINGS
     logs.configure()
     sentry.init(settings.sentry_dsn, release=package_version())
+    listening = f"{host}:{port or settings.port}"
+    # run_app calls `print` once, when its sites listen: the start-up line.
     web.run_app(create_app(settings), host=host, port=port or settings.port,
-                print=None, access_log=None)
+                print=lambda _banner: log_started(settings, listening=listening),
+                access_log=None)
     return 0
+
+
+def log_started(settings: Settings, **facts: object) -> None:
+    """The one start-up line: what runs, where, against which GitHub (never a secret
+    nor the Redis URL, which may hold a password)."""
+    logger.info(f"{PRODUCT} started", extra={
+        "version": package_version(), **facts,
+        "mode": "redis" if settings.redis_url else "in-process",
+        "github_api": settings.api_url, "app_id": settings.app_id})

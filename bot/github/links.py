@@ -7,6 +7,9 @@ from collections.abc import Callable
 
 PUBLIC_API_URL = "https://api.github.com"
 """github.com's REST API; GitHub Enterprise Server has its own (`GITHUB_API_URL`)."""
+PUBLIC_WEB_URL = "https://github.com"
+ENTERPRISE_API_PATH = "/api/v3"
+"""Where a GitHub Enterprise Server serves its REST API, under its own address."""
 ACTIONS_APP_ID = "15368"
 """The GitHub Actions App on github.com: what a workflow's `GITHUB_TOKEN` posts as (its
 check runs and comments name it)."""
@@ -28,5 +31,12 @@ def web_url(api_url: str) -> str:
     """github.com for api.github.com; the same host for GitHub Enterprise Server."""
     parsed = urllib.parse.urlsplit(api_url)
     if parsed.hostname == urllib.parse.urlsplit(PUBLIC_API_URL).hostname:
-        return "https://github.com"
+        return PUBLIC_WEB_URL
     return f"{parsed.scheme}://{parsed.netloc}"
+
+
+def api_url_of(web: str) -> str:
+    """api.github.com for github.com; `/api/v3` on a GitHub Enterprise Server."""
+    if urllib.parse.urlsplit(web).hostname == urllib.parse.urlsplit(PUBLIC_WEB_URL).hostname:
+        return PUBLIC_API_URL
+    return web.rstrip("/") + ENTERPRISE_API_PATH

@@ -249,3 +249,6 @@ _PAYLOAD_PARSERS: dict[str, Callable[[Mapping[str, Any]], object]] = {
         "installation_repositories", payload),
 }
 """How each handled event's payload is read (the handlers use the same parsers)."""
+HANDLED_EVENTS = frozenset({*_PAYLOAD_PARSERS, "ping"})
+"""The events the App reads (the manifest subscribes to them; `ping` comes with a new
+webhook)."""

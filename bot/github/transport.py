@@ -21,7 +21,7 @@ import cachetools
 from gidgethub import sansio
 from gidgethub.aiohttp import GitHubAPI
 
-from bot import PRODUCT, package_version
+from bot import PRODUCT, metrics, package_version
 from bot.github.retry import Attempts, Failure, RetryPolicy
 from bot.settings import Settings
 
@@ -97,6 +97,7 @@ class GitHubClient(GitHubAPI):
                 status, response_headers, data = await self._attempt(
                     method, url, headers, body, attempts, max_bytes)
             except (aiohttp.ClientError, TimeoutError) as exc:
+                metrics.github_answered(None, None)
                 reason = type(exc).__name__
                 wait = await self._before_resend(attempts, Failure.UNANSWERED, method, path,
                                                  reason)
@@ -129,6 +130,8 @@ class GitHubClient(GitHubAPI):
         ) as response:
             if max_bytes is not None and (response.content_length or 0) > max_bytes:
                 raise ArchiveTooLargeError(f"{response.content_length:,} bytes")
+            metrics.github_answered(response.status,
+                                    response.headers.get("x-ratelimit-remaining"))
             data = await _read(response, max_bytes)
             return response.status, response.headers, data
 

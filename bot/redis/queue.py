@@ -42,6 +42,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, ResponseError
 
+from bot import metrics
 from bot.app import sentry
 from bot.app.jobs import AuditJob, PullKey, Runner
 
@@ -106,6 +107,35 @@ async def warn_without_persistence(client: aioredis.Redis) -> bool:
     logger.error("redis runs without AOF persistence: a restart loses queued deliveries "
                  "and audits that were acknowledged with 202; set appendonly yes")
     return False
+
+
+async def unreachable(client: aioredis.Redis) -> str | None:
+    """Why Redis cannot take work now (no answer to PING), or None."""
+    try:
+        await client.ping()
+    except RedisError as exc:
+        return f"redis unreachable ({type(exc).__name__})"
+    return None
+
+
+async def measure_queues(client: aioredis.Redis) -> None:
+    """Set `metrics.QUEUE_DEPTH` for both streams: their entries no worker has taken
+    yet (in the stream, not pending in the group). Left as they were when Redis does
+    not answer."""
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            for stream in (DELIVERIES, AUDITS):
+                pipe.xlen(stream)
+                pipe.xpending(stream, GROUP)
+            answers = await pipe.execute(raise_on_error=False)
+    except RedisError:
+        return
+    for n, (label, _stream) in enumerate((("deliveries", DELIVERIES), ("audits", AUDITS))):
+        length, pending = answers[2 * n], answers[2 * n + 1]
+        if isinstance(length, Exception):
+            continue
+        taken = 0 if isinstance(pending, Exception) else int(pending["pending"])
+        metrics.QUEUE_DEPTH.labels(queue=label).set(max(0, int(length) - taken))
 
 
 def pull_key(key: PullKey) -> str:

@@ -10,18 +10,23 @@ the rest pending for the other workers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
 
 import aiohttp
 import redis.asyncio as aioredis
+from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot import PRODUCT, package_version
 from bot.app import logs, sentry
 from bot.app.jobs import AuditPool
 from bot.app.pipeline import Pipeline
+from bot.app.server import exposition, log_started, readiness
 from bot.app.webhooks import router as webhook_router
 from bot.github.payloads import installation_id
 from bot.github.rest import GitHubApp
@@ -34,20 +39,25 @@ from bot.redis.queue import (
     back_off,
     connect,
     delivered_event,
+    measure_queues,
     warn_without_persistence,
 )
+from bot.redis.queue import unreachable as redis_unreachable
 from bot.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, from_environment
 
 logger = logging.getLogger(__name__)
 
 
-def worker_command() -> int:
-    """`ssot-bot worker`: settings from the environment, then `run_worker`."""
+def worker_command(metrics_port: int | None = None) -> int:
+    """`ssot-bot worker`: settings from the environment (no Redis is the first problem
+    named), then `run_worker`; `metrics_port` overrides `SSOT_METRICS_PORT`."""
     try:
-        settings = from_environment()
+        settings = from_environment(need_redis=True)
     except SettingsError as exc:
         print(f"{PRODUCT}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
+    if metrics_port is not None:
+        settings = dataclasses.replace(settings, metrics_port=metrics_port)
     return run_worker(settings)
 
 
@@ -81,17 +91,58 @@ async def work(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 client, DELIVERIES, DeliveryDispatcher(github, queue, settings),
                 consumer=queue.consumer, concurrency=settings.concurrent_audits,
                 lease=settings.redis_lease)
-            if not await _started(client, queue, Pipeline(github, pool, queue), deliveries,
-                                  stop):
-                return
-            logger.info("worker started", extra={"consumer": queue.consumer})
-            await stop.wait()
-            logger.info("worker stopping", extra={"consumer": queue.consumer})
-            await asyncio.gather(deliveries.close(settings.shutdown_grace),
-                                 queue.close(settings.shutdown_grace))
-            await pool.close()
+            probes = WorkerProbes(client)
+            async with serving_probes(probes, settings.metrics_port) as listening:
+                if not await _started(client, queue, Pipeline(github, pool, queue),
+                                      deliveries, stop):
+                    return
+                probes.started = True
+                log_started(settings, consumer=queue.consumer, metrics=listening)
+                await stop.wait()
+                probes.started = False
+                logger.info("worker stopping", extra={"consumer": queue.consumer})
+                await asyncio.gather(deliveries.close(settings.shutdown_grace),
+                                     queue.close(settings.shutdown_grace))
+                await pool.close()
     finally:
         await client.aclose()
+
+
+class WorkerProbes:
+    """A worker's `/metrics` and `/readyz` (it has no other HTTP port): ready once both
+    consumers run and while Redis answers."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self.started = False
+
+    async def readyz(self, _request: web.Request) -> web.Response:
+        if not self.started:
+            return readiness("the worker has not started consuming")
+        return readiness(await redis_unreachable(self._client))
+
+    async def metrics(self, _request: web.Request) -> web.Response:
+        await measure_queues(self._client)
+        return exposition()
+
+
+@contextlib.asynccontextmanager
+async def serving_probes(probes: WorkerProbes, port: int | None) -> AsyncIterator[str | None]:
+    """Serve the probes on `port` (all interfaces, as Prometheus scrapes from elsewhere)
+    for the block's duration; the address, or None without a port."""
+    if port is None:
+        yield None
+        return
+    app = web.Application()
+    app.router.add_get("/metrics", probes.metrics)
+    app.router.add_get("/readyz", probes.readyz)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+        yield f"0.0.0.0:{port}"
+    finally:
+        await runner.cleanup()
 
 
 async def _started(client: aioredis.Redis, queue: RedisJobQueue, pipeline: Pipeline,

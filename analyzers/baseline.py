@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -22,11 +22,11 @@ from analyzers.model import AuditRequest, AuditResult, Finding, Verdict
 FORMAT_VERSION = 1
 
 
-def sources_of(request: AuditRequest) -> dict[str, bytes]:
-    """Path -> contents of every file the request holds (changed files at head first)."""
-    sources = dict(request.context)
-    sources.update({c.path: c.head for c in request.changes if c.head is not None})
-    return sources
+def sources_of(request: AuditRequest) -> Mapping[str, bytes]:
+    """Path -> contents of every file the request holds (changed files at head first),
+    looked up when asked: the request's context may be read lazily."""
+    return ChainMap({c.path: c.head for c in request.changes if c.head is not None},
+                    request.context)
 
 
 def fingerprints(findings: Sequence[Finding], sources: Mapping[str, bytes]) -> tuple[str, ...]:

@@ -176,7 +176,7 @@ def _run_all(clone: Path, files: list[str], scratch: Path, peers: Path,
     report = scratch / "jscpd"
     record("jscpd", lambda: _peer(peers, "jscpd", lambda exe: _measure(
         "jscpd", [exe, "--format", "python", "--reporters", "json", "--output", str(report),
-                  "--silent", "--gitignore", "."], clone,
+                  "--silent", "."], clone,
         lambda _out: _jscpd_findings(report))))
     return runs
 

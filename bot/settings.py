@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,11 @@ class Settings:
     """Seconds a webhook body may take to arrive (GitHub itself gives up after 10 s)."""
     max_job_attempts: int = 3
     """Times a job is taken over from dead workers before it is dropped as poison."""
+    facts_dir: Path | None = None
+    """`SSOT_FACTS_DIR` (default: `ssot-bot-facts` in the temporary directory): one facts
+    store per repository, shared by every audit process (and worker) that sees this
+    directory, so only the first audit of a repository indexes it. None: each audit
+    process keeps its own in memory."""
 
 
 def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +106,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
         port=_port(env.get("PORT")),
         redis_url=_redis_url(env.get("SSOT_REDIS_URL")),
         redis_lease=_seconds(env, "SSOT_REDIS_LEASE", 30.0),
+        facts_dir=Path(env.get("SSOT_FACTS_DIR") or Path(tempfile.gettempdir())
+                       / "ssot-bot-facts"),
     )
 
 

@@ -186,6 +186,7 @@ def run_local_audit(repo: Repo, args: argparse.Namespace) -> Audited:
         result = _fix(repo, request, result, args, store)
     if store is not None:
         store.save()
+        store.close()
     source = {STAGED: HeadSource.INDEX, WORKTREE: HeadSource.WORKING_TREE}.get(
         head, HeadSource.COMMIT)
     result = replace(result, revisions=Revisions(head=head_commit, base=base,

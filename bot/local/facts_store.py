@@ -65,12 +65,11 @@ class FactsStore(MutableMapping[bytes, Facts]):
         if self._connection is None and not self._broken:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS,
-                                             isolation_level=None)
-                connection.execute("PRAGMA journal_mode=WAL")
+                self._connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS,
+                                                   isolation_level=None)
+                self._connection.execute("PRAGMA journal_mode=WAL")
                 for statement in _SCHEMA:
-                    connection.execute(statement)
-                self._connection = connection
+                    self._connection.execute(statement)
             except (OSError, sqlite3.Error) as exc:
                 self._failed("open", exc)
         return self._connection

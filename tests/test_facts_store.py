@@ -14,7 +14,7 @@ import pytest
 
 from analyzers import AuditRequest, ChangeStatus, FileChange, audit
 from analyzers.config import AuditConfig
-from analyzers.engine import FileJob, blob_id, index_file
+from analyzers.engine import FactsCache, FileJob, blob_id, index_file
 from analyzers.model import Blob
 from bot.local.facts_store import KEEP_RUNS, FactsStore
 from tests.conftest import MakeBot
@@ -50,7 +50,7 @@ def test_facts_cached_by_blob_id_are_used_without_the_contents() -> None:
     """A context file named only by its blob id is audited from the cache: the copy is
     found in a file whose contents the request never held."""
     blob = Blob(blob_id(MEAN.encode()).hex(), len(MEAN))
-    cache = {bytes.fromhex(blob.id): _facts_of(MEAN)}
+    cache: FactsCache = {bytes.fromhex(blob.id): _facts_of(MEAN)}
     request = _copy_of_mean_added()
     result = audit(AuditRequest(request.changes, context={"app/__init__.py": b""},
                                 context_blobs={"app/numbers.py": blob}), facts_cache=cache)
@@ -62,7 +62,7 @@ def test_facts_cached_by_blob_id_are_used_without_the_contents() -> None:
 def test_a_changed_blob_is_indexed_again_and_a_lost_one_is_said() -> None:
     """Facts belong to a blob id: other contents at the same path are indexed afresh,
     and a file with neither contents nor cached facts is named in the notes."""
-    stale = {blob_id(MEAN.encode()): _facts_of(MEAN)}
+    stale: FactsCache = {blob_id(MEAN.encode()): _facts_of(MEAN)}
     request = _copy_of_mean_added()
     edited = audit(AuditRequest(request.changes, context={
         "app/__init__.py": b"", "app/numbers.py": TOTAL.encode()}), facts_cache=stale)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,11 +22,29 @@ from analyzers.model import AuditRequest, AuditResult, Finding, Verdict
 FORMAT_VERSION = 1
 
 
-def sources_of(request: AuditRequest) -> dict[str, bytes]:
-    """Path -> contents of every file the request holds (changed files at head first)."""
-    sources = dict(request.context)
-    sources.update({c.path: c.head for c in request.changes if c.head is not None})
-    return sources
+def sources_of(request: AuditRequest) -> Mapping[str, bytes]:
+    """Path -> contents of every file the request holds (changed files at head first),
+    looked up when asked: the request's context may be read lazily."""
+    return _Sources({c.path: c.head for c in request.changes if c.head is not None},
+                    request.context)
+
+
+class _Sources(Mapping[str, bytes]):
+    """The changed files' heads over the context, without copying the context."""
+
+    def __init__(self, changed: dict[str, bytes], context: Mapping[str, bytes]) -> None:
+        self._changed = changed
+        self._context = context
+
+    def __getitem__(self, path: str) -> bytes:
+        found = self._changed.get(path)
+        return self._context[path] if found is None else found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._changed, *self._context]))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def fingerprints(findings: Sequence[Finding], sources: Mapping[str, bytes]) -> tuple[str, ...]:

@@ -89,7 +89,8 @@ class FileAnalysis:
 
 
 FactsCache = MutableMapping[bytes, Mapping[str, object]]
-"""Per-file facts by the SHA-256 of the file's bytes; the caller keeps it between audits."""
+"""Per-file facts by the file's git blob id (`blob_id`, 20 bytes); the caller keeps it
+between audits."""
 
 
 MapFiles = Callable[[Callable[[FileJob], FileAnalysis], Iterable[FileJob]], Iterable[FileAnalysis]]
@@ -126,8 +127,13 @@ def audit(
         findings.extend(analysis.findings)
     request = _with_counted_lines(request, analyses)
     facts = {a.path: a.facts for a in analyses}
+    notes = request.notes
     if _needs_facts(config):
-        facts.update(_context_facts(request, config, facts, map_files, facts_cache))
+        context, unreadable = _context_facts(request, config, facts, map_files, facts_cache)
+        facts.update(context)
+        if unreadable:
+            notes += (f"{len(unreadable):,} context file(s) could not be read (e.g. "
+                      f"`{unreadable[0]}`); the cross-file checks did not see them.",)
     neighbours = project_neighbours([a.path for a in analyses], facts, config.max_neighbours)
     project = Project(request=request, config=config, analyses=tuple(analyses), facts=facts,
                       neighbours=neighbours)
@@ -153,14 +159,14 @@ def audit(
         stats=Stats(
             files_changed=len(request.changes),
             files_analyzed=len(analyses),
-            context_files=len(request.context),
+            context_files=len(context_paths(request)),
             lines_analyzed=sum(a.lines for a in analyses),
             seconds=round(time.perf_counter() - started, 3),
             findings=sum(1 for f in findings if not f.suppressed),
             suppressed=sum(1 for f in findings if f.suppressed),
             neighbours=project.neighbours,
         ),
-        notes=request.notes,
+        notes=notes,
     )
 
 
@@ -219,33 +225,58 @@ def _context_facts(
     known: Mapping[str, Mapping[str, object]],
     map_files: MapFiles,
     cache: FactsCache | None,
-) -> dict[str, Mapping[str, object]]:
+) -> tuple[dict[str, Mapping[str, object]], list[str]]:
+    """Facts of the context files, from the cache by blob id where it has them (the
+    contents of those are never asked for), else by indexing them; and the context files
+    that had neither contents nor cached facts."""
     if not FACT_EXTRACTORS:
-        return {}
+        return {}, []
     out: dict[str, Mapping[str, object]] = {}
     todo: list[tuple[bytes, FileJob]] = []
-    for path, data in request.context.items():
-        if path in known or not is_python(path) or len(data) > config.max_file_bytes:
+    unreadable: list[str] = []
+    for path in context_paths(request):
+        if path in known or not is_python(path):
             continue
-        if paths.matches(path, config.exclude):
+        blob = request.context_blobs.get(path)
+        data = request.context.get(path) if blob is None else None
+        size = blob.size if blob is not None else len(data or b"")
+        if size > config.max_file_bytes or paths.matches(path, config.exclude):
             continue
-        key = hashlib.sha256(data).digest()
+        key = bytes.fromhex(blob.id) if blob is not None else blob_id(data or b"")
         cached = cache.get(key) if cache is not None else None
         if cached is not None:
             out[path] = cached
-        else:
-            todo.append((key, FileJob(path, data, None, config)))
+            continue
+        if data is None:
+            data = request.context.get(path)
+        if data is None:
+            unreadable.append(path)
+            continue
+        todo.append((key, FileJob(path, data, None, config)))
     for (key, job), facts in zip(todo, map_files(index_file, [job for _, job in todo]),
                                  strict=True):
         out[job.path] = facts.facts
         if cache is not None:
             cache[key] = facts.facts
-    return out
+    return out, unreadable
+
+
+def context_paths(request: AuditRequest) -> list[str]:
+    """Every context file of the request, in the order it is audited: those of `context`
+    in its order, then any known only by blob id."""
+    return list(dict.fromkeys([*request.context, *request.context_blobs]))
+
+
+def blob_id(data: bytes) -> bytes:
+    """The git object id of a blob with these contents (what `git hash-object` prints),
+    the facts cache's key: the CLI reads it from `git ls-tree` without reading the file."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).digest()
 
 
 def index_file(job: FileJob) -> FileAnalysis:
-    """Facts only, for a context file: parse it and run the fact extractors, no rules."""
-    parsed = parse(job.path, job.data)
+    """Facts only, for a context file: parse it and run the fact extractors, no rules
+    (so neither the node list nor the suppression comments the rules use)."""
+    parsed = parse(job.path, job.data, for_rules=False)
     if isinstance(parsed, ParseFailure):
         return FileAnalysis(job.path, 0, (), (), {})
     return FileAnalysis(job.path, len(parsed.lines), (), (), _extract_facts(parsed)[0])
@@ -401,8 +432,9 @@ def _unmatched_globs(config: AuditConfig, request: AuditRequest) -> list[ConfigP
     """Path settings that match no Python file of the repository: a typo there silently
     audits what the team meant to exclude, or treats no module as the config module.
     Only said when the request holds the whole tree (an `--all` audit, or context)."""
-    files = [c.path for c in request.changes] + list(request.context)
-    if not files or (request.mode is not Mode.ALL and not request.context):
+    context = context_paths(request)
+    files = [c.path for c in request.changes] + context
+    if not files or (request.mode is not Mode.ALL and not context):
         return []
     defaults = AuditConfig()
     settings: list[tuple[str, tuple[str, ...]]] = [

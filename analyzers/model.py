@@ -172,12 +172,28 @@ class FileChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Blob:
+    """A file known by its git blob id and size, so that its cached facts can be found
+    without reading (or hashing) its contents."""
+
+    id: str
+    """The git object id (hex), as `git ls-tree` names it: `engine.blob_id` of the bytes."""
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRequest:
     changes: tuple[FileChange, ...]
     mode: Mode = Mode.DIFF
     context: Mapping[str, bytes] = field(default_factory=dict)
     """Files that did not change but inform the audit (neighbours, the rest of the
-    repository): path -> contents at head."""
+    repository): path -> contents at head. May be lazy (the CLI's reads a blob when it is
+    asked for one): the engine asks only for the files whose facts the facts cache lacks
+    and the few the fix planner opens."""
+    context_blobs: Mapping[str, Blob] = field(default_factory=dict)
+    """Blob ids of context files (all of them, or some): a file whose facts are cached
+    under its blob id is never read. A path here and not in `context` is audited from
+    the cache alone, after the files of `context`."""
     config_text: str | None = None
     """The audited repo's `pyproject.toml` or `.ssot.toml` text, if any."""
     config_path: str = "pyproject.toml"

@@ -125,7 +125,10 @@ def decode(data: bytes) -> str | ParseFailure:
         return ParseFailure("SX002", f"cannot decode the file: {exc}; not audited")
 
 
-def parse(path: str, data: bytes) -> ParsedFile | ParseFailure:
+def parse(path: str, data: bytes, *, for_rules: bool = True) -> ParsedFile | ParseFailure:
+    """`for_rules=False` for a file only indexed for facts (a context file): no node list
+    and no suppression comments, which only the file rules and the engine's suppressions
+    read; the imports are the same, found by a walk over the statements alone."""
     text = decode(data)
     if isinstance(text, ParseFailure):
         return text
@@ -144,7 +147,7 @@ def parse(path: str, data: bytes) -> ParsedFile | ParseFailure:
         return ParseFailure("SX004", "too deeply nested or too large an expression to parse")
     except ValueError as exc:  # e.g. source with a NUL byte after decoding
         return ParseFailure("SX002", f"cannot parse the file: {exc}")
-    indexed = _index(tree)
+    indexed = _index(tree) if for_rules else _statement_imports(tree)
     if isinstance(indexed, int):
         return ParseFailure(
             "SX004", f"nesting deeper than {MAX_DEPTH} levels; not audited", indexed
@@ -157,7 +160,7 @@ def parse(path: str, data: bytes) -> ParsedFile | ParseFailure:
         lines=text.splitlines(),
         imports=imports,
         nodes=nodes,
-        suppressions=_suppressions(text) if _may_suppress(text) else {},
+        suppressions=_suppressions(text) if for_rules and _may_suppress(text) else {},
     )
 
 
@@ -199,6 +202,33 @@ def _index(tree: ast.Module) -> tuple[list[ast.AST], dict[str, str]] | int:
         below = depth + 1
         stack.extend((child, below) for child in reversed(children(node)))
     return nodes, imports
+
+
+def _statement_imports(tree: ast.Module) -> tuple[list[ast.AST], dict[str, str]] | int:
+    """The import table of `_index` from a walk over statements only: an import is a
+    statement, and statements sit only in other statements' bodies (never inside an
+    expression), so the imports come in the same order at a fraction of the nodes."""
+    imports: dict[str, str] = {}
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return getattr(node, "lineno", 1)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            _record_import(node, imports)
+        below = depth + 1
+        stack.extend((child, below) for child in reversed(_statement_children(node)))
+    return [], imports
+
+
+def _statement_children(node: ast.AST) -> list[ast.AST]:
+    """The statements (and handlers, match cases) directly inside `node`, in field order."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None) if name in STATEMENT_BODY_FIELDS else None
+        if type(value) is list:
+            out.extend(value)
+    return out
 
 
 def _record_import(node: ast.Import | ast.ImportFrom, names: dict[str, str]) -> None:

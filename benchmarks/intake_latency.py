@@ -11,6 +11,13 @@ serving a git repository built from a corpus (default: three Django packages), t
    (cold), then for `/ssot recheck` of the same head (warm).
 
     .venv/bin/python benchmarks/intake_latency.py [--corpus DIR] [--deliveries 200]
+
+With `--end-to-end GIT_CHECKOUT` (e.g. /work/corpus/sqlalchemy), instead: the whole
+repository at its HEAD served by the fake GitHub, and two pull requests of 20 changed
+files each (different files), audited one after the other by one `ssot-bot serve` with
+a fresh facts directory: seconds from the webhook's delivery to the check run's
+conclusion, cold (the first PR indexes the repository) and warm (the second PR, same
+repository and base, reads the shared facts store).
 """
 
 from __future__ import annotations
@@ -59,6 +66,9 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=200)
     parser.add_argument("--pulls", type=int, default=20)
     parser.add_argument("--peer-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--end-to-end", type=Path, metavar="GIT_CHECKOUT",
+                        help="webhook to concluded check on this whole repository, cold "
+                        "then warm (see above)")
     parser.add_argument("--send", nargs=3, metavar=("URL", "FILE", "CONCURRENCY"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -72,6 +82,8 @@ def main() -> int:
         web.run_app(peer_app(), host="127.0.0.1", port=args.peer_server, print=None,
                     access_log=None)
         return 0
+    if args.end_to_end is not None:
+        return asyncio.run(end_to_end(args.end_to_end))
     missing = [p for p in PACKAGES if not (args.corpus / p).is_dir()]
     if missing:
         print(f"error: {args.corpus} lacks {', '.join(missing)}; pass --corpus "
@@ -151,10 +163,13 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("server did not start")
 
 
-def start_bot(fake: FakeGitHub, private_key: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_bot(fake: FakeGitHub, private_key: str, log: Path,
+              facts_dir: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "GITHUB_APP_ID": APP_ID, "GITHUB_PRIVATE_KEY": private_key,
            "GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_API_URL": fake.url, "PORT": str(port)}
+    if facts_dir is not None:
+        env["SSOT_FACTS_DIR"] = str(facts_dir)
     env.pop("SENTRY_DSN", None)
     with log.open("ab") as sink:
         process = subprocess.Popen(
@@ -244,11 +259,7 @@ def describe(name: str, latencies: list[float]) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private, public = _key_pair()
     spec = spec_dir()
     with tempfile.TemporaryDirectory(prefix="ssot-intake-") as scratch:
         work = Path(scratch)
@@ -269,6 +280,62 @@ async def run(args: argparse.Namespace) -> int:
         finally:
             server.stop()
     return 0
+
+
+async def end_to_end(checkout: Path) -> int:
+    """Two pull requests on the whole of `checkout`: webhook to concluded check, cold
+    then warm."""
+    private, public = _key_pair()
+    with tempfile.TemporaryDirectory(prefix="ssot-e2e-") as scratch:
+        work = Path(scratch)
+        repo = GitRepo(work / "repo")
+        archive = subprocess.run(["git", "archive", "HEAD"], cwd=checkout, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(repo.root)], input=archive, check=True)
+        repo.commit("base")
+        python = sorted(str(p.relative_to(repo.root)) for p in repo.root.rglob("*.py"))
+        step = max(1, len(python) // FILES_PER_PR)
+        for number in (1, 2):
+            repo.git("checkout", "-q", "-b", f"pr-{number}", "main")
+            for index, path in enumerate(python[number - 1::step][:FILES_PER_PR]):
+                with (repo.root / path).open("a", encoding="utf-8") as handle:
+                    handle.write(f"\n\ndef added_{number}_{index}(value):\n"
+                                 "    try:\n        return int(value)\n"
+                                 "    except Exception:\n        return None\n")
+            repo.commit(f"pr {number}")
+        repo.git("checkout", "-q", "main")
+        fake = FakeGitHub(repo, app_id=APP_ID, public_key=public, spec=spec_dir())
+        for number in (1, 2):
+            fake.open_pull(number, f"pr-{number}")
+        server = FakeServer(fake)
+        print(f"repository: {checkout} at HEAD, {len(python):,} Python files; two PRs of "
+              f"{FILES_PER_PR} changed files; {os.cpu_count()} cores, load average "
+              f"{os.getloadavg()[0]:.1f}")
+        process, url = start_bot(fake, private, work / "bot-e2e.log", work / "facts")
+        try:
+            await wait_healthy(url, process)
+            for number, name in ((1, "cold (first PR)"), (2, "warm (second PR)")):
+                body, headers = signed("pull_request",
+                                       fake.pull_request_payload(number, "opened"),
+                                       str(uuid.uuid4()))
+                started = time.perf_counter()
+                await burst(url, [(body, headers)])
+                await wait_for_audits(fake, {fake.sha(f"pr-{number}")}, 3600)
+                print(f"  {name}: {time.perf_counter() - started:.1f} s webhook -> check "
+                      "concluded", flush=True)
+        finally:
+            stop(process)
+            server.stop()
+    return 0
+
+
+def _key_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
 
 
 class FakeServer:

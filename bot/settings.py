@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,11 @@ class Settings:
     metrics_port: int | None = None
     """`SSOT_METRICS_PORT`: where `ssot-bot worker` serves `/metrics` and `/readyz`
     (workers have no other HTTP port); None: not served."""
+    facts_dir: Path | None = None
+    """`SSOT_FACTS_DIR` (default: `ssot-bot-facts` in the temporary directory): one facts
+    store per repository, shared by every audit process (and worker) that sees this
+    directory, so only the first audit of a repository indexes it. None: each audit
+    process keeps its own in memory."""
 
 
 def from_environment(environ: Mapping[str, str] | None = None, *,
@@ -146,6 +152,8 @@ def from_environment(environ: Mapping[str, str] | None = None, *,
         redis_url=redis_url,
         redis_lease=redis_lease,
         metrics_port=metrics_port,
+        facts_dir=Path(env.get("SSOT_FACTS_DIR") or Path(tempfile.gettempdir())
+                       / "ssot-bot-facts"),
     )
 
 

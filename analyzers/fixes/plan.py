@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from analyzers import paths
+from analyzers.baseline import sources_of
 from analyzers.fixes import (
     BACKGROUND_TASK_HELPER,
     Fixer,
@@ -105,12 +106,7 @@ class _Source:
 class _Planner:
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.sources: dict[str, bytes] = {}
-        for path, data in project.request.context.items():
-            self.sources[path] = data
-        for change in project.request.changes:
-            if change.head is not None:
-                self.sources[change.path] = change.head
+        self.sources = sources_of(project.request)  # context read only where a fix looks
         unaudited = {f.path for a in project.analyses for f in a.findings
                      if f.rule in UNAUDITED_NOTES}
         self.parsed = {a.path for a in project.analyses} - unaudited

@@ -1,10 +1,11 @@
 """What runs inside the audit process pool: unpack the base tarball, overlay the pull
 request's files, and audit. Everything crossing the process boundary is plain bytes.
 
-Invariant: this module imports only `analyzers`, the stdlib, cachetools and the fixer
-(`bot.local.fixer`: stdlib only), so a pool worker starts fast and holds no sockets,
-tokens or event loops. The fixer runs libcst in a child of the audit process, as for the
-CLI: a crash in libcst's native parser costs that file's fixes, not the audit.
+Invariant: this module imports only `analyzers`, the stdlib, cachetools, the fixer and
+the facts store (`bot.local.fixer`, `bot.local.facts_store`: stdlib only), so a pool
+worker starts fast and holds no sockets, tokens or event loops. The fixer runs libcst
+in a child of the audit process, as for the CLI: a crash in libcst's native parser
+costs that file's fixes, not the audit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import select
 import tarfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cachetools
@@ -27,6 +29,7 @@ from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from analyzers.config import InlineComments, load_config
 from analyzers.diff import added_lines
 from analyzers.engine import FactsCache, is_python
+from bot.local.facts_store import FactsStore
 from bot.local.fixer import ChildFixer
 
 AUDIT_NICENESS = 10
@@ -62,6 +65,9 @@ class AuditWork:
     here keeps the check from passing."""
     max_inflated_bytes: int = 1024 * 1024 * 1024
     """The base archive is read until it has inflated to this many bytes."""
+    facts_dir: str | None = None
+    """The repository's facts store directory (`Settings.facts_dir`), shared by every
+    audit process; None: this process's memory only."""
 
 
 def run_audit(work: AuditWork) -> AuditResult:
@@ -71,7 +77,12 @@ def run_audit(work: AuditWork) -> AuditResult:
     request = build_request(work)
     config, _problems = load_config(work.config_text, work.config_path)
     fixer = None if config.inline_comments is InlineComments.OFF else ChildFixer()
-    return audit(request, facts_cache=_facts_cache(), fixer=fixer)
+    if work.facts_dir is None:
+        return audit(request, facts_cache=_facts_cache(), fixer=fixer)
+    store = _shared_store(work.facts_dir)
+    result = audit(request, facts_cache=store, fixer=fixer)
+    store.save()
+    return result
 
 
 def build_request(work: AuditWork) -> AuditRequest:
@@ -196,6 +207,12 @@ def _lines_beyond_base(base: list[bytes], head: list[bytes]) -> frozenset[int]:
     surplus = collections.Counter(head)
     surplus.subtract(collections.Counter(base))
     return frozenset(n for n, text in enumerate(head, 1) if surplus[text] > 0)
+
+
+@functools.cache
+def _shared_store(directory: str) -> FactsStore:
+    """Per process and repository: the store on disk, its connection kept across audits."""
+    return FactsStore.for_code(Path(directory))
 
 
 @functools.cache

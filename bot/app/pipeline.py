@@ -225,9 +225,12 @@ async def gather_work(gh: Installation, pull: PullRequest, config_text: str | No
                     old_path=f.old_path, base=base)
         for f, head, base in zip(python, heads, bases, strict=True)
     )
+    facts_dir = gh.app.settings.facts_dir
     return AuditWork(changed, archive, config_text, config_path, tuple(notes),
                      tuple(unaudited),
-                     max_inflated_bytes=gh.app.settings.max_inflated_archive_bytes)
+                     max_inflated_bytes=gh.app.settings.max_inflated_archive_bytes,
+                     facts_dir=None if facts_dir is None else str(
+                         facts_dir / pull.repo.lower().replace("/", "+")))
 
 
 async def _head(gh: Installation, repo: str, changed: PullFile) -> bytes | None:

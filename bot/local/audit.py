@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,12 +30,12 @@ from analyzers import (
 )
 from analyzers.config import CONFIG_FILES, load_config
 from analyzers.engine import is_python
-from analyzers.model import HeadSource, Revisions
+from analyzers.model import Blob, HeadSource, Revisions
 from bot import PRODUCT, package_version, report
 from bot.local import fixes as local_fixes
-from bot.local.facts_store import FactsStore, code_fingerprint
+from bot.local.facts_store import FactsStore
 from bot.local.fixer import ChildFixer
-from bot.local.git import PSEUDO_REFS, STAGED, WORKTREE, GitError, Repo
+from bot.local.git import PSEUDO_REFS, STAGED, WORKTREE, GitError, LazyContents, Repo
 
 EXIT_GO = 0
 EXIT_NO_GO = 1
@@ -170,24 +170,23 @@ def run_local_audit(repo: Repo, args: argparse.Namespace) -> Audited:
     only = _repo_paths(repo, args.paths) if args.paths else None
     head_commit = repo.commit_of(head)
     base: str | None = None
+    store = None if args.no_cache else FactsStore.for_code(repo.git_dir() / PRODUCT)
     if args.all:
-        request = all_request(repo, head, config=config, only=only)
+        request = all_request(repo, head, config=config, only=only, cached=store)
     else:
         base = repo.head_or_empty_tree() if args.staged else _base(repo, args, head_commit)
-        request = diff_request(repo, base, head, config=config, only=only)
+        request = diff_request(repo, base, head, config=config, only=only, cached=store)
         if args.staged and only and not request.changes:
             # Nothing staged but files named: `pre-commit run --all-files` and
             # pre-commit.ci run the hook so, and mean those files, whole.
             base = None
-            request = all_request(repo, head, config=config, only=only)
-    store = None if args.no_cache else FactsStore.load(
-        repo.git_dir() / PRODUCT / f"facts-{code_fingerprint()}.pickle"
-    )
+            request = all_request(repo, head, config=config, only=only, cached=store)
     result = _run(request, args.jobs, store)
     if args.fix:
         result = _fix(repo, request, result, args, store)
     if store is not None:
         store.save()
+        store.close()
     source = {STAGED: HeadSource.INDEX, WORKTREE: HeadSource.WORKING_TREE}.get(
         head, HeadSource.COMMIT)
     result = replace(result, revisions=Revisions(head=head_commit, base=base,
@@ -322,30 +321,43 @@ def _repo_paths(repo: Repo, paths: Iterable[Path]) -> frozenset[str]:
 
 
 def all_request(repo: Repo, head: str, *, config: Config | None = None,
-                only: frozenset[str] | None = None) -> AuditRequest:
+                only: frozenset[str] | None = None,
+                cached: Container[bytes] | None = None) -> AuditRequest:
     """What `ssot-bot audit --all` audits: every Python file at `head` (or those of
-    `only`, with the others as context), as new."""
+    `only`, with the others as context), as new. Context files whose blob ids are in
+    `cached` (the facts cache) are not read."""
     config_text, config_path = config or _config(repo, head)
-    contents = repo.read(head, sorted(repo.python_files(head)))
+    names = sorted(repo.python_files(head))
+    audited = [p for p in names if only is None or p in only]
+    context_paths = [p for p in names if only is not None and p not in only]
+    blobs = repo.python_blobs(head) if cached is not None and context_paths else {}
+    contents = repo.read(head, sorted({*audited, *_uncached(context_paths, blobs, cached)}))
     changes = tuple(
-        FileChange(path, ChangeStatus.ADDED, data) for path, data in sorted(contents.items())
-        if only is None or path in only
+        FileChange(path, ChangeStatus.ADDED, contents[path]) for path in audited
+        if path in contents
     )
-    context = {} if only is None else {p: d for p, d in contents.items() if p not in only}
-    return AuditRequest(changes=changes, mode=Mode.ALL, context=context,
+    return AuditRequest(changes=changes, mode=Mode.ALL,
+                        context=LazyContents(repo, head, context_paths, contents),
+                        context_blobs={p: blobs[p] for p in context_paths if p in blobs},
                         config_text=config_text, config_path=config_path)
 
 
 def diff_request(repo: Repo, base: str, head: str, *, config: Config | None = None,
-                 only: frozenset[str] | None = None) -> AuditRequest:
+                 only: frozenset[str] | None = None,
+                 cached: Container[bytes] | None = None) -> AuditRequest:
     """What `ssot-bot audit --base BASE --head HEAD` audits: the change (of the files in
     `only`, if given), with every other Python file at `head` as context and the config
-    at `head`."""
+    at `head`. Context files whose blob ids are in `cached` (the facts cache) are not
+    read."""
     config_text, config_path = config or _config(repo, head)
     files = repo.python_files(head)
     diffs = [d for d in repo.diff(base, head) if only is None or d.path in only]
     changed_paths = [d.path for d in diffs if d.status is not ChangeStatus.DELETED]
-    head_contents = repo.read(head, sorted(set(files) | set(changed_paths)))
+    changed = {d.path for d in diffs}
+    context_paths = [p for p in sorted(files) if p not in changed]
+    blobs = repo.python_blobs(head) if cached is not None else {}
+    head_contents = repo.read(head, sorted({*changed_paths,
+                                            *_uncached(context_paths, blobs, cached)}))
     base_paths = [d.old_path or d.path for d in diffs if is_python(d.old_path or d.path)]
     base_contents = repo.read(base, base_paths)
     changes = tuple(
@@ -360,10 +372,19 @@ def diff_request(repo: Repo, base: str, head: str, *, config: Config | None = No
         )
         for d in diffs
     )
-    changed = {c.path for c in changes}
-    context = {p: data for p, data in head_contents.items() if p not in changed}
-    return AuditRequest(changes=changes, mode=Mode.DIFF, context=context,
+    return AuditRequest(changes=changes, mode=Mode.DIFF,
+                        context=LazyContents(repo, head, context_paths, head_contents),
+                        context_blobs={p: blobs[p] for p in context_paths if p in blobs},
                         config_text=config_text, config_path=config_path)
+
+
+def _uncached(paths: list[str], blobs: Mapping[str, Blob],
+              cached: Container[bytes] | None) -> list[str]:
+    """The paths whose facts the cache cannot give by blob id: these are read up front,
+    in one batch."""
+    if cached is None:
+        return paths
+    return [p for p in paths if p not in blobs or bytes.fromhex(blobs[p].id) not in cached]
 
 
 def _colour(choice: str, output: Path | None) -> bool:
@@ -376,8 +397,11 @@ def _colour(choice: str, output: Path | None) -> bool:
 
 
 def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditResult:
-    uncached = len(request.context) - (len(store) if store is not None else 0)
-    work = len(request.changes) + max(0, uncached)
+    """The audit, in a process pool when enough files need parsing: the changed files
+    and the context files the cache lacks (read up front), not the cached ones."""
+    context = request.context
+    to_index = context.preloaded if isinstance(context, LazyContents) else len(context)
+    work = len(request.changes) + to_index
     if jobs == 1 or work < PARALLEL_FROM_FILES:
         return audit(request, facts_cache=store, fixer=ChildFixer())
     with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -7,10 +7,12 @@ traceback reaches the user, and git never runs a pager, an external diff or a ho
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyzers.diff import FileDiff, parse_git_diff
+from analyzers.model import Blob
 
 STAGED = ":staged"
 """Pseudo-ref for the index (what `git commit` would record), for pre-commit hooks."""
@@ -153,6 +155,37 @@ class Repo:
                 files[name] = int(size)
         return files
 
+    def python_blobs(self, ref: str) -> dict[str, Blob]:
+        """Path -> blob id and size of the `.py` files at `ref` (or in the index) whose
+        contents are that blob; for the working tree, the tracked files git does not see
+        modified on disk (their sizes as on disk). No file is read."""
+        if ref not in PSEUDO_REFS:
+            out = self.git("ls-tree", "-r", "-z", "--long", ref)
+            blobs: dict[str, Blob] = {}
+            for entry in out.split(b"\0"):
+                meta, _, path = entry.partition(b"\t")
+                fields = meta.split()
+                name = path.decode("utf-8", "replace")
+                if len(fields) == 4 and fields[1] == b"blob" and name.endswith(".py") \
+                        and fields[3].isdigit():
+                    blobs[name] = Blob(fields[2].decode(), int(fields[3]))
+            return blobs
+        staged: dict[str, str] = {}
+        for entry in self.git("ls-files", "--stage", "-z").split(b"\0"):
+            meta, _, path = entry.partition(b"\t")
+            fields = meta.split()
+            name = path.decode("utf-8", "replace")
+            if len(fields) == 3 and fields[2] == b"0" and name.endswith(".py"):
+                staged[name] = fields[1].decode()
+        if ref == STAGED:
+            sizes = self._sizes(list(staged.values()))
+            return {p: Blob(sha, sizes[sha]) for p, sha in staged.items() if sha in sizes}
+        modified = {entry.decode("utf-8", "replace") for entry in
+                    self.git("diff-files", "--name-only", "-z").split(b"\0") if entry}
+        on_disk = self.python_files(WORKTREE)
+        return {p: Blob(sha, on_disk[p]) for p, sha in staged.items()
+                if p not in modified and p in on_disk}
+
     def read(self, ref: str, paths: list[str]) -> dict[str, bytes]:
         """Contents of `paths` at `ref` (or in the index), in one `git cat-file` call.
         Paths missing at that ref are left out."""
@@ -219,3 +252,32 @@ def _run(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
         raise GitError(message[-1] if message else f"{args[1]} failed")
     return done.stdout
 
+
+
+class LazyContents(Mapping[str, bytes]):
+    """Contents of `paths` at `ref`, read from git when first asked for: the context of a
+    local audit, of which the engine reads only the files whose facts are not cached
+    (`preloaded`, read in one batch beforehand) and the few the fix planner opens. A path
+    git cannot read is missing (KeyError), like a path `Repo.read` leaves out."""
+
+    def __init__(self, repo: Repo, ref: str, paths: list[str],
+                 preloaded: Mapping[str, bytes]) -> None:
+        self._repo = repo
+        self._ref = ref
+        self._paths = dict.fromkeys(paths)
+        self._loaded = {p: preloaded[p] for p in paths if p in preloaded}
+        self.preloaded = len(self._loaded)
+        """How many files were read beforehand: the ones the audit has to index."""
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self._loaded:
+            if path not in self._paths:
+                raise KeyError(path)
+            self._loaded.update(self._repo.read(self._ref, [path]))
+        return self._loaded[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)

@@ -166,6 +166,34 @@ def render_comment(result: AuditResult, *, head_sha: str | None = None,
     return _with_details(top, result, blob_url, COMMENT_LIMIT)
 
 
+def is_clean(result: AuditResult, unaudited: Sequence[str] = ()) -> bool:
+    """Whether a pull request needs no comment: every changed Python file was read and no
+    unsuppressed error or warning counts. Notices, suppressed findings and acceptable
+    duplicates leave it clean, as a reviewer would not write to the author about what
+    asks nothing of them; the check run still lists every one of them."""
+    return not unaudited and not any(
+        f.severity in (Severity.ERROR, Severity.WARNING) for f in result.active)
+
+
+def short_sha(sha: str) -> str:
+    """The seven characters GitHub shows for a commit."""
+    return sha[:7]
+
+
+def all_clear_comment(head_sha: str) -> str:
+    """What a sticky comment becomes once its pull request is clean: one line, the marker
+    kept so the next audit finds it again."""
+    return f"{MARKER}\n✅ all clear at `{short_sha(head_sha)}`"
+
+
+def comments_off_comment(result: AuditResult, head_sha: str,
+                         unaudited: Sequence[str] = ()) -> str:
+    """With `comment = "never"`, what a sticky comment written before becomes while the
+    pull request is not clean: the headline, and where the report is."""
+    return (f"{MARKER}\n{headline(result, unaudited)} at `{short_sha(head_sha)}` · the report "
+            f"is in the {CHECK_NAME} check run (`comment = \"never\"`)")
+
+
 def _compared_markdown(revisions: Revisions | None, head_sha: str | None) -> str:
     """" · base `1a2b…` · head `9f8e…`" for the comment's scope line."""
     if revisions is None:

@@ -92,7 +92,11 @@ class AuditConfig:
     baseline: str | None = None
     """A baseline file (`ssot-bot audit --write-baseline`) whose findings are not reported."""
 
-    def enabled(self, rule_id: str) -> bool:
+    def enabled(self, rule_id: str, *, opt_in: bool = False) -> bool:
+        """Whether `rule_id` runs. An `opt_in` rule runs only when the config names it:
+        by its full id in `select`, or with a level in `severity`."""
+        if opt_in and rule_id not in self.select and self.severity.get(rule_id) is None:
+            return False
         if self.select and not any(rule_id.startswith(s) for s in self.select):
             return False
         if any(rule_id.startswith(i) for i in self.ignore):

@@ -46,6 +46,9 @@ class RuleMeta:
     """kebab-case, naming the pattern that is flagged."""
     principle: ClassVar[Principle]
     severity: ClassVar[Severity]
+    opt_in: ClassVar[bool] = False
+    """Runs only when a repository names it (`AuditConfig.enabled`): a rule whose
+    precision is not yet measured."""
 
     @classmethod
     def section(cls, title: str) -> str:

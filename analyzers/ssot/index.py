@@ -119,23 +119,43 @@ class ModuleFacts:
     constants: tuple[Constant, ...]
     env_reads: tuple[EnvRead, ...]
     imports: tuple[ImportRef, ...]
+    variables: tuple[tuple[str, int], ...] = ()
+    """Other top-level names bound by assignment (`settings = Settings()`) and their
+    lines: what `from app.config import settings` can name besides definitions and
+    constants."""
 
 
 def module_facts(parsed: ParsedFile) -> ModuleFacts:
     definitions: list[Definition] = []
     constants: list[Constant] = []
+    variables: list[tuple[str, int]] = []
     aliases = _import_aliases(parsed.tree)
     for statement in parsed.tree.body:
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             definitions.append(_definition(statement, parsed, aliases))
         else:
-            constants.extend(_constants(statement, parsed))
+            found = list(_constants(statement, parsed))
+            constants.extend(found)
+            named = {c.name for c in found}
+            variables.extend((name, statement.lineno) for name in _assigned(statement)
+                             if name not in named)
     return ModuleFacts(
         definitions=tuple(definitions),
         constants=tuple(constants),
         env_reads=tuple(_env_reads(parsed)) if _may_read_env(parsed.text) else (),
         imports=tuple(_imports(parsed.tree)),
+        variables=tuple(variables),
     )
+
+
+def _assigned(statement: ast.stmt) -> list[str]:
+    """Names a top-level assignment binds (`x = ...`, `x: T = ...`), not unpacking."""
+    if isinstance(statement, ast.Assign):
+        return [t.id for t in statement.targets if isinstance(t, ast.Name)]
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) \
+            and statement.value is not None:
+        return [statement.target.id]
+    return []
 
 
 # --- literal values ---------------------------------------------------------------------

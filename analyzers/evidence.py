@@ -204,7 +204,9 @@ def positive_evidence(
     if Principle.TESTED in found:
         for evidence in _tests_importing(changes, modules, module_map):
             credit(evidence)
-    return found
+    # Public names first: what a reviewer cites; the order of the change otherwise.
+    return {principle: sorted(items, key=lambda e: (e.name or "").startswith("_"))
+            for principle, items in found.items()}
 
 
 def _resolve(use: Use, importer: str, module_map: ModuleMap,

@@ -109,3 +109,10 @@ def test_the_tested_row_is_off_by_default_and_an_all_audit_credits_nothing() -> 
                             b"from app.env import get_env\n\nX = get_env('X')\n"),),
         context={"app/__init__.py": b"", "app/env.py": ENV}, mode=Mode.ALL))
     assert all(row.positive == () for row in result.checklist)
+
+
+def test_a_type_variable_of_the_module_is_no_reuse() -> None:
+    base = b"import typing\n\nV = typing.TypeVar(\"V\")\n"
+    head = base + b"\n\ndef first(items: list[V]) -> V:\n    return items[0]\n"
+    found = evidence(head, base=base, lines=frozenset({4, 5, 6, 7}))
+    assert found[Principle.SEARCH_FIRST] == ()

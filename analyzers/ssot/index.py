@@ -149,13 +149,28 @@ def module_facts(parsed: ParsedFile) -> ModuleFacts:
 
 
 def _assigned(statement: ast.stmt) -> list[str]:
-    """Names a top-level assignment binds (`x = ...`, `x: T = ...`), not unpacking."""
+    """Names a top-level assignment binds (`x = ...`, `x: T = ...`), not unpacking, and
+    not type declarations (`T = TypeVar("T")`): using those credits nothing."""
     if isinstance(statement, ast.Assign):
-        return [t.id for t in statement.targets if isinstance(t, ast.Name)]
-    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) \
+        names = [t.id for t in statement.targets if isinstance(t, ast.Name)]
+    elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) \
             and statement.value is not None:
-        return [statement.target.id]
-    return []
+        names = [statement.target.id]
+    else:
+        return []
+    value = statement.value
+    if isinstance(value, ast.Call) and _callee_name(value.func) in _TYPE_DECLARATIONS:
+        return []
+    return names
+
+
+_TYPE_DECLARATIONS = frozenset({"TypeVar", "ParamSpec", "TypeVarTuple", "NewType"})
+
+
+def _callee_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
 
 
 # --- literal values ---------------------------------------------------------------------

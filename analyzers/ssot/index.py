@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from analyzers.source import ParsedFile, walk
+from analyzers.source import ParsedFile, last_name, walk
 
 FAMILY = "ssot"
 
@@ -159,18 +159,12 @@ def _assigned(statement: ast.stmt) -> list[str]:
     else:
         return []
     value = statement.value
-    if isinstance(value, ast.Call) and _callee_name(value.func) in _TYPE_DECLARATIONS:
+    if isinstance(value, ast.Call) and last_name(value.func) in _TYPE_DECLARATIONS:
         return []
     return names
 
 
 _TYPE_DECLARATIONS = frozenset({"TypeVar", "ParamSpec", "TypeVarTuple", "NewType"})
-
-
-def _callee_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else None
 
 
 # --- literal values ---------------------------------------------------------------------

@@ -34,6 +34,20 @@ class InlineComments(enum.StrEnum):
     """No review: the sticky comment and the check run only."""
 
 
+class CommentMode(enum.StrEnum):
+    """When the App and the Action write the sticky pull-request comment. The check run
+    is published whatever this says."""
+
+    ON_FINDINGS = "on-findings"
+    """A comment only when the pull request is not clean (`bot.report.is_clean`); a
+    comment written earlier is edited to one "all clear" line once it is."""
+    ALWAYS = "always"
+    """The full report on every pull request, clean or not."""
+    NEVER = "never"
+    """No comment is created; one written before the setting changed is kept true in
+    one line (all clear, or the headline and a pointer to the check run)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AcceptableDuplicate:
     reason: str
@@ -70,6 +84,7 @@ class AuditConfig:
     test_duplicates_severity: Severity | None = Severity.WARNING
     audit_drafts: bool = False
     inline_comments: InlineComments = InlineComments.FIXABLE
+    comment: CommentMode = CommentMode.ON_FINDINGS
     suppressible: tuple[str, ...] | None = None
     """Rule ids or prefixes that code comments may suppress; None means every rule."""
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -77,7 +92,11 @@ class AuditConfig:
     baseline: str | None = None
     """A baseline file (`ssot-bot audit --write-baseline`) whose findings are not reported."""
 
-    def enabled(self, rule_id: str) -> bool:
+    def enabled(self, rule_id: str, *, opt_in: bool = False) -> bool:
+        """Whether `rule_id` runs. An `opt_in` rule runs only when the config names it:
+        by its full id in `select`, or with a level in `severity`."""
+        if opt_in and rule_id not in self.select and self.severity.get(rule_id) is None:
+            return False
         if self.select and not any(rule_id.startswith(s) for s in self.select):
             return False
         if any(rule_id.startswith(i) for i in self.ignore):
@@ -171,6 +190,13 @@ def _inline_comments(value: Any) -> InlineComments:
         raise ValueError('expected "fixable", "errors", "all" or "off"') from None
 
 
+def _comment_mode(value: Any) -> CommentMode:
+    try:
+        return CommentMode(value)
+    except ValueError:
+        raise ValueError('expected "on-findings", "always" or "never"') from None
+
+
 def _critical_values(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValueError('expected a table such as { API_URL = "app/config.py" }')
@@ -229,6 +255,7 @@ _KEYS: dict[str, tuple[str, Validator]] = {
     "test-duplicates-severity": ("test_duplicates_severity", _level),
     "audit-drafts": ("audit_drafts", _boolean),
     "inline-comments": ("inline_comments", _inline_comments),
+    "comment": ("comment", _comment_mode),
     "suppressible": ("suppressible", _rule_ids),
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
     "baseline": ("baseline", _relative_path),
@@ -255,6 +282,7 @@ _EXAMPLES = {
     "test-duplicates-severity": 'test-duplicates-severity = "warning"',
     "audit-drafts": "audit-drafts = false",
     "inline-comments": 'inline-comments = "fixable"',
+    "comment": 'comment = "on-findings"',
     "suppressible": 'suppressible = ["SS", "DU"]',
     "per-file-ignores": '[tool.ssot.per-file-ignores]\n"tests/**" = ["SF"]',
     "baseline": 'baseline = ".ssot-baseline.json"',

@@ -25,9 +25,12 @@ from analyzers.config import (
     line_of_key,
     load_config,
 )
+from analyzers.evidence import Use, collect_uses, positive_evidence
 from analyzers.fixes import Fixer
 from analyzers.fixes.plan import attach_fixes
 from analyzers.model import (
+    FLAGGED_LINES_KEPT,
+    POSITIVE_KEPT,
     AuditRequest,
     AuditResult,
     ChangeStatus,
@@ -71,6 +74,8 @@ class FileJob:
     config: AuditConfig
     base: bytes | None = None
     """Contents at base, to tell changes of syntax from changes of layout."""
+    evidence: bool = False
+    """Collect the names the counted lines use, for the positive evidence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,8 @@ class FileAnalysis:
     changed_lines: frozenset[int] | None = None
     """For a changed file, the job's changed lines less those whose statement kept its syntax (see
     `syntax_diff`); what every rule and check counts."""
+    uses: tuple[Use, ...] = ()
+    """Names the counted lines read (`evidence.collect_uses`), when the job asked."""
 
 
 FactsCache = MutableMapping[bytes, Mapping[str, object]]
@@ -119,7 +126,7 @@ def audit(
         if skipped is None:
             assert change.head is not None
             jobs.append(FileJob(change.path, change.head, change.changed_lines, config,
-                                change.base))
+                                change.base, evidence=request.mode is Mode.DIFF))
         elif isinstance(skipped, Finding):
             findings.append(skipped)
     analyses = list(map_files(analyze_file, jobs))
@@ -149,13 +156,17 @@ def audit(
     findings = [_with_severity(f, config) for f in findings]
     if fixer is not None:
         findings = attach_fixes(findings, project, fixer)
+    findings = _with_code(findings, request.changes)
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
     has_blocking = any(f.blocks for f in findings)
+    checklist = _checklist(findings, config)
+    if request.mode is Mode.DIFF and _needs_facts(config):
+        checklist = _with_positive_evidence(checklist, project, analyses)
     return AuditResult(
         verdict=Verdict.NO_GO if has_blocking else Verdict.GO,
         mode=request.mode,
         findings=tuple(findings),
-        checklist=_checklist(findings, config),
+        checklist=checklist,
         stats=Stats(
             files_changed=len(request.changes),
             files_analyzed=len(analyses),
@@ -302,7 +313,8 @@ def analyze_file(job: FileJob) -> FileAnalysis:
         note = _note(parsed.rule, job.path, parsed.line, parsed.message)
         return FileAnalysis(job.path, job.data.count(b"\n"), (note,), (), {}, job.changed_lines)
     changed_lines = _counted_lines(job, parsed)
-    rules = [rule(job.config) for rule in FILE_RULES if job.config.enabled(rule.id)]
+    rules = [rule(job.config) for rule in FILE_RULES
+             if job.config.enabled(rule.id, opt_in=rule.opt_in)]
     rule_notes: list[Finding] = []
     findings = tuple(
         f for f in _run_rules(rules, parsed, job.config, rule_notes) if _counts(f, changed_lines)
@@ -315,8 +327,9 @@ def analyze_file(job: FileJob) -> FileAnalysis:
     if too_deep:
         findings += (_note("SX004", job.path, 1, f"too deeply nested for the {', '.join(too_deep)}"
                            " analysis; those rules did not audit it"),)
+    uses = collect_uses(parsed, changed_lines) if job.evidence and facts else ()
     return FileAnalysis(job.path, len(parsed.lines), findings, suppressions, facts,
-                        changed_lines)
+                        changed_lines, uses)
 
 
 def _counted_lines(job: FileJob, head: ParsedFile) -> frozenset[int] | None:
@@ -594,12 +607,14 @@ _EMPTY_EVIDENCE = {
     Principle.CONFIGURATION_SSOT: "no configuration read outside the config modules",
     Principle.ISOLATION: "no new shared mutable state",
     Principle.REAL_TESTING: "no mocks in real-service tests",
+    Principle.TESTED: "every new public function is named by a test",
     Principle.AUDIT_COVERAGE: "every changed Python file was audited",
 }
 
 
 def _checklist(findings: Sequence[Finding], config: AuditConfig) -> tuple[ChecklistRow, ...]:
-    checked = {rule.principle for rule in ALL_RULES if config.enabled(rule.id)}
+    checked = {rule.principle for rule in ALL_RULES
+               if config.enabled(rule.id, opt_in=rule.opt_in)}
     by_principle: dict[Principle, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_principle[finding.principle].append(finding)
@@ -612,6 +627,35 @@ def _checklist(findings: Sequence[Finding], config: AuditConfig) -> tuple[Checkl
             continue
         rows.append(_row(principle, row_findings))
     return tuple(rows)
+
+
+def _with_positive_evidence(rows: tuple[ChecklistRow, ...], project: Project,
+                            analyses: Sequence[FileAnalysis]) -> tuple[ChecklistRow, ...]:
+    """Each row with what the change did right under its principle (`evidence`), the
+    first `POSITIVE_KEPT` and the count."""
+    found = positive_evidence(project.request.changes, {a.path: a.uses for a in analyses},
+                              project.facts, project.config,
+                              frozenset(row.principle for row in rows))
+    return tuple(replace(row, positive=tuple(found[row.principle][:POSITIVE_KEPT]),
+                         positive_total=len(found[row.principle])) for row in rows)
+
+
+def _with_code(findings: Sequence[Finding], changes: Sequence[FileChange]) -> list[Finding]:
+    """Each finding in a changed file with its flagged lines as written (at most
+    `FLAGGED_LINES_KEPT`), for the reports to quote."""
+    texts = {c.path: c.head for c in changes if c.head is not None}
+    lines: dict[str, list[str]] = {}
+    out = []
+    for finding in findings:
+        data = texts.get(finding.path)
+        if data is None or finding.line < 1:
+            out.append(finding)
+            continue
+        if finding.path not in lines:
+            lines[finding.path] = data.decode("utf-8", "replace").splitlines()
+        end = min(max(finding.line, finding.end_line), finding.line + FLAGGED_LINES_KEPT - 1)
+        out.append(replace(finding, code=tuple(lines[finding.path][finding.line - 1:end])))
+    return out
 
 
 def _row(principle: Principle, findings: Sequence[Finding]) -> ChecklistRow:

@@ -36,6 +36,8 @@ class Principle(enum.StrEnum):
     CONFIGURATION_SSOT = "Configuration SSOT"
     ISOLATION = "Isolation (no shared mutable state)"
     REAL_TESTING = "Real Testing"
+    TESTED = "Tested"
+    """New public functions some test names (SS209, off until a repository turns it on)."""
     AUDIT_COVERAGE = "Audit coverage"
 
 
@@ -134,6 +136,9 @@ class Finding:
     """The name the finding is about (a function, a constant), for acceptable-duplicates."""
     fix: Fix | None = None
     """Edits that resolve it, when a codemod could write them (`analyzers.fixes`)."""
+    code: tuple[str, ...] = ()
+    """The flagged lines as written at head (the first `FLAGGED_LINES_KEPT` of them), for
+    reports to quote; empty when the file's text is not at hand."""
 
     @property
     def suppressed(self) -> bool:
@@ -201,6 +206,41 @@ class AuditRequest:
     """What the caller already knows it could not fetch or list (said in the report)."""
 
 
+POSITIVE_KEPT = 5
+"""Positive evidence a checklist row names; the rest is counted."""
+FLAGGED_LINES_KEPT = 12
+"""Lines of flagged code a finding carries (a whole copied function is not repeated)."""
+
+
+class EvidenceKind(enum.StrEnum):
+    """What a change did right, as a reviewer says it."""
+
+    REUSES = "reuses"
+    """New code imports or calls an existing definition of the project."""
+    READS_CONFIG = "reads-config"
+    """New code reads a setting through a config module (`config-modules`)."""
+    EXTENDS = "extends"
+    """A new definition is added to an existing module instead of a new one."""
+    TESTED_BY = "tested-by"
+    """A test module imports the changed module."""
+
+
+@dataclass(frozen=True, slots=True)
+class PositiveEvidence:
+    """One thing a change did right, from the same index the rules use: only names and
+    modules that resolve to the project's own files."""
+
+    kind: EvidenceKind
+    path: str
+    """The existing module: the one defining `name`, the one extended, or the test file."""
+    line: int
+    """Where in `path` (the definition's line; 1 for a whole module)."""
+    name: str | None
+    """The definition reused or added; None for a whole module (a test file)."""
+    used_in: str
+    """The changed module the evidence is about."""
+
+
 @dataclass(frozen=True, slots=True)
 class ChecklistRow:
     """One principle's line of the checklist. Renderers build its evidence from the
@@ -213,6 +253,10 @@ class ChecklistRow:
     """What the row says when none of its findings counts ("no new silent failures")."""
     findings: tuple[Finding, ...] = ()
     """Every finding behind the row, suppressed and accepted ones included."""
+    positive: tuple[PositiveEvidence, ...] = ()
+    """What the change did right under this principle, the first `POSITIVE_KEPT`."""
+    positive_total: int = 0
+    """How many there were in all ("and N more")."""
 
     @property
     def errors(self) -> tuple[Finding, ...]:

@@ -46,6 +46,9 @@ class RuleMeta:
     """kebab-case, naming the pattern that is flagged."""
     principle: ClassVar[Principle]
     severity: ClassVar[Severity]
+    opt_in: ClassVar[bool] = False
+    """Runs only when a repository names it (`AuditConfig.enabled`): a rule whose
+    precision is not yet measured."""
 
     @classmethod
     def section(cls, title: str) -> str:
@@ -112,9 +115,16 @@ class RuleMeta:
         return [(title, textwrap.dedent("\n".join(body)).strip()) for title, body in found]
 
     @classmethod
+    def default_level(cls) -> str:
+        """"error by default", or for an opt-in rule "off by default, a warning when on"."""
+        if cls.opt_in:
+            return f"off by default, {cls.severity.value} when turned on"
+        return f"{cls.severity.value} by default"
+
+    @classmethod
     def documentation(cls) -> str:
         """The rule's documentation as plain text (`ssot-bot rule ID`, SARIF's help.text)."""
-        parts = [f"{cls.id} {cls.name} ({cls.severity.value} by default; {cls.principle.value})"]
+        parts = [f"{cls.id} {cls.name} ({cls.default_level()}; {cls.principle.value})"]
         for title, body in cls.sections():
             parts.append(f"{title}{'' if title.endswith('?') else ':'}\n"
                          + textwrap.indent(body, "    "))
@@ -123,7 +133,7 @@ class RuleMeta:
     @classmethod
     def documentation_markdown(cls) -> str:
         """The same as markdown: prose as paragraphs, examples as Python code blocks."""
-        parts = [f"**{cls.id} `{cls.name}`** ({cls.severity.value} by default; "
+        parts = [f"**{cls.id} `{cls.name}`** ({cls.default_level()}; "
                  f"{cls.principle.value})"]
         for title, body in cls.sections():
             if title in CODE_SECTIONS:

@@ -33,7 +33,10 @@ def starter_config(python_paths: Iterable[str]) -> str:
                   f"real-test-paths = {_toml_list(real_tests)}"]
     if migrations:
         lines += ["# Generated code is not audited.", f"exclude = {_toml_list(migrations)}"]
-    lines += ["# Rules to leave out, e.g. while a legacy package is cleaned up:",
+    lines += ["# The sticky pull-request comment: \"on-findings\" (the default: none on a clean",
+              "# pull request), \"always\" or \"never\"; the check run is always published.",
+              '# comment = "always"',
+              "# Rules to leave out, e.g. while a legacy package is cleaned up:",
               '# ignore = ["SF103"]',
               "# Rules to leave out per path, like ruff's:",
               "# [tool.ssot.per-file-ignores]",

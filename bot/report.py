@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from analyzers import ALL_RULES, AuditResult, Finding, Mode, Verdict, baseline
+from analyzers.config import CommentMode
 from analyzers.model import (
     Applicability,
     ChecklistRow,
+    EvidenceKind,
     Fix,
     HeadSource,
+    PositiveEvidence,
     Revisions,
     Severity,
     Status,
@@ -159,11 +162,136 @@ def render_comment(result: AuditResult, *, head_sha: str | None = None,
         "",
         f"SSOT audit of {_scope(result)}{audited}.",
         "",
-        checklist_table(result.checklist, blob_url),
-        "",
-        *reasoning(result, unaudited),
+        *overview(result, blob_url, unaudited),
     ])
     return _with_details(top, result, blob_url, COMMENT_LIMIT)
+
+
+def overview(result: AuditResult, blob_url: BlobUrl | None = None,
+             unaudited: Sequence[str] = ()) -> list[str]:
+    """The body of a report before its findings, as a reviewer writes it: the principles
+    that did not pass (a table), one line naming those that did, what the change did
+    right, and the reasoning behind the verdict."""
+    lines: list[str] = []
+    table = [row for row in result.checklist if row.status is not Status.PASS]
+    if table:
+        lines += [checklist_table(table, blob_url), ""]
+    passed = [row for row in result.checklist if row.status is Status.PASS]
+    if passed:
+        lines += [f"✅ **Passed:** {' · '.join(_passed(row) for row in passed)}", ""]
+    strengths = positive_lines(result.checklist, blob_url)
+    if strengths:
+        lines += ["### What the change does right", *strengths, ""]
+    return [*lines, *reasoning(result, unaudited)]
+
+
+def _passed(row: ChecklistRow) -> str:
+    notices = f" ({_plural(len(row.notices), 'notice')})" if row.notices else ""
+    return f"{row.principle}{notices}"
+
+
+def positive_lines(rows: Sequence[ChecklistRow], blob_url: BlobUrl | None = None) -> list[str]:
+    """One bullet per principle with positive evidence, as a reviewer says it ("reuses
+    `get_env`, `load` from `app/env.py`"): the names of one module together, each name
+    and module escaped and linked to its line, then how many more there were."""
+    lines = []
+    for row in rows:
+        if not row.positive:
+            continue
+        groups: dict[tuple[EvidenceKind, str], list[PositiveEvidence]] = {}
+        for evidence in row.positive:
+            key = (evidence.kind, evidence.used_in if evidence.kind is EvidenceKind.TESTED_BY
+                   else evidence.path)
+            groups.setdefault(key, []).append(evidence)
+        said = [_positive_sentence(group, blob_url) for group in groups.values()]
+        more = row.positive_total - len(row.positive)
+        tail = f"; and {more} more" if more > 0 else ""
+        lines.append(f"- **{row.principle}**: {'; '.join(said)}{tail}")
+    return lines
+
+
+def _positive_sentence(group: Sequence[PositiveEvidence], blob_url: BlobUrl | None) -> str:
+    """Evidence of one kind about one module, markdown-safe."""
+    first = group[0]
+    names = ", ".join(f"<code>{untrusted(e.name)}</code>" for e in group if e.name)
+    module = _link(first.path, first.line, blob_url, show_line=False)
+    if first.kind is EvidenceKind.REUSES:
+        if first.path == first.used_in:
+            return f"reuses {names}, already in this module"
+        return f"reuses {names} from {module}"
+    if first.kind is EvidenceKind.READS_CONFIG:
+        return f"reads {names} through {module}"
+    if first.kind is EvidenceKind.EXTENDS:
+        return f"extends existing {module} (adds {names}) instead of a new module"
+    tests = ", ".join(_link(e.path, e.line, blob_url, show_line=False) for e in group)
+    return f"<code>{untrusted(first.used_in)}</code> is imported by {tests}"
+
+
+def positive_evidence_plain(evidence: PositiveEvidence) -> str:
+    """The same sentence as plain text (text and JSON reports)."""
+    name = evidence.name or ""
+    if evidence.kind is EvidenceKind.REUSES:
+        if evidence.path == evidence.used_in:
+            return f"reuses {name}, already in this module"
+        return f"reuses {name} from {evidence.path}"
+    if evidence.kind is EvidenceKind.READS_CONFIG:
+        return f"reads {name} through {evidence.path}"
+    if evidence.kind is EvidenceKind.EXTENDS:
+        return f"extends existing {evidence.path} (adds {name}) instead of a new module"
+    return f"{evidence.used_in} is imported by {evidence.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class StickyComment:
+    """What the sticky comment should say after an audit."""
+
+    body: str
+    create: bool
+    """False: an existing comment is edited to `body`, and none is created."""
+
+
+def sticky_comment(result: AuditResult, mode: CommentMode, *, head_sha: str,
+                   blob_url: BlobUrl | None = None, unaudited: Sequence[str] = (),
+                   one_click: int = 0) -> StickyComment:
+    """The comment `mode` (the repository's `comment` setting) asks for: the full report
+    (created or edited) unless the pull request is clean or comments are off; then one
+    line for a comment written earlier, so none goes stale and none is added to say
+    nothing."""
+    clean = is_clean(result, unaudited)
+    if mode is CommentMode.ALWAYS or (mode is CommentMode.ON_FINDINGS and not clean):
+        return StickyComment(render_comment(result, head_sha=head_sha, blob_url=blob_url,
+                                            unaudited=unaudited, one_click=one_click), True)
+    if clean:
+        return StickyComment(all_clear_comment(head_sha), False)
+    return StickyComment(comments_off_comment(result, head_sha, unaudited), False)
+
+
+def is_clean(result: AuditResult, unaudited: Sequence[str] = ()) -> bool:
+    """Whether a pull request needs no comment: every changed Python file was read and no
+    unsuppressed error or warning counts. Notices, suppressed findings and acceptable
+    duplicates leave it clean, as a reviewer would not write to the author about what
+    asks nothing of them; the check run still lists every one of them."""
+    return not unaudited and not any(
+        f.severity in (Severity.ERROR, Severity.WARNING) for f in result.active)
+
+
+def short_sha(sha: str) -> str:
+    """The seven characters GitHub shows for a commit."""
+    return sha[:7]
+
+
+def all_clear_comment(head_sha: str) -> str:
+    """What a sticky comment becomes once its pull request is clean: one line, the marker
+    kept so the next audit finds it again."""
+    return f"{MARKER}\n✅ all clear at `{short_sha(head_sha)}`"
+
+
+def comments_off_comment(result: AuditResult, head_sha: str,
+                         unaudited: Sequence[str] = ()) -> str:
+    """With `comment = "never"`, what a sticky comment written before becomes while the
+    pull request is not clean: the headline, and where the report is."""
+    return (f"{MARKER}\n{headline(result, unaudited)} at `{short_sha(head_sha)}` · the report "
+            f"is in the {CHECK_NAME} check run (`comment = \"never\"`)")
 
 
 def _compared_markdown(revisions: Revisions | None, head_sha: str | None) -> str:
@@ -223,19 +351,28 @@ def reasoning(result: AuditResult, unaudited: Sequence[str] = ()) -> list[str]:
 
 
 def _with_details(top: str, result: AuditResult, blob_url: BlobUrl | None, limit: int) -> str:
-    sections = [_details(f, blob_url) for f in result.active]
+    sections = []
+    for path, findings in by_file(result.active):
+        first = True
+        for finding in findings:
+            section = _details(finding, blob_url)
+            if first:
+                count = _plural(len(findings), "finding")
+                section = f"\n**<code>{untrusted(path)}</code>** · {count}\n\n{section}"
+                first = False
+            sections.append(section)
     suppressed = [f for f in result.findings if f.suppressed]
     if suppressed:
         items = "\n".join(
             f"- `{f.rule}` {_link(f.path, f.line, blob_url)}: {untrusted(f.suppression.reason)}"
             for f in suppressed if f.suppression is not None
         )
-        sections.append(f"<details><summary>Suppressed ({len(suppressed)})</summary>\n\n"
+        sections.append(f"\n<details><summary>Suppressed ({len(suppressed)})</summary>\n\n"
                         f"{items}\n\n</details>")
     footer = (f"\n\n<sub>{_plural(result.stats.files_analyzed, 'file')} audited, "
               f"{result.stats.context_files} context files, {result.stats.seconds:.2f} s · "
               "`/ssot recheck` re-runs this audit</sub>")
-    body = top + ("\n\n### Findings\n" if sections else "")
+    body = top + ("\n\n### Findings" if sections else "")
     kept = 0
     for section in sections:
         if len(body) + len(section) + len(footer) + 200 > limit:
@@ -249,23 +386,77 @@ def _with_details(top: str, result: AuditResult, blob_url: BlobUrl | None, limit
     return (body + footer)[:limit]
 
 
+def by_file(findings: Sequence[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings grouped by file: the file with the most severe finding first (then by
+    path), and in each file errors, warnings, then notices, each by line."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.path, []).append(finding)
+    for group in groups.values():
+        group.sort(key=lambda f: (-f.severity.rank, f.line, f.column, f.rule))
+    return sorted(groups.items(), key=lambda item: (-item[1][0].severity.rank, item[0]))
+
+
 def _details(finding: Finding, blob_url: BlobUrl | None) -> str:
     level = _SEVERITY_ICON[finding.severity]
     lines = [
         f"<details><summary>{level} <a href=\"{rule_docs_url(finding.rule)}\">"
         f"<code>{finding.rule}</code></a> {finding.name} — "
-        f"{untrusted(finding.path)}:{finding.line}</summary>",
+        f"line {finding.line}</summary>",
         "",
         f"{_link(finding.path, finding.line, blob_url)}: {untrusted_prose(finding.message)}",
     ]
+    if finding.code:
+        lines += ["", code_block(finding.code, finding.line, finding.end_line)]
     if finding.suggestion:
         lines.append(f"\n**Use instead:** {untrusted_prose(finding.suggestion)}")
     if finding.related:
         lines.append("\n**Related:**")
         lines.extend(f"- {_link(r.path, r.line, blob_url)} {untrusted_prose(r.message)}"
                      for r in finding.related)
-    lines.extend(["", "</details>"])
+    lines += ["", f"[What {finding.rule} checks and why]({rule_docs_url(finding.rule)})",
+              "", "</details>"]
     return "\n".join(lines)
+
+
+CODE_LINES_SHOWN = 6
+"""Flagged lines a finding quotes; a longer construct says how many more there are."""
+CODE_LINE_LIMIT = 160
+"""Characters of one quoted line of code."""
+
+
+def code_block(code: Sequence[str], line: int, end_line: int) -> str:
+    """The flagged lines in a fenced block that nothing in them can close (`fenced`):
+    at most `CODE_LINES_SHOWN` lines of at most `CODE_LINE_LIMIT` characters, control and
+    bidirectional characters replaced. Inside a fence GitHub renders no markdown, HTML,
+    mention or link, so the code is shown as it is written."""
+    shown = [_code_line(text) for text in code[:CODE_LINES_SHOWN]]
+    block = fenced("python", "\n".join(shown))
+    more = max(line, end_line) - line + 1 - len(shown)
+    return block + (f"\n<sub>… and {_plural(more, 'more line')}</sub>" if more > 0 else "")
+
+
+def _code_line(text: str) -> str:
+    chars = []
+    for char in text:
+        if char == "\t":
+            chars.append("    ")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            chars.append("\ufffd")
+        else:
+            chars.append(char)
+    line = "".join(chars).rstrip()
+    return line if len(line) <= CODE_LINE_LIMIT else line[: CODE_LINE_LIMIT - 1] + "…"
+
+
+def fenced(info: str, content: str) -> str:
+    """A fenced block longer than any run of backticks in `content`, so code from the
+    audited repository cannot close it and write markdown of its own."""
+    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
+    fence = "`" * max(3, longest + 1)
+    if content and not content.endswith("\n"):
+        content += "\n"
+    return f"{fence}{info}\n{content}{fence}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,9 +479,7 @@ def check_run_output(result: AuditResult, *, blob_url: BlobUrl | None = None,
     summary = "\n".join([
         f"SSOT audit of {_scope(result)}.",
         "",
-        checklist_table(result.checklist, blob_url),
-        "",
-        *reasoning(result, unaudited),
+        *overview(result, blob_url, unaudited),
     ])
     text = _with_details("", result, blob_url, CHECK_TEXT_LIMIT).lstrip()
     return CheckRunOutput(
@@ -495,7 +684,11 @@ def to_json(result: AuditResult) -> dict[str, Any]:
              "counts": {"errors": len(row.errors), "warnings": len(row.warnings),
                         "notices": len(row.notices), "accepted": len(row.accepted),
                         "suppressed": row.suppressed},
-             "places": [{"rule": f.rule, "path": f.path, "line": f.line} for f in row.places]}
+             "places": [{"rule": f.rule, "path": f.path, "line": f.line} for f in row.places],
+             "positive": [{"kind": e.kind.value, "path": e.path, "line": e.line,
+                           "name": e.name, "used_in": e.used_in,
+                           "text": positive_evidence_plain(e)} for e in row.positive],
+             "positive_total": row.positive_total}
             for row in result.checklist
         ],
         "stats": {
@@ -679,8 +872,8 @@ def _plain_place(finding: Finding) -> str:
     return f"{finding.rule} {finding.path}:{finding.line}"
 
 
-def _link(path: str, line: int, blob_url: BlobUrl | None) -> str:
-    place = f"<code>{untrusted(path)}:{line}</code>"
+def _link(path: str, line: int, blob_url: BlobUrl | None, *, show_line: bool = True) -> str:
+    place = f"<code>{untrusted(path)}{f':{line}' if show_line else ''}</code>"
     return f"[{place}]({blob_url(path, line)})" if blob_url else place
 
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.report import MARKER
-from tests.conftest import APP_ID, BASE_FILES, BotClient, MakeBot
+from tests.conftest import APP_ID, BASE_FILES, SWALLOWING, BotClient, MakeBot
 from tests.fake_github import APP_BOT_USER, FakeGitHub
 
 pytestmark = pytest.mark.asyncio
@@ -31,14 +31,77 @@ async def test_failing_pull_request_gets_a_no_go_check_with_annotations(
     assert [a["identifier"] for a in run.actions] == ["rerun"]
 
 
-async def test_clean_pull_request_gets_a_go_check(bot: BotClient, github: FakeGitHub) -> None:
+async def test_clean_pull_request_gets_a_go_check_and_no_comment(
+        bot: BotClient, github: FakeGitHub) -> None:
     github.push("tidy", CLEAN_CHANGE)
     github.open_pull(2, "tidy")
     await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
     await bot.settle()
     [run] = github.runs_for(github.sha("tidy"))
-    assert run.conclusion == "success"
+    assert (run.status, run.conclusion) == ("completed", "success")
     assert run.annotations == []
+    assert run.output["title"] == "✅ GO: 0 errors, 0 warnings"
+    assert github.comments_on(2) == []
+    assert not [r for r in github.requests if "/issues/2/comments" in r.operation
+                and r.method in ("POST", "PATCH")]
+
+
+async def test_a_pull_request_with_notices_only_is_clean_and_gets_no_comment(
+        bot: BotClient, github: FakeGitHub) -> None:
+    quiet = "\n\ndef rate(fetch):\n    try:\n        return fetch()\n" \
+            "    except Exception:\n        return None\n"
+    head = github.push("quiet", {"app/util.py": BASE_FILES["app/util.py"] + quiet})
+    github.open_pull(2, "quiet")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(head)
+    assert run.conclusion == "success"
+    assert [a["annotation_level"] for a in run.annotations] == ["notice"]
+    assert github.comments_on(2) == []
+
+
+async def test_always_writes_the_full_report_on_a_clean_pull_request(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.repo.commit("always comment", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + 'comment = "always"\n'})
+    github.push("tidy", CLEAN_CHANGE)
+    github.open_pull(2, "tidy")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [comment] = github.comments_on(2)
+    assert comment.body.startswith(MARKER + "\n## ✅ GO: 0 errors, 0 warnings")
+    assert github.runs_for(github.sha("tidy"))[0].conclusion == "success"
+
+
+async def test_never_writes_no_comment_but_the_check_run(
+        bot: BotClient, github: FakeGitHub) -> None:
+    github.repo.commit("no comments", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + 'comment = "never"\n'})
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(github.sha("feature"))
+    assert run.conclusion == "failure"
+    assert github.comments_on(1) == []
+
+
+async def test_never_keeps_a_comment_written_before_true_in_one_line(
+        make_bot: MakeBot, github: FakeGitHub) -> None:
+    ours = github.add_comment(1, f"{MARKER}\nan older report", user=APP_BOT_USER,
+                              app_id=APP_ID)
+    github.repo.commit("no comments", {
+        "pyproject.toml": BASE_FILES["pyproject.toml"] + 'comment = "never"\n'})
+    bot = await make_bot()
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    head = github.sha("feature")
+    assert github.comments[ours.id].body == (
+        f"{MARKER}\n❌ NO-GO: 1 error, 0 warnings at `{head[:7]}` · the report is in the "
+        'SSOT audit check run (`comment = "never"`)')
+    new_head = github.push("feature", CLEAN_CHANGE)
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    await bot.settle()
+    assert github.comments[ours.id].body == f"{MARKER}\n✅ all clear at `{new_head[:7]}`"
+    assert len(github.comments_on(1)) == 1
 
 
 async def test_sticky_comment_names_the_audited_head(bot: BotClient, github: FakeGitHub) -> None:
@@ -49,18 +112,40 @@ async def test_sticky_comment_names_the_audited_head(bot: BotClient, github: Fak
     assert github.sha("feature")[:12] in comment.body
 
 
-async def test_comment_is_edited_in_place_on_a_new_push(bot: BotClient, github: FakeGitHub) -> None:
+async def test_the_comment_becomes_all_clear_when_a_push_fixes_the_findings(
+        bot: BotClient, github: FakeGitHub) -> None:
     await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
     await bot.settle()
+    [comment] = github.comments_on(1)
+    assert "## ❌ NO-GO" in comment.body
     new_head = github.push("feature", CLEAN_CHANGE)
     await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
     await bot.settle()
-    [comment] = github.comments_on(1)
-    assert new_head[:12] in comment.body
+    [edited] = github.comments_on(1)
+    assert edited.id == comment.id
+    assert edited.body == f"{MARKER}\n✅ all clear at `{new_head[:7]}`"
     assert github.runs_for(new_head)[0].conclusion == "success"
     created = [r for r in github.requests if r.operation.endswith("/issues/1/comments")
                and r.method == "POST"]
     assert len(created) == 1
+    # Findings again: the same comment carries the full report once more.
+    third = github.push("feature", {"app/util.py": BASE_FILES["app/util.py"] + SWALLOWING})
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    await bot.settle()
+    [again] = github.comments_on(1)
+    assert again.id == comment.id and third[:12] in again.body and "## ❌ NO-GO" in again.body
+
+
+async def test_a_deleted_comment_is_not_written_again_for_a_clean_push(
+        bot: BotClient, github: FakeGitHub) -> None:
+    await bot.deliver("pull_request", github.pull_request_payload(1, "opened"))
+    await bot.settle()
+    [comment] = github.comments_on(1)
+    del github.comments[comment.id]
+    github.push("feature", CLEAN_CHANGE)
+    await bot.deliver("pull_request", github.pull_request_payload(1, "synchronize"))
+    await bot.settle()
+    assert github.comments_on(1) == []
 
 
 async def test_sticky_comment_is_found_on_a_later_page_by_its_marker(
@@ -249,9 +334,8 @@ async def test_newer_head_supersedes_a_running_audit(bot: BotClient, github: Fak
     assert (old_run.conclusion, old_run.annotations) == ("neutral", [])
     assert old_run.output["title"].startswith("Superseded")
     assert new_run.conclusion == "success"
-    [comment] = github.comments_on(1)
-    assert new_head[:12] in comment.body
-    assert old_head[:12] not in comment.body
+    # The new head is clean (no comment); the superseded head's report never reached it.
+    assert github.comments_on(1) == []
 
 
 async def test_queued_older_heads_are_dropped_for_the_newest(
@@ -282,8 +366,7 @@ async def test_late_delivery_of_an_older_head_does_not_hide_the_newest(
     hold.released.set()
     await bot.settle()
     assert github.runs_for(newest)[-1].conclusion == "success"
-    [comment] = github.comments_on(1)
-    assert newest[:12] in comment.body
+    assert github.comments_on(1) == [], "the older head's NO-GO report is never published"
 
 
 async def test_check_is_concluded_when_the_audit_cannot_complete_without_internal_text(
@@ -337,13 +420,14 @@ async def test_annotations_go_in_batches_of_50_and_reports_fit_githubs_limits(
 
 async def test_fork_pull_request_is_found_by_head_sha_on_rerun(
         bot: BotClient, github: FakeGitHub) -> None:
-    head = github.push("contributor-branch", CLEAN_CHANGE)
+    head = github.push("contributor-branch",
+                       {"app/util.py": BASE_FILES["app/util.py"] + SWALLOWING})
     github.open_pull(2, "contributor-branch", fork=True)
     payload = github.check_run_payload("rerequested", head, [])  # forks: no pull_requests
     await bot.deliver("check_run", payload)
     await bot.settle()
     assert any(r.path.endswith("/pulls") for r in github.requests)
-    assert github.runs_for(head)[0].conclusion == "success"
+    assert github.runs_for(head)[0].conclusion == "failure"
     assert len(github.comments_on(2)) == 1
 
 

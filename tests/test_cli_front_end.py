@@ -248,8 +248,11 @@ def test_rule_prints_its_documentation_and_all_lists_every_rule() -> None:
     assert "Why is this bad?" in done.stdout
     assert "Docs: https://github.com/ssot-bot/ssot-bot#sf101" in done.stdout
     listing = run_ssot("rule", "--all").stdout.splitlines()
-    assert len(listing) == 31
+    assert len(listing) == 32
     assert listing[0].startswith("SF101  bare-except-swallowed")
+    opt_in = run_ssot("rule", "SS209")
+    assert opt_in.stdout.startswith("SS209 untested-public-function (off by default, "
+                                    "warning when turned on; Tested)")
     unknown = run_ssot("rule", "XX999")
     assert unknown.returncode == 2
     assert "rule --all" in unknown.stderr

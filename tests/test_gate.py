@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
-from analyzers.config import _EXAMPLES, KNOWN_KEYS, InlineComments, load_config
+from analyzers.config import _EXAMPLES, KNOWN_KEYS, CommentMode, InlineComments, load_config
 from analyzers.model import Severity
 from tests.fixture_repos import changed_lines
 from tests.gitrepo import GitRepo, run_audit
@@ -103,6 +103,18 @@ def test_inline_comments_takes_one_of_its_four_values() -> None:
     assert config.inline_comments is InlineComments.FIXABLE
     assert [(p.line, p.suggestion) for p in problems] == [(2, 'inline-comments = "fixable"')]
     assert '"fixable", "errors", "all" or "off"' in problems[0].message
+
+
+def test_comment_takes_one_of_its_three_values_and_defaults_to_on_findings() -> None:
+    assert load_config(None, "pyproject.toml")[0].comment is CommentMode.ON_FINDINGS
+    config, problems = load_config('[tool.ssot]\ncomment = "always"\n', "pyproject.toml")
+    assert (config.comment, problems) == (CommentMode.ALWAYS, [])
+    config, problems = load_config('[tool.ssot]\ncomment = "sometimes"\n', "pyproject.toml")
+    assert config.comment is CommentMode.ON_FINDINGS
+    assert [(p.line, p.suggestion) for p in problems] == [(2, 'comment = "on-findings"')]
+    assert '"on-findings", "always" or "never"' in problems[0].message
+    _, problems = load_config('[tool.ssot]\ncomments = "never"\n', "pyproject.toml")
+    assert [p.suggestion for p in problems] == ['comment = "on-findings"']
 
 
 def test_every_key_has_its_own_example() -> None:

@@ -14,6 +14,7 @@ from analyzers.ssot import (
     ss204_env_read_outside_config,
     ss205_magic_value_has_name,
     ss208_critical_value_redefined,
+    ss209_untested_public_function,
 )
 from analyzers.ssot.repo import RepoIndex
 
@@ -31,13 +32,16 @@ FINDERS: tuple[tuple[type[RuleMeta], Finder], ...] = (
     (ss205_magic_value_has_name.MagicValueHasName, ss205_magic_value_has_name.find),
     (ss208_critical_value_redefined.CriticalValueRedefined,
      ss208_critical_value_redefined.find),
+    (ss209_untested_public_function.UntestedPublicFunction,
+     ss209_untested_public_function.find),
 )
 CROSS_FILE_RULES: tuple[type[RuleMeta], ...] = tuple(rule for rule, _ in FINDERS)
 
 
 def check_ssot(project: Project) -> Iterator[Finding]:
     """Findings of every enabled SS2xx cross-file rule, on changed lines only."""
-    finders = [find for rule, find in FINDERS if project.config.enabled(rule.id)]
+    finders = [find for rule, find in FINDERS
+               if project.config.enabled(rule.id, opt_in=rule.opt_in)]
     if not finders:
         return
     repo = RepoIndex(project)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from analyzers.source import ParsedFile, walk
+from analyzers.source import ParsedFile, last_name, walk
 
 FAMILY = "ssot"
 
@@ -119,23 +119,52 @@ class ModuleFacts:
     constants: tuple[Constant, ...]
     env_reads: tuple[EnvRead, ...]
     imports: tuple[ImportRef, ...]
+    variables: tuple[tuple[str, int], ...] = ()
+    """Other top-level names bound by assignment (`settings = Settings()`) and their
+    lines: what `from app.config import settings` can name besides definitions and
+    constants."""
 
 
 def module_facts(parsed: ParsedFile) -> ModuleFacts:
     definitions: list[Definition] = []
     constants: list[Constant] = []
+    variables: list[tuple[str, int]] = []
     aliases = _import_aliases(parsed.tree)
     for statement in parsed.tree.body:
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             definitions.append(_definition(statement, parsed, aliases))
         else:
-            constants.extend(_constants(statement, parsed))
+            found = list(_constants(statement, parsed))
+            constants.extend(found)
+            named = {c.name for c in found}
+            variables.extend((name, statement.lineno) for name in _assigned(statement)
+                             if name not in named)
     return ModuleFacts(
         definitions=tuple(definitions),
         constants=tuple(constants),
         env_reads=tuple(_env_reads(parsed)) if _may_read_env(parsed.text) else (),
         imports=tuple(_imports(parsed.tree)),
+        variables=tuple(variables),
     )
+
+
+def _assigned(statement: ast.stmt) -> list[str]:
+    """Names a top-level assignment binds (`x = ...`, `x: T = ...`), not unpacking, and
+    not type declarations (`T = TypeVar("T")`): using those credits nothing."""
+    if isinstance(statement, ast.Assign):
+        names = [t.id for t in statement.targets if isinstance(t, ast.Name)]
+    elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) \
+            and statement.value is not None:
+        names = [statement.target.id]
+    else:
+        return []
+    value = statement.value
+    if isinstance(value, ast.Call) and last_name(value.func) in _TYPE_DECLARATIONS:
+        return []
+    return names
+
+
+_TYPE_DECLARATIONS = frozenset({"TypeVar", "ParamSpec", "TypeVarTuple", "NewType"})
 
 
 # --- literal values ---------------------------------------------------------------------

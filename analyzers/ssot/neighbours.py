@@ -59,6 +59,17 @@ class ModuleMap:
             return None
         return min(candidates, key=lambda c: (c[0], -_shared_prefix(c[1], importer), c[1]))[1]
 
+    def module_file(self, importer: str, module: str, level: int) -> str | None:
+        """The repository file of `module` as `importer` names it (`level` leading dots
+        for a relative name; "" with a level is the importer's package)."""
+        if not level:
+            return self.absolute(module, importer) if module else None
+        package = importer.split("/")[:-1]
+        up = level - 1
+        if up > len(package):
+            return None
+        return self._file(package[: len(package) - up] + (module.split(".") if module else []))
+
     def resolve(self, importer: str, ref: ImportRef) -> set[str]:
         """The repository files an import statement of `importer` refers to."""
         found: set[str] = set()

@@ -22,6 +22,7 @@ import aiohttp
 from gidgethub import BadRequest
 
 from analyzers import AuditResult, Verdict
+from analyzers.config import CommentMode, load_config
 from bot import PRODUCT, package_version, report
 from bot.github.credentials import WorkflowToken
 from bot.github.publish import publish_check_run, publish_comment
@@ -87,7 +88,9 @@ def _run(settings: ActionSettings, event: dict[str, Any]) -> int:
             print(f"::warning::{PRODUCT}: no token, so no check run or comment was published; "
                   "pass `token: ${{ github.token }}`", file=sys.stderr)
         else:
-            not_done = asyncio.run(_publish(settings, event, pull, result))
+            mode = load_config(audited.request.config_text, audited.request.config_path
+                               )[0].comment
+            not_done = asyncio.run(_publish(settings, event, pull, result, mode))
             if not_done:
                 print(f"::warning::{PRODUCT} could not publish {' and '.join(not_done)}: this "
                       "run's token may not write to the repository (a pull request from a "
@@ -115,7 +118,7 @@ def _repository_uri(settings: ActionSettings, event: dict[str, Any]) -> str:
 
 
 async def _publish(settings: ActionSettings, event: dict[str, Any], pull: dict[str, Any],
-                   result: AuditResult) -> list[str]:
+                   result: AuditResult, mode: CommentMode) -> list[str]:
     """Publish the check run and the comment the inputs ask for; what could not be."""
     repo = str(event["repository"]["full_name"])
     head_sha = str(pull["head"]["sha"])
@@ -136,7 +139,8 @@ async def _publish(settings: ActionSettings, event: dict[str, Any], pull: dict[s
                 not_done.append("the check run")
         if "comment" in settings.publish:
             try:
-                await publish_comment(gh, repo, int(pull["number"]), head_sha, result)
+                await publish_comment(gh, repo, int(pull["number"]), head_sha, result,
+                                      mode=mode)
             except BadRequest as exc:
                 if exc.status_code not in REFUSED:
                     raise

@@ -149,7 +149,8 @@ class Pipeline:
             review = plan_review(result, work.files, config.inline_comments, existing,
                                  job.head_sha)
         await publish_comment(gh, job.repo, job.number, job.head_sha, result, work.unaudited,
-                              one_click=review.one_click if review else 0)
+                              one_click=review.one_click if review else 0,
+                              mode=config.comment)
         await publish_check_run(gh, job.repo, check_run, job.head_sha, result, work.unaudited)
         logger.info("audit published", extra={
             **job.log_context(), "verdict": str(result.verdict),

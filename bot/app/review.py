@@ -160,7 +160,7 @@ def _inline(finding: Finding, text: str, hunks: Sequence[range], fingerprint: st
             start, end, replacement = suggested
             body = "\n".join([*head, "", f"**Fix** ({fix.applicability}): "
                               f"{report.untrusted_prose(fix.message)}", "",
-                              _fenced("suggestion", replacement)])
+                              report.fenced("suggestion", replacement)])
             return _Inline(fingerprint, NewReviewComment(
                 finding.path, end, start if start < end else None, body), True)
     line = _anchor(finding, hunks)
@@ -173,7 +173,7 @@ def _inline(finding: Finding, text: str, hunks: Sequence[range], fingerprint: st
         lines += ["", f"**Fix** ({fix.applicability}): {report.untrusted_prose(fix.message)}"
                   " — it edits lines outside this diff, so it cannot be a suggestion; run "
                   f"`{command}` on the branch, which writes:", "",
-                  _fenced("diff", _diff(finding.path, text, fix))]
+                  report.fenced("diff", _diff(finding.path, text, fix))]
     elif finding.suggestion:
         lines += ["", f"**Use instead:** {report.untrusted_prose(finding.suggestion)}"]
     return _Inline(fingerprint, NewReviewComment(finding.path, line, None, "\n".join(lines)),
@@ -208,16 +208,6 @@ def _diff(path: str, text: str, fix: Fix) -> str:
                                  apply_edits(text, fix.edits).splitlines(keepends=True),
                                  f"a/{name}", f"b/{name}", n=2)
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-
-
-def _fenced(info: str, content: str) -> str:
-    """A fenced block longer than any run of backticks in `content`, so code from the
-    audited repository cannot close it and write markdown of its own."""
-    longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
-    fence = "`" * max(3, longest + 1)
-    if content and not content.endswith("\n"):
-        content += "\n"
-    return f"{fence}{info}\n{content}{fence}"
 
 
 def _resolved_body(body: str, head_sha: str) -> str:

@@ -293,6 +293,22 @@ class Installation:
 
     async def upsert_comment(self, repo: str, number: int, body: str, marker: str) -> int:
         """Edit our comment (found by `marker`) in place, or create it once."""
+        edited = await self.edit_comment(repo, number, body, marker)
+        if edited is not None:
+            return edited
+
+        async def created_meanwhile() -> int | None:
+            found = await self.find_comment(repo, number, marker)
+            return found.id if found is not None else None
+
+        comment_id = await self._create(f"/repos/{repo}/issues/{number}/comments",
+                                        {"body": body}, created_meanwhile)
+        self.app.comment_ids[(repo, number)] = comment_id
+        return comment_id
+
+    async def edit_comment(self, repo: str, number: int, body: str, marker: str) -> int | None:
+        """Edit our comment (found by `marker`) in place if the pull request has one; its
+        id, or None when it has none (nothing is created)."""
         key = (repo, number)
         known = self.app.comment_ids.get(key)
         if known is not None:
@@ -305,19 +321,12 @@ class Installation:
                     raise
                 del self.app.comment_ids[key]  # deleted by someone; look again
         existing = await self.find_comment(repo, number, marker)
-        if existing is not None:
-            await self._raw.patch(f"/repos/{repo}/issues/comments/{existing.id}",
-                                  data={"body": body})
-            comment_id = existing.id
-        else:
-            async def created_meanwhile() -> int | None:
-                found = await self.find_comment(repo, number, marker)
-                return found.id if found is not None else None
-
-            comment_id = await self._create(f"/repos/{repo}/issues/{number}/comments",
-                                            {"body": body}, created_meanwhile)
-        self.app.comment_ids[key] = comment_id
-        return comment_id
+        if existing is None:
+            return None
+        await self._raw.patch(f"/repos/{repo}/issues/comments/{existing.id}",
+                              data={"body": body})
+        self.app.comment_ids[key] = existing.id
+        return existing.id
 
     async def find_comment(self, repo: str, number: int, marker: str) -> Comment | None:
         """Our sticky comment: it starts with `marker` AND this App posted it (GitHub

@@ -40,12 +40,14 @@ from analyzers.duplicates.matching import (
 )
 from analyzers.duplicates.tokens import (
     ASYNC_KINDS,
+    CLASS_KIND,
     END_KIND,
     FAMILY,
     LITERAL_KINDS,
     CloneFacts,
     FunctionSpan,
     region_size,
+    same_imports,
 )
 from analyzers.model import Finding, Related, Severity
 from analyzers.notes.sx012_budget_exhausted import BudgetExhausted
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
 
 _CLONE_KINDS = {
     1: "type-1 clone: identical",
-    2: "type-2 clone: identical up to renamed names and literals",
+    2: "type-2 clone: identical up to renamed names, literals and imports",
     3: "type-3 clone: statements added, removed or changed",
 }
 
@@ -109,6 +111,11 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
         # part of that copy, reported whole.
         exact = [c for c in clones if not c.definition and c.clone_type < 3]
         clones = [c for c in clones if not (c.definition and any(_holds(k, c) for k in exact))]
+        # A near-miss spanning two or more functions that are each copied whole is those
+        # copies side by side, not one more region: each is reported as its definition.
+        defined = {(c.first, c.last) for c in clones if c.definition}
+        clones = [c for c in clones if c.clone_type < 3 or sum(
+            1 for first, last in defined if c.first <= first and last <= c.last) < 2]
         for group in _regions(clones):
             finding = _finding(query, group, everything, changed, config, standalone)
             if finding is not None:
@@ -174,7 +181,7 @@ def _finding(
         last = max(c.clone.last for c in copies)
         if _is_run_of_small_definitions(facts, first, last, config):
             return None
-        if is_test_path(path) and _in_test_case(facts, first):
+        if is_test_path(path) and _in_test_case(facts, first, last):
             return None
         line, end_line = _span_lines(facts, first, last)
     if not copies:
@@ -202,7 +209,9 @@ def _finding(
         suggestion = _reuse(function, path, best)
     elif rule is DuplicatedBlock:
         message = f"{size} duplicated from {where}{more} ({kind})"
-        suggestion = "extract the block into one function and call it from every copy"
+        suggestion = ("derive one class from the other, or both from one base, instead of "
+                      "a copy" if _is_class_copy(facts, everything[best.path], best.clone)
+                      else "extract the block into one function and call it from every copy")
     else:
         message = (f"{size} {best.clone.similarity:.0%} similar to {where}{more} ({kind})")
         suggestion = ("extract the shared part into one function and pass the differences "
@@ -266,7 +275,12 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
 
 
 def _continues(place: Clone, clone: Clone) -> bool:
-    """Whether `clone` is the next piece of the same copy as `place`."""
+    """Whether `clone` is the next piece of the same copy as `place`. A whole function's
+    copy continues only on its own diagonal: a near-miss of the code before it is another
+    place, and merged with it the copy would point at the wrong function."""
+    if (place.definition or clone.definition) and (
+            clone.other_first - clone.first != place.other_first - place.first):
+        return False
     return (place.other_path == clone.other_path
             and clone.other_first <= place.other_last + GAP
             and clone.first <= place.last + GAP
@@ -327,10 +341,11 @@ def _whole_function(
 
 def _function_clone_type(facts: CloneFacts, function: FunctionSpan, other: CloneFacts,
                          copy: FunctionSpan) -> int | None:
-    """1 when the two functions are identical, 2 when they are identical up to a
-    consistent renaming of names (parameters, locals, the function's own name); None
-    otherwise. Judged on the two definitions alone, whatever the block around them; a
-    different literal is a different function (`end[1]` and `end[2]` walk opposite ways)."""
+    """1 when the two functions are identical (their imports too), 2 when they are
+    identical up to a consistent renaming of names (parameters, locals, the function's
+    own name) or import other things; None otherwise. Judged on the two definitions
+    alone, whatever the block around them; a different literal is a different function
+    (`end[1]` and `end[2]` walk opposite ways)."""
     size = function.last - function.first + 1
     if copy.last - copy.first + 1 != size:
         return None
@@ -351,7 +366,9 @@ def _function_clone_type(facts: CloneFacts, function: FunctionSpan, other: Clone
         if forward.setdefault(left, right) != right or backward.setdefault(right, left) != left:
             return None
         renamed = True
-    return 2 if renamed else 1
+    identical = not renamed and same_imports(facts, function.first, function.last, other,
+                                             copy.first, copy.last)
+    return 1 if identical else 2
 
 
 def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path: str,
@@ -391,6 +408,8 @@ def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
     sibling implementations of one interface, which restate its shape by design."""
     other = everything[copy.path]
     other_first, other_last = copy.clone.other_first, copy.clone.other_last
+    if _is_class_copy(facts, other, copy.clone):
+        return False
     mine = _starting_function(facts, first, last)
     theirs = _starting_function(other, other_first, other_last)
     if mine is not None and theirs is not None and _siblings(path, mine, copy.path, theirs):
@@ -402,6 +421,16 @@ def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
                    if other_first <= f.first <= other_last and not f.nested}
     shared = my_names & their_names
     return len(shared) >= 2 and 2 * len(shared) >= min(len(my_names), len(their_names))
+
+
+def _is_class_copy(facts: CloneFacts, other: CloneFacts, clone: Clone) -> bool:
+    """Whether the block and its copy both start at a class header, name two different
+    classes and are identical up to renaming: one class pasted under a new name (an
+    exception class copied for a new error), not two implementations of one interface,
+    whose bodies differ."""
+    return (clone.clone_type < 3
+            and facts.kinds[clone.first] == CLASS_KIND == other.kinds[clone.other_first]
+            and facts.params[clone.first] != other.params[clone.other_first])
 
 
 def _starting_function(facts: CloneFacts, first: int, last: int) -> FunctionSpan | None:
@@ -433,14 +462,28 @@ def _in_delegation(facts: CloneFacts, first: int, last: int) -> bool:
     return holder is not None and holder.delegates and last <= holder.last
 
 
-def _in_test_case(facts: CloneFacts, first: int) -> bool:
-    """Whether the region starts inside a test function (`test_*`): a test restates its
+def _in_test_case(facts: CloneFacts, first: int, last: int) -> bool:
+    """Whether the region is part of a test function (`test_*`): a test restates its
     setup and checks so that it reads on its own (parametrizing is a style choice, not a
     second truth). Helpers and fixtures in test folders are code, and copies of them count;
     so does a whole test function copied under another name (DU303), which usually means
-    one of the two tests checks the wrong thing."""
+    one of the two tests checks the wrong thing, and a copy of a whole test, from its
+    first statement to its last check, with other values or a statement changed in
+    between: one test written twice, a parametrize case (a notice, as every block of a
+    test module is). A test that shares only its setup with another (its own checks at
+    the end) restates that setup."""
     return any(f.first <= first <= f.last and f.name.startswith("test")
+               and not _is_whole_body(facts, f, first, last)
                for f in facts.functions)
+
+
+def _is_whole_body(facts: CloneFacts, function: FunctionSpan, first: int, last: int) -> bool:
+    """Whether tokens `first..last` hold the function's body from its first statement to
+    its last (the signature, the decorators and the docstring aside)."""
+    def_line = facts.lines[function.first]
+    before = (facts.lines[i] for i in range(function.first, first))
+    return (all(facts.kinds[i] == END_KIND for i in range(last + 1, function.last + 1))
+            and not any(facts.line_sizes[line - 1] for line in before if line >= def_line))
 
 
 def _is_closure(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:
@@ -506,9 +549,9 @@ def _reuse(function: FunctionSpan, path: str, best: _Copy) -> str:
     function."""
     other = best.function
     assert other is not None
-    if best.path == path and function.owner is not None and function.owner == other.owner \
-            and function.name == other.name:
-        return (f"`{function.owner}` defines `{function.name}` twice; the later one replaces "
+    if best.path == path and function.owner == other.owner and function.name == other.name:
+        where = "this module" if function.owner is None else f"`{function.owner}`"
+        return (f"{where} defines `{function.name}` twice; the later one replaces "
                 f"the earlier ({best.path}:{best.first_line}): delete one")
     shared_bases = set(function.owner_bases) & set(other.owner_bases)
     if function.owner is not None and other.owner is not None and function.name == other.name \

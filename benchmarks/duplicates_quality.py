@@ -6,7 +6,9 @@ copied, in one synthetic change per clone type and position, as
   type 1  the function's source, verbatim;
   type 2  every parameter and local name renamed, every string and integer literal
           changed (consistently: the same old value always gets the same new one);
-  type 3  the verbatim source with one to three statements added, removed or changed;
+  type 3  the verbatim source with one to three statements added, removed or changed
+          (never the one statement that binds a name the rest reads: that copy would
+          fail with a NameError, code nobody writes);
 and each copy is placed
   adjacent      right after the original definition in its own file, at its indentation,
                 before the next definition (a renamed copy's alignment must stop at the
@@ -469,9 +471,12 @@ def _edit_once(source: str, rng: random.Random) -> str:
         lines.insert(last.end_lineno or last.lineno, f"{indent}audit_log.append('added')")
         return "\n".join(lines) + "\n"
     chosen = rng.sample(simple, min(len(simple), rng.randint(1, 3)))
+    needed = _only_bindings(function)
     for node in sorted(chosen, key=lambda n: n.lineno, reverse=True):
         indent = " " * node.col_offset
         edit = rng.choice(("add", "remove", "change"))
+        if id(node) in needed:
+            edit = "add"  # without it, the rest reads a name nothing binds: a NameError
         if edit == "remove" and len(_siblings(function, node)) > 1:
             del lines[node.lineno - 1]
         elif edit == "change":
@@ -479,6 +484,24 @@ def _edit_once(source: str, rng: random.Random) -> str:
         else:
             lines.insert(node.lineno, f"{indent}audit_log.append(({node.lineno}, 'added'))")
     return "\n".join(lines) + "\n"
+
+
+def _only_bindings(function: ast.FunctionDef) -> set[int]:
+    """`id()` of the statements that are the one binding of a name the function reads:
+    removing or replacing one leaves code nobody would write (its name unbound)."""
+    stores: dict[str, list[ast.stmt]] = {}
+    for statement in ast.walk(function):
+        if isinstance(statement, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [
+                statement.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        stores.setdefault(name.id, []).append(statement)
+    read = {n.id for n in ast.walk(function)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {id(places[0]) for name, places in stores.items()
+            if len(places) == 1 and name in read}
 
 
 def _siblings(function: ast.AST, node: ast.AST) -> list[ast.stmt]:

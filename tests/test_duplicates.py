@@ -333,3 +333,34 @@ def test_whole_tree_audit_lists_every_other_copy() -> None:
     assert finding.path == "pkg/gamma.py"
     assert sorted(r.path for r in finding.related) == ["pkg/alpha.py", "pkg/beta.py"]
     assert all("lines 4-13" in r.message for r in finding.related)
+
+
+def test_class_of_small_methods_pasted_under_a_new_name_is_an_error() -> None:
+    """Each method is under the block thresholds; the class is one copy, a second
+    definition from the first copy on."""
+    from tests.fixture_repos import changed_lines
+
+    original = '''class NoSuchOption(UsageError):
+    def __init__(self, option_name, message=None, possibilities=None, ctx=None):
+        if message is None:
+            message = "No such option {name!r}.".format(name=option_name)
+        super().__init__(message, ctx)
+        if possibilities:
+            possibilities = close_matches(option_name, possibilities)
+        self.possibilities = possibilities
+
+    def format_message(self):
+        if not self.possibilities:
+            return self.message
+        return f"{self.message} {show_possibilities(self.possibilities)}"
+'''
+    copy = original.replace("NoSuchOption", "NoSuchCommand").replace(
+        "option_name", "command_name").replace("such option", "such command")
+    base = "class UsageError(Exception):\n    pass\n\n\n" + original
+    head = base + "\n\n" + copy
+    change = FileChange("cli/errors.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
+                        changed_lines(base, head))
+    (finding,) = [f for f in audit(AuditRequest(changes=(change,))).findings
+                  if f.rule.startswith("DU")]
+    assert (finding.rule, finding.severity, finding.line) == ("DU301", Severity.ERROR, 20)
+    assert finding.related[0].line == 5

@@ -179,9 +179,10 @@ def _finding(
             return None
         first = min(c.clone.first for c in copies)
         last = max(c.clone.last for c in copies)
-        if _is_run_of_small_definitions(facts, first, last, config):
-            return None
-        if is_test_path(path) and _in_test_case(facts, first, last):
+        if _is_run_of_small_definitions(facts, first, last, config) and not any(
+                _is_class_copy(facts, everything[c.path], c.clone) for c in copies):
+            return None  # handlers written to one shape; a class pasted whole is a copy
+        if is_test_path(path) and _in_test_case(facts, first, last, copies, everything):
             return None
         line, end_line = _span_lines(facts, first, last)
     if not copies:
@@ -198,7 +199,10 @@ def _finding(
         rule = DuplicatedBlock
     else:
         rule = SimilarBlock
-    severity = _severity(rule, len(copies), path, config)
+    # A class pasted whole under a new name is a second definition from the first copy
+    # on, as a copied function is: it is judged at DU303's level.
+    class_copy = function is None and _is_class_copy(facts, everything[best.path], best.clone)
+    severity = _severity(DuplicatedFunction if class_copy else rule, len(copies), path, config)
     size = f"{end_line - line + 1} lines, {region_size(facts, first, last)} tokens"
     where = f"{best.path}:{best.first_line}"
     more = f" and {len(copies) - 1} more" if len(copies) > 1 else ""
@@ -462,7 +466,8 @@ def _in_delegation(facts: CloneFacts, first: int, last: int) -> bool:
     return holder is not None and holder.delegates and last <= holder.last
 
 
-def _in_test_case(facts: CloneFacts, first: int, last: int) -> bool:
+def _in_test_case(facts: CloneFacts, first: int, last: int, copies: Sequence[_Copy],
+                  everything: Mapping[str, CloneFacts]) -> bool:
     """Whether the region is part of a test function (`test_*`): a test restates its
     setup and checks so that it reads on its own (parametrizing is a style choice, not a
     second truth). Helpers and fixtures in test folders are code, and copies of them count;
@@ -470,20 +475,40 @@ def _in_test_case(facts: CloneFacts, first: int, last: int) -> bool:
     one of the two tests checks the wrong thing, and a copy of a whole test, from its
     first statement to its last check, with other values or a statement changed in
     between: one test written twice, a parametrize case (a notice, as every block of a
-    test module is). A test that shares only its setup with another (its own checks at
-    the end) restates that setup."""
-    return any(f.first <= first <= f.last and f.name.startswith("test")
-               and not _is_whole_body(facts, f, first, last)
-               for f in facts.functions)
+    test module is). What the copy leaves out at either end must then be the same code
+    in both tests (a last `client.simulate_get()` too short to align on its own). A test
+    that shares only its setup with another, and ends in checks of its own, restates
+    that setup."""
+    holder = next((f for f in facts.functions if f.first <= first <= f.last
+                   and f.name.startswith("test")), None)
+    if holder is None:
+        return False
+    return not any(_copies_whole_body(facts, holder, everything[c.path], c.clone)
+                   for c in copies)
 
 
-def _is_whole_body(facts: CloneFacts, function: FunctionSpan, first: int, last: int) -> bool:
-    """Whether tokens `first..last` hold the function's body from its first statement to
-    its last (the signature, the decorators and the docstring aside)."""
-    def_line = facts.lines[function.first]
-    before = (facts.lines[i] for i in range(function.first, first))
-    return (all(facts.kinds[i] == END_KIND for i in range(last + 1, function.last + 1))
-            and not any(facts.line_sizes[line - 1] for line in before if line >= def_line))
+def _copies_whole_body(facts: CloneFacts, function: FunctionSpan, other: CloneFacts,
+                       clone: Clone) -> bool:
+    """Whether the clone holds `function`'s body from its first statement to its last
+    (the signature, decorators and docstring aside), up to ends that are the same code
+    in the function of `other` that holds the copy."""
+    copy = _enclosing(other, clone.other_first, clone.other_last)
+    if copy is None or not function.last >= clone.last or clone.first < function.first:
+        return False
+    return (_same_code(facts, function.first, clone.first, other, copy.first,
+                       clone.other_first)
+            and _same_code(facts, clone.last + 1, function.last + 1, other,
+                           clone.other_last + 1, copy.last + 1))
+
+
+def _same_code(facts: CloneFacts, start: int, end: int, other: CloneFacts, other_start: int,
+               other_end: int) -> bool:
+    """Whether tokens `start..end - 1` and the other's `other_start..other_end - 1` are
+    the same code, statement ends and signatures (lines that count zero) aside."""
+    def code(at: CloneFacts, low: int, high: int) -> list[int]:
+        return [at.kinds[i] for i in range(low, high)
+                if at.kinds[i] != END_KIND and at.line_sizes[at.lines[i] - 1]]
+    return code(facts, start, end) == code(other, other_start, other_end)
 
 
 def _is_closure(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:

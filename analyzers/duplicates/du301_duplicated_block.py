@@ -12,7 +12,8 @@ class DuplicatedBlock(RuleMeta):
         imports) or identical up to a consistent renaming of locals and literals, or with
         other imports (type-2). Every other copy is listed with its lines. A class pasted
         under a new name is one finding, from its `class` line, with the advice to derive
-        one class from the other; a copy pasted right next to its original is still a copy
+        one class from the other, and an error from the first copy (a second definition,
+        as DU303 judges a copied function); a copy pasted right next to its original is still a copy
         (it is aligned up to the definition where the two meet). Under the Rule of Two
         (`rule-of-two`, on by default) one other copy is a notice and two or more are an
         error. Measured on seven mature projects, half of the single copies were worth
@@ -53,8 +54,8 @@ class DuplicatedBlock(RuleMeta):
         `self.x = x` lines count zero towards the size. A name the function does not
         bind (a module function or constant, a builtin) is not renamable: a copy that
         calls or reads another one does something else. A whole function is judged as
-        a definition, by DU303. A class copied whole whose methods are each under the
-        thresholds is missed.
+        a definition, by DU303. A class copied whole under a new name is reported
+        even when each of its methods is under the thresholds.
 
     Example:
         # billing/invoice.py (new)

@@ -364,3 +364,31 @@ def test_class_of_small_methods_pasted_under_a_new_name_is_an_error() -> None:
                   if f.rule.startswith("DU")]
     assert (finding.rule, finding.severity, finding.line) == ("DU301", Severity.ERROR, 20)
     assert finding.related[0].line == 5
+
+
+def test_tests_that_set_other_attributes_are_other_tests() -> None:
+    """`resp.text = ...` and `resp.data = ...` are left out of the stream as plain
+    assignments, but they are what the two tests check."""
+    first = ("def test_text(make_response):\n    resp = make_response()\n"
+             "    resp.text = b'data'\n    assert resp.render_body() == b'data'\n")
+    second = first.replace("test_text", "test_data").replace("resp.text", "resp.data")
+    change = FileChange("tests/test_body.py", ChangeStatus.ADDED,
+                        ("# changed\n\n\n" + first + "\n\n" + second).encode())
+    assert [f for f in audit(AuditRequest(changes=(change,))).findings
+            if f.rule.startswith("DU")] == []
+    same = FileChange("tests/test_body.py", ChangeStatus.ADDED,
+                      ("# changed\n\n\n" + first + "\n\n"
+                       + first.replace("test_text", "test_text_again")).encode())
+    assert [f.rule for f in audit(AuditRequest(changes=(same,))).findings
+            if f.rule.startswith("DU")] == ["DU303"]
+
+
+def test_identical_test_methods_of_two_test_classes_are_two_cases() -> None:
+    method = ("    def test_body(self):\n        source = statement(3, self.source)\n"
+              "        assert str(source) == '    raise IndexError(1)'\n")
+    text = ("class TestTry:\n    source = 'try'\n\n" + method.replace("test_body", "test_except")
+            + "\n\nclass TestFinally:\n    source = 'finally'\n\n"
+            + method.replace("test_body", "test_finally"))
+    change = FileChange("tests/test_source.py", ChangeStatus.ADDED, text.encode())
+    assert [f for f in audit(AuditRequest(changes=(change,))).findings
+            if f.rule.startswith("DU")] == []

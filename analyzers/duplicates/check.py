@@ -48,6 +48,7 @@ from analyzers.duplicates.tokens import (
     FunctionSpan,
     region_size,
     same_imports,
+    same_settings,
 )
 from analyzers.model import Finding, Related, Severity
 from analyzers.notes.sx012_budget_exhausted import BudgetExhausted
@@ -239,7 +240,8 @@ def _finding(
 def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFacts],
             changed: Mapping[str, frozenset[int] | None]) -> list[_Copy]:
     """One copy per place: the pieces of a long copy (consecutive on one diagonal) are
-    merged; a place inside another copy, or inside the region itself, is not one more."""
+    merged; a place inside another copy, or inside the region itself, is not one more
+    (but a whole function copied exactly is a place of its own inside a near-miss)."""
     first = min(c.first for c in group)
     last_token = max(c.last for c in group)
     places: list[Clone] = []
@@ -264,6 +266,7 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
                 and first <= p.other_last)
         and not any(o is not p and o.other_path == p.other_path
                     and o.other_first <= p.other_first and p.other_last <= o.other_last
+                    and (o.definition or not p.definition)
                     for o in places)
     ]
     copies = []
@@ -349,7 +352,9 @@ def _function_clone_type(facts: CloneFacts, function: FunctionSpan, other: Clone
     identical up to a consistent renaming of names (parameters, locals, the function's
     own name) or import other things; None otherwise. Judged on the two definitions
     alone, whatever the block around them; a different literal is a different function
-    (`end[1]` and `end[2]` walk opposite ways)."""
+    (`end[1]` and `end[2]` walk opposite ways), and so is one that sets another
+    attribute or value (`resp.text = b"data"` against `resp.data = b"data"`), though such
+    plain assignments are left out of the token stream."""
     size = function.last - function.first + 1
     if copy.last - copy.first + 1 != size:
         return None
@@ -370,6 +375,8 @@ def _function_clone_type(facts: CloneFacts, function: FunctionSpan, other: Clone
         if forward.setdefault(left, right) != right or backward.setdefault(right, left) != left:
             return None
         renamed = True
+    if not same_settings(facts, function.first, function.last, other, copy.first, copy.last):
+        return None  # it sets other attributes or values: another function
     identical = not renamed and same_imports(facts, function.first, function.last, other,
                                              copy.first, copy.last)
     return 1 if identical else 2
@@ -388,12 +395,18 @@ def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path
     `formats.py` per locale or backend), which implement one interface; or (b) methods
     of two classes: overrides of one method, one per subclass, or two unrelated classes
     implementing one protocol (`__init__`, `__iter__`). Identical methods of sibling
-    classes (a base in common) are one copy too many: move it to the base."""
+    classes (a base in common) are one copy too many: move it to the base. Nor are two
+    test methods of two test classes: each runs against its own class's setup (another
+    `self.source`), the same check on two cases."""
     if other_facts.is_script or (is_peripheral(other_path) and not is_test_path(other_path)):
         return False
     if other_path != path and not is_test_path(path) and standalone(path) \
             and standalone(other_path):
         return False
+    if (function.owner is not None and other.owner is not None
+            and function.owner != other.owner and function.name.startswith("test")
+            and other.name.startswith("test")):
+        return False  # each test class's own setup is the input: one check, two cases
     if function.name != other.name or (other_path == path and function.owner == other.owner):
         return True
     if function.owner is None and other.owner is None:

@@ -140,6 +140,10 @@ class CloneFacts:
     """(line, hash of the statement) per import, in line order: imports are not in the
     stream (repeating one is not duplicated logic), but two copies that import different
     things are not identical."""
+    settings: tuple[tuple[int, int], ...]
+    """(line, hash of the attribute names and the value, local names left out) per plain
+    attribute assignment (`resp.text = b"data"`), in line order: left out of the stream
+    as trivial, but two functions that set other attributes or values do other things."""
     is_script: bool
     """The module has an `if __name__ == "__main__":` block: a standalone script."""
     fingerprints: array[int]
@@ -163,6 +167,7 @@ def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
         functions=tuple(stream.functions),
         alternatives=tuple(stream.outline.alternatives),
         imports=tuple(stream.imports),
+        settings=tuple(stream.settings),
         is_script=any(isinstance(s, ast.If) and _is_main_guard(s) for s in parsed.tree.body),
         fingerprints=array("q", fingerprints),
         positions=array("i", positions),
@@ -179,6 +184,30 @@ def same_imports(facts: CloneFacts, first: int, last: int, other: CloneFacts,
     """Whether the lines of tokens `first..last` hold the same import statements as those
     of the other file's `other_first..other_last`."""
     return _imports_within(facts, first, last) == _imports_within(other, other_first, other_last)
+
+
+def same_settings(facts: CloneFacts, first: int, last: int, other: CloneFacts,
+                  other_first: int, other_last: int) -> bool:
+    """Whether the lines of tokens `first..last` hold the same plain attribute
+    assignments (up to the local names they read) as the other's."""
+    def within(code: CloneFacts, low: int, high: int) -> list[int]:
+        start, end = code.lines[low], code.lines[high]
+        return [setting for line, setting in code.settings if start <= line <= end]
+    return within(facts, first, last) == within(other, other_first, other_last)
+
+
+def _setting(statement: ast.Assign | ast.AnnAssign) -> str:
+    """What a plain attribute assignment sets: its attribute names and its value, a name
+    it reads standing for any name (a renamed copy of `self.x = x` sets the same)."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    value = statement.value
+    if isinstance(value, ast.Name):
+        shown = "name"
+    elif isinstance(value, ast.Attribute):
+        shown = "name." + value.attr
+    else:
+        shown = ast.dump(value) if value is not None else ""
+    return ",".join(t.attr if isinstance(t, ast.Attribute) else "" for t in targets) + "=" + shown
 
 
 def _imports_within(facts: CloneFacts, first: int, last: int) -> list[int]:
@@ -284,6 +313,8 @@ class _TokenStream:
         """Line ranges of code left out of the stream (their size counts 0)."""
         self.imports: list[tuple[int, int]] = []
         """(line, hash of the statement) per import left out of the stream."""
+        self.settings: list[tuple[int, int]] = []
+        """(line, hash of what it sets) per plain attribute assignment left out."""
         self.outline = _Outline()
 
     def read(self, tree: ast.Module) -> None:
@@ -309,6 +340,8 @@ class _TokenStream:
                 self.quiet_lines.append((start, getattr(item, "end_lineno", None) or start))
                 if isinstance(item, ast.Import | ast.ImportFrom):
                     self.imports.append((start, stable_hash(ast.dump(item))))
+                elif isinstance(item, ast.Assign | ast.AnnAssign):
+                    self.settings.append((start, stable_hash(_setting(item))))
                 continue
             else:
                 line = getattr(item, "lineno", line)

@@ -355,7 +355,7 @@ def test_class_of_small_methods_pasted_under_a_new_name_is_an_error() -> None:
         return f"{self.message} {show_possibilities(self.possibilities)}"
 '''
     copy = original.replace("NoSuchOption", "NoSuchCommand").replace(
-        "option_name", "command_name").replace("such option", "such command")
+        "option_name", "command_name")
     base = "class UsageError(Exception):\n    pass\n\n\n" + original
     head = base + "\n\n" + copy
     change = FileChange("cli/errors.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
@@ -364,6 +364,13 @@ def test_class_of_small_methods_pasted_under_a_new_name_is_an_error() -> None:
                   if f.rule.startswith("DU")]
     assert (finding.rule, finding.severity, finding.line) == ("DU301", Severity.ERROR, 20)
     assert finding.related[0].line == 5
+    # With its own message it is another error type: a block copy under the Rule of Two.
+    head = base + "\n\n" + copy.replace("such option", "such command")
+    change = FileChange("cli/errors.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
+                        changed_lines(base, head))
+    (finding,) = [f for f in audit(AuditRequest(changes=(change,))).findings
+                  if f.rule.startswith("DU")]
+    assert (finding.rule, finding.severity) == ("DU301", Severity.NOTICE)
 
 
 def test_tests_that_set_other_attributes_are_other_tests() -> None:

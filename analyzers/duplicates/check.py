@@ -110,7 +110,8 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
     for query, clones in zip(queries, found, strict=True):
         # A whole function copied exactly inside a larger exact copy (a pasted class) is
         # part of that copy, reported whole.
-        exact = [c for c in clones if not c.definition and c.clone_type < 3]
+        exact = [c for c in clones if not c.definition and c.clone_type < 3
+                 and _same_literals(query.facts, everything[c.other_path], c)]
         clones = [c for c in clones if not (c.definition and any(_holds(k, c) for k in exact))]
         # A near-miss spanning two or more functions that are each copied whole is those
         # copies side by side, not one more region: each is reported as its definition.
@@ -201,8 +202,10 @@ def _finding(
     else:
         rule = SimilarBlock
     # A class pasted whole under a new name is a second definition from the first copy
-    # on, as a copied function is: it is judged at DU303's level.
-    class_copy = function is None and _is_class_copy(facts, everything[best.path], best.clone)
+    # on, as a copied function is: it is judged at DU303's level, unless its literals
+    # differ (two error types with their own messages are two meanings), as DU303 judges.
+    class_copy = (function is None and _is_class_copy(facts, everything[best.path], best.clone)
+                  and _same_literals(facts, everything[best.path], best.clone))
     severity = _severity(DuplicatedFunction if class_copy else rule, len(copies), path, config)
     size = f"{end_line - line + 1} lines, {region_size(facts, first, last)} tokens"
     where = f"{best.path}:{best.first_line}"
@@ -283,10 +286,11 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
 
 def _continues(place: Clone, clone: Clone) -> bool:
     """Whether `clone` is the next piece of the same copy as `place`. A whole function's
-    copy continues only on its own diagonal: a near-miss of the code before it is another
-    place, and merged with it the copy would point at the wrong function."""
-    if (place.definition or clone.definition) and (
-            clone.other_first - clone.first != place.other_first - place.first):
+    copy is a place of its own: merged with the block around it (a near-miss of the code
+    before it, the class it is a method of) the copy would point at the wrong function
+    or no longer be one."""
+    if place.definition != clone.definition or (place.definition and (
+            clone.other_first - clone.first != place.other_first - place.first)):
         return False
     return (place.other_path == clone.other_path
             and clone.other_first <= place.other_last + GAP
@@ -448,6 +452,16 @@ def _is_class_copy(facts: CloneFacts, other: CloneFacts, clone: Clone) -> bool:
     return (clone.clone_type < 3
             and facts.kinds[clone.first] == CLASS_KIND == other.kinds[clone.other_first]
             and facts.params[clone.first] != other.params[clone.other_first])
+
+
+def _same_literals(facts: CloneFacts, other: CloneFacts, clone: Clone) -> bool:
+    """Whether an identical-up-to-renaming clone renames names only, not literals (its
+    tokens pair up one to one)."""
+    if clone.clone_type > 2 or clone.last - clone.first != clone.other_last - clone.other_first:
+        return False
+    offset = clone.other_first - clone.first
+    return all(facts.params[i] == other.params[i + offset]
+               for i in range(clone.first, clone.last + 1) if facts.kinds[i] in LITERAL_KINDS)
 
 
 def _starting_function(facts: CloneFacts, first: int, last: int) -> FunctionSpan | None:

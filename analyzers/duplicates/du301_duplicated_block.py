@@ -12,11 +12,12 @@ class DuplicatedBlock(RuleMeta):
         imports) or identical up to a consistent renaming of locals and literals, or with
         other imports (type-2). Every other copy is listed with its lines. A class pasted
         under a new name is one finding, from its `class` line, with the advice to derive
-        one class from the other, and an error from the first copy (a second definition,
-        as DU303 judges a copied function); a copy pasted right next to its original is still a copy
-        (it is aligned up to the definition where the two meet). Under the Rule of Two
-        (`rule-of-two`, on by default) one other copy is a notice and two or more are an
-        error. Measured on seven mature projects, half of the single copies were worth
+        one class from the other, and an error from the first copy (a second definition, as
+        DU303 judges a copied function) unless its literals differ (two error types with
+        their own messages are two meanings); a copy pasted right next to its original is
+        still a copy (it is aligned up to the definition where the two meet). Under the Rule
+        of Two (`rule-of-two`, on by default) one other copy is a notice and two or more are
+        an error. Measured on seven mature projects, half of the single copies were worth
         raising (3 of 6), short of the 80% a warning needs, while every block with two or
         more copies was; hence the notice.
 

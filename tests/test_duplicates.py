@@ -364,13 +364,15 @@ def test_class_of_small_methods_pasted_under_a_new_name_is_an_error() -> None:
                   if f.rule.startswith("DU")]
     assert (finding.rule, finding.severity, finding.line) == ("DU301", Severity.ERROR, 20)
     assert finding.related[0].line == 5
-    # With its own message it is another error type: a block copy under the Rule of Two.
+    # With its own message it is another error type; its identical method is a copy.
     head = base + "\n\n" + copy.replace("such option", "such command")
     change = FileChange("cli/errors.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
                         changed_lines(base, head))
     (finding,) = [f for f in audit(AuditRequest(changes=(change,))).findings
                   if f.rule.startswith("DU")]
-    assert (finding.rule, finding.severity) == ("DU301", Severity.NOTICE)
+    assert (finding.rule, finding.subject, finding.severity) == (
+        "DU303", "format_message", Severity.ERROR)
+    assert [r.line for r in finding.related] == [14]
 
 
 def test_tests_that_set_other_attributes_are_other_tests() -> None:

@@ -289,9 +289,10 @@ def _continues(place: Clone, clone: Clone) -> bool:
     copy is a place of its own: merged with the block around it (a near-miss of the code
     before it, the class it is a method of) the copy would point at the wrong function
     or no longer be one."""
-    if place.definition != clone.definition or (place.definition and (
-            clone.other_first - clone.first != place.other_first - place.first)):
-        return False
+    if place.definition or clone.definition:
+        return (place.definition and clone.definition and place.first == clone.first
+                and place.other_path == clone.other_path
+                and place.other_first == clone.other_first)
     return (place.other_path == clone.other_path
             and clone.other_first <= place.other_last + GAP
             and clone.first <= place.last + GAP
@@ -328,25 +329,30 @@ def _whole_function(
                        key=lambda f: (f.first not in exact, f.first - f.last))
     if not functions:
         return None, copies
-    function = functions[0]
-    matched = []
-    for copy in copies:
-        clone = copy.clone
-        offset = clone.other_first - clone.first
-        other = next((g for g in everything[copy.path].functions
-                      if g.first == function.first + offset
-                      and g.last == function.last + offset), None)
-        clone_type = (_function_clone_type(facts, function, everything[copy.path], other)
-                      if other is not None else None)
-        if other is None or clone_type is None:
-            matched.append(copy)
-        elif _reusable(function, path, other, copy.path, everything[copy.path], clone_type,
-                       standalone):
-            matched.append(replace(copy, function=other, first_line=other.line,
-                                   last_line=other.end_line,
-                                   clone=replace(clone, clone_type=clone_type, similarity=1.0)))
-    if any(c.function is not None for c in matched):
-        return function, [c for c in matched if c.function is not None]
+    # The function the region is, or else the first exactly copied one that some copy
+    # is a function copy of: a pasted class with its own messages still holds an
+    # identical method.
+    for function in [functions[0], *(f for f in functions[1:] if f.first in exact)]:
+        matched = []
+        for copy in copies:
+            clone = copy.clone
+            offset = clone.other_first - clone.first
+            other = next((g for g in everything[copy.path].functions
+                          if g.first == function.first + offset
+                          and g.last == function.last + offset), None)
+            clone_type = (_function_clone_type(facts, function, everything[copy.path], other)
+                          if other is not None else None)
+            if other is None or clone_type is None:
+                matched.append(copy)
+            elif _reusable(function, path, other, copy.path, everything[copy.path],
+                           clone_type, standalone):
+                matched.append(replace(copy, function=other, first_line=other.line,
+                                       last_line=other.end_line,
+                                       clone=replace(clone, clone_type=clone_type,
+                                                     similarity=1.0)))
+        found = {(c.path, c.function.first): c for c in matched if c.function is not None}
+        if found:
+            return function, list(found.values())  # one copy per function copied
     return None, copies
 
 

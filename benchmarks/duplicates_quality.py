@@ -6,13 +6,17 @@ copied, in one synthetic change per clone type and position, as
   type 1  the function's source, verbatim;
   type 2  every parameter and local name renamed, every string and integer literal
           changed (consistently: the same old value always gets the same new one);
-  type 3  the verbatim source with one to three statements added, removed or changed;
+  type 3  the verbatim source with one to three statements added, removed or changed
+          (never the one statement that binds a name the rest reads: that copy would
+          fail with a NameError, code nobody writes);
 and each copy is placed
   adjacent      right after the original definition in its own file, at its indentation,
                 before the next definition (a renamed copy's alignment must stop at the
                 next definition's header);
   end-of-file   at the end of the original's file, at the top level;
-  other-module  in a new module of its own, after an unrelated function.
+  other-module  in a new module of its own in the original's folder (where a real copy
+                lands: a test copied into another test module, a helper into a sibling
+                module), after an unrelated function.
 The whole code base is the context (an edited file is the change, not context). A clone
 counts as found when a DU finding in its file overlaps its lines (or an SS201 finding: a
 verbatim copy of a top-level function under its own name is SS201's, and DU303 leaves it
@@ -25,8 +29,10 @@ not duplicated logic). The targets apply to the second figure.
 Short functions are sampled apart and counted apart: whole functions below min-lines or
 min-tokens but with at least MIN_DEFINITION_TOKENS of code that does more than delegate
 (one real statement), which DU303 and SS201 judge as definitions. They are copied as
-type 1 and type 2 only: a near miss of a one-statement function is another function, and
-DU303 reports near misses as blocks, which these are too small to be.
+type 1 and type 2 only, and their type 2 renames names but keeps the literals: a near
+miss of a one-statement function, or one that reads another key (`env["HTTP_HOST"]`,
+`env["HTTP_USER_AGENT"]`), is another function, and DU303 reports near misses as
+blocks, which these are too small to be.
 
 pylint: for each (original file, clone file) pair of the other-module position, pylint's
 Symilar (min-similarity-lines 6, comments, docstrings and imports ignored) runs
@@ -149,7 +155,8 @@ def main() -> int:
     for kind, sample, types in (("long", originals, (1, 2, 3)), ("short", shorts, SHORT_TYPES)):
         for clone_type in types:
             bodies = [(o, body) for o in sample
-                      if (body := _clone_body(o, clone_type, rng)) is not None]
+                      if (body := _clone_body(o, clone_type, rng, kind == "long"))
+                      is not None]
             for position in POSITIONS:
                 injected, changes = _place(bodies, clone_type, position, corpus)
                 findings = _audit_injected(injected, changes, corpus, cache)
@@ -317,11 +324,12 @@ def _reparses(source: str) -> bool:
     return True
 
 
-def _clone_body(original: Original, clone_type: int, rng: random.Random) -> str | None:
+def _clone_body(original: Original, clone_type: int, rng: random.Random,
+                literals: bool) -> str | None:
     if clone_type == 1:
         return original.source
     if clone_type == 2:
-        return _renamed(original.source)
+        return _renamed(original.source, literals)
     return _edited(original.source, rng)
 
 
@@ -334,8 +342,10 @@ def _place(bodies: list[tuple[Original, str]], clone_type: int, position: str,
             header = (f'"""Synthetic change {index}: a type-{clone_type} clone."""\n\n\n'
                       f"def unrelated_{index}(value):\n    return value\n\n\n")
             first = header.count("\n") + 1
-            injected.append(Injected(original, f"synthetic/clone_{index}.py", first,
-                                     first + body.count("\n") - 1, header + body))
+            folder = original.path.rpartition("/")[0]
+            path = f"{folder}/clone_{index}.py" if folder else f"clone_{index}.py"
+            injected.append(Injected(original, path, first, first + body.count("\n") - 1,
+                                     header + body))
         changes = [FileChange(c.path, ChangeStatus.ADDED, c.text.encode()) for c in injected]
         return injected, changes
     by_file: dict[str, list[tuple[Original, str]]] = {}
@@ -393,9 +403,10 @@ def _git_added_lines(base: bytes, head: bytes) -> frozenset[int]:
     return frozenset(added_lines(patch.decode("utf-8", "replace")))
 
 
-def _renamed(source: str) -> str:
-    """Rename parameters, local names and the function; change string and integer
-    literals; each consistently. Edits by position so the layout stays as it was."""
+def _renamed(source: str, literals: bool) -> str:
+    """Rename parameters, local names and the function; with `literals`, change string
+    and integer literals; each consistently. Edits by position so the layout stays as it
+    was."""
     tree = ast.parse(source)
     function = tree.body[0]
     assert isinstance(function, ast.FunctionDef)
@@ -418,7 +429,7 @@ def _renamed(source: str) -> str:
             new = names.setdefault(node.arg, f"renamed_{len(names)}")
             edits.append((node.lineno, node.col_offset, node.lineno,
                           node.col_offset + len(node.arg), new))
-        elif (isinstance(node, ast.Constant) and id(node) not in in_fstring
+        elif (literals and isinstance(node, ast.Constant) and id(node) not in in_fstring
               and node.end_lineno == node.lineno and node.end_col_offset is not None
               and type(node.value) in (str, int)):
             new = values.setdefault((type(node.value), node.value), repr(
@@ -460,9 +471,12 @@ def _edit_once(source: str, rng: random.Random) -> str:
         lines.insert(last.end_lineno or last.lineno, f"{indent}audit_log.append('added')")
         return "\n".join(lines) + "\n"
     chosen = rng.sample(simple, min(len(simple), rng.randint(1, 3)))
+    needed = _only_bindings(function)
     for node in sorted(chosen, key=lambda n: n.lineno, reverse=True):
         indent = " " * node.col_offset
         edit = rng.choice(("add", "remove", "change"))
+        if id(node) in needed:
+            edit = "add"  # without it, the rest reads a name nothing binds: a NameError
         if edit == "remove" and len(_siblings(function, node)) > 1:
             del lines[node.lineno - 1]
         elif edit == "change":
@@ -470,6 +484,24 @@ def _edit_once(source: str, rng: random.Random) -> str:
         else:
             lines.insert(node.lineno, f"{indent}audit_log.append(({node.lineno}, 'added'))")
     return "\n".join(lines) + "\n"
+
+
+def _only_bindings(function: ast.FunctionDef) -> set[int]:
+    """`id()` of the statements that are the one binding of a name the function reads:
+    removing or replacing one leaves code nobody would write (its name unbound)."""
+    stores: dict[str, list[ast.stmt]] = {}
+    for statement in ast.walk(function):
+        if isinstance(statement, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [
+                statement.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        stores.setdefault(name.id, []).append(statement)
+    read = {n.id for n in ast.walk(function)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {id(places[0]) for name, places in stores.items()
+            if len(places) == 1 and name in read}
 
 
 def _siblings(function: ast.AST, node: ast.AST) -> list[ast.stmt]:

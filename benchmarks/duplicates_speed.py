@@ -13,6 +13,17 @@ Peers: pylint's duplicate-code checker (min-similarity-lines 6) over every file,
 jscpd 4 when `npx` can run it.
 
     .venv/bin/python benchmarks/duplicates_speed.py [--corpus DIR] [--jobs N] [--no-peers]
+
+Whole-tree findings, for speed changes that must not change them: `--snapshot DIR`
+runs `ssot-bot audit --all --format json --no-cache` (every family) on each repository
+of `--repos` (git checkouts; default falcon, click, sqlalchemy and aiohttp under
+/work/corpus) and writes DIR/<name>.json with the findings alone (the run's timings left
+out), plus the wall, CPU and peak RSS of a DU-only `--all` run of each (`/usr/bin/time
+-v`); `--compare DIR_A DIR_B` says whether two snapshots hold byte-identical findings
+and prints both runs' figures.
+
+    .venv/bin/python benchmarks/duplicates_speed.py --snapshot DIR [--repos A,B]
+    .venv/bin/python benchmarks/duplicates_speed.py --compare DIR_A DIR_B
 """
 
 from __future__ import annotations
@@ -53,7 +64,14 @@ def main() -> int:
                         help="processes for a cold index (default: every core)")
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("--snapshot", type=Path, help="write whole-tree findings here")
+    parser.add_argument("--repos", default=",".join(str(r) for r in SNAPSHOT_REPOS))
+    parser.add_argument("--compare", nargs=2, type=Path, metavar="DIR")
     args = parser.parse_args()
+    if args.snapshot:
+        return _snapshot(args.snapshot, [Path(r) for r in args.repos.split(",")])
+    if args.compare:
+        return _compare(*args.compare)
     if args.measure:
         print(json.dumps(_measure(args.measure)))
         return 0
@@ -90,6 +108,69 @@ def main() -> int:
     print(f"fastest full-repository peer: {fastest_name}; ratio peer / warm incremental audit "
           f"against all files = {fastest / fastest_warm_full:.1f}x (target > 1)")
     return 0
+
+
+SNAPSHOT_REPOS = tuple(Path("/work/corpus") / name
+                       for name in ("falcon", "click", "sqlalchemy", "aiohttp"))
+DU_ONLY = '[tool.ssot]\nselect = ["DU"]\n'
+TIME_FIELDS = {"Elapsed (wall clock) time (h:mm:ss or m:ss)": "wall",
+               "User time (seconds)": "user", "System time (seconds)": "system",
+               "Maximum resident set size (kbytes)": "peak_kib"}
+
+
+def _snapshot(out: Path, repos: list[Path]) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    ssot = Path(sys.executable).with_name("ssot-bot")
+    with tempfile.TemporaryDirectory() as scratch:
+        du_only = Path(scratch, "du.toml")
+        du_only.write_text(DU_ONLY)
+        for repo in repos:
+            command = [str(ssot), "audit", "--all", "--repo", str(repo), "--head", "HEAD",
+                       "--format", "json", "--no-cache", "--exit-zero"]
+            report = json.loads(subprocess.run(command, capture_output=True, check=True).stdout)
+            figures = _time_v([*command, "--config", str(du_only)])
+            Path(out, f"{repo.name}.json").write_text(
+                json.dumps({"findings": report["findings"], "du_only": figures}, indent=1))
+            print(f"{repo.name}: {len(report['findings'])} findings; DU-only --all "
+                  f"{figures['wall']:.1f} s wall, {figures['cpu']:.1f} s CPU, "
+                  f"{figures['peak_kib'] / 1024:.0f} MiB peak")
+    return 0
+
+
+def _time_v(command: list[str]) -> dict[str, float]:
+    """Wall, CPU and peak RSS of `command` (children included), by `/usr/bin/time -v`."""
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True,
+                          check=True)
+    figures: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        label, _, value = line.strip().rpartition(": ")
+        if label in TIME_FIELDS:
+            if ":" in value:  # m:ss or h:mm:ss
+                seconds = 0.0
+                for part in value.split(":"):
+                    seconds = seconds * 60 + float(part)
+                figures[TIME_FIELDS[label]] = seconds
+            else:
+                figures[TIME_FIELDS[label]] = float(value)
+    figures["cpu"] = figures["user"] + figures["system"]
+    return figures
+
+
+def _compare(before: Path, after: Path) -> int:
+    same = True
+    for old in sorted(before.glob("*.json")):
+        new = after / old.name
+        left, right = json.loads(old.read_text()), json.loads(new.read_text())
+        identical = (json.dumps(left["findings"], sort_keys=True)
+                     == json.dumps(right["findings"], sort_keys=True))
+        same = same and identical
+        a, b = left["du_only"], right["du_only"]
+        print(f"{old.stem}: findings {'identical' if identical else 'DIFFER'} "
+              f"({len(left['findings'])} / {len(right['findings'])}); DU-only --all "
+              f"wall {a['wall']:.1f} -> {b['wall']:.1f} s, CPU {a['cpu']:.1f} -> "
+              f"{b['cpu']:.1f} s, peak {a['peak_kib'] / 1024:.0f} -> "
+              f"{b['peak_kib'] / 1024:.0f} MiB")
+    return 0 if same else 1
 
 
 def _change_and_context(corpus: Path, size: int | None) -> tuple[AuditRequest, int]:

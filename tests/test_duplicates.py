@@ -256,3 +256,148 @@ def test_the_configs_severity_beats_the_rule_of_two() -> None:
     raised = replace(request, config_text='[tool.ssot]\nseverity = { DU301 = "warning" }\n')
     assert {f.severity for f in audit(raised).findings if f.rule == "DU301"} == {
         Severity.WARNING}
+
+
+def test_class_pasted_under_a_new_name_is_one_finding_at_its_class_line() -> None:
+    finding = _only_finding("adjacent_renamed_class_copy", "DU301")
+    assert (finding.line, finding.end_line) == (34, 57)
+    assert finding.message.startswith("24 lines,")
+    assert [(r.path, r.line) for r in finding.related] == [("pkg/errors.py", 8)]
+    assert "lines 8-31" in finding.related[0].message
+    assert finding.suggestion.startswith("derive one class from the other")
+
+
+def test_short_method_copied_into_another_class_is_a_definition() -> None:
+    finding = _only_finding("du303_short_method_copy", "DU303")
+    assert (finding.line, finding.end_line) == (11, 14)
+    assert "(4 lines," in finding.message
+    assert [(r.path, r.line) for r in finding.related] == [("pkg/client.py", 11)]
+    assert "reuse `Client.auth_header`" in finding.suggestion
+
+
+def test_small_function_pasted_twice_is_found_whatever_fingerprints_it_shares() -> None:
+    """Two statements, fewer tokens than a fingerprinted run: found by its shape."""
+    from tests.fixture_repos import changed_lines
+
+    function = ("def create_app(asgi):\n    app_cls = web.AsyncApp if asgi else web.App\n"
+                "    return app_cls()\n")
+    tail = "\n\ndef make_app(asgi=False):\n    app = create_app(asgi)\n    return app\n"
+    base = "import web\n\n\n" + function + tail
+    head = "import web\n\n\n" + function + "\n\n" + function + tail
+    change = FileChange("app/factory.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
+                        changed_lines(base, head))
+    (finding,) = [f for f in audit(AuditRequest(changes=(change,))).findings
+                  if f.rule.startswith("DU")]
+    assert finding.rule == "DU303"
+    assert {finding.line, finding.related[0].line} == {4, 9}
+    assert finding.suggestion.startswith("this module defines `create_app` twice")
+
+
+def test_copy_that_imports_something_else_is_not_called_identical() -> None:
+    block = ("    totals = {}\n    for row in rows:\n"
+             "        key = row.get('name', 'unknown')\n"
+             "        totals[key] = totals.get(key, 0) + row['amount']\n"
+             "    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)\n"
+             "    text = json.dumps(ranked[:limit])\n"
+             "    if len(text) > 1000:\n        text = text[:1000]\n")
+    original = f"def report(rows, limit):\n    import json\n{block}    return text\n"
+    copy = original.replace("import json", "import simplejson as json").replace(
+        "def report", "def digest")
+    change = FileChange("app/digest.py", ChangeStatus.ADDED, copy.encode())
+    result = audit(AuditRequest(changes=(change,), context={"lib/report.py": original.encode()}))
+    (finding,) = [f for f in result.findings if f.rule.startswith("DU")]
+    assert "identical up to renamed names, literals and imports" in finding.message
+    assert "type-1" not in finding.message
+    same = audit(AuditRequest(changes=(FileChange("app/digest.py", ChangeStatus.ADDED,
+                                                  original.replace("def report", "def digest")
+                                                  .encode()),),
+                              context={"lib/report.py": original.encode()}))
+    (finding,) = [f for f in same.findings if f.rule.startswith("DU")]
+    assert "type-2" in finding.message  # renamed function; its imports are the same
+
+
+def test_whole_tree_audit_lists_every_other_copy() -> None:
+    helper = ("def summarize(rows, limit):\n    totals = {}\n    for row in rows:\n"
+              "        key = row.get('name', 'unknown')\n"
+              "        totals[key] = totals.get(key, 0) + row['amount']\n"
+              "    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)\n"
+              "    text = json.dumps(ranked[:limit])\n"
+              "    if len(text) > 1000:\n        text = text[:1000]\n    return text\n")
+    files = {"pkg/__init__.py": b""}
+    for name in ("alpha", "beta", "gamma"):
+        files[f"pkg/{name}.py"] = ("import json\n\n\n"
+                                   + helper.replace("summarize", f"{name}_summary")).encode()
+    changes = tuple(FileChange(p, ChangeStatus.ADDED, d) for p, d in files.items())
+    result = audit(AuditRequest(changes=changes, mode=Mode.ALL))
+    (finding,) = [f for f in result.findings if f.rule.startswith("DU")]
+    assert finding.path == "pkg/gamma.py"
+    assert sorted(r.path for r in finding.related) == ["pkg/alpha.py", "pkg/beta.py"]
+    assert all("lines 4-13" in r.message for r in finding.related)
+
+
+def test_class_of_small_methods_pasted_under_a_new_name_is_an_error() -> None:
+    """Each method is under the block thresholds; the class is one copy, a second
+    definition from the first copy on."""
+    from tests.fixture_repos import changed_lines
+
+    original = '''class NoSuchOption(UsageError):
+    def __init__(self, option_name, message=None, possibilities=None, ctx=None):
+        if message is None:
+            message = "No such option {name!r}.".format(name=option_name)
+        super().__init__(message, ctx)
+        if possibilities:
+            possibilities = close_matches(option_name, possibilities)
+        self.possibilities = possibilities
+
+    def format_message(self):
+        if not self.possibilities:
+            return self.message
+        return f"{self.message} {show_possibilities(self.possibilities)}"
+'''
+    copy = original.replace("NoSuchOption", "NoSuchCommand").replace(
+        "option_name", "command_name")
+    base = "class UsageError(Exception):\n    pass\n\n\n" + original
+    head = base + "\n\n" + copy
+    change = FileChange("cli/errors.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
+                        changed_lines(base, head))
+    (finding,) = [f for f in audit(AuditRequest(changes=(change,))).findings
+                  if f.rule.startswith("DU")]
+    assert (finding.rule, finding.severity, finding.line) == ("DU301", Severity.ERROR, 20)
+    assert finding.related[0].line == 5
+    # With its own message it is another error type; its identical method is a copy.
+    head = base + "\n\n" + copy.replace("such option", "such command")
+    change = FileChange("cli/errors.py", ChangeStatus.MODIFIED, head.encode(), base.encode(),
+                        changed_lines(base, head))
+    (finding,) = [f for f in audit(AuditRequest(changes=(change,))).findings
+                  if f.rule.startswith("DU")]
+    assert (finding.rule, finding.subject, finding.severity) == (
+        "DU303", "format_message", Severity.ERROR)
+    assert [r.line for r in finding.related] == [14]
+
+
+def test_tests_that_set_other_attributes_are_other_tests() -> None:
+    """`resp.text = ...` and `resp.data = ...` are left out of the stream as plain
+    assignments, but they are what the two tests check."""
+    first = ("def test_text(make_response):\n    resp = make_response()\n"
+             "    resp.text = b'data'\n    assert resp.render_body() == b'data'\n")
+    second = first.replace("test_text", "test_data").replace("resp.text", "resp.data")
+    change = FileChange("tests/test_body.py", ChangeStatus.ADDED,
+                        ("# changed\n\n\n" + first + "\n\n" + second).encode())
+    assert [f for f in audit(AuditRequest(changes=(change,))).findings
+            if f.rule.startswith("DU")] == []
+    same = FileChange("tests/test_body.py", ChangeStatus.ADDED,
+                      ("# changed\n\n\n" + first + "\n\n"
+                       + first.replace("test_text", "test_text_again")).encode())
+    assert [f.rule for f in audit(AuditRequest(changes=(same,))).findings
+            if f.rule.startswith("DU")] == ["DU303"]
+
+
+def test_identical_test_methods_of_two_test_classes_are_two_cases() -> None:
+    method = ("    def test_body(self):\n        source = statement(3, self.source)\n"
+              "        assert str(source) == '    raise IndexError(1)'\n")
+    text = ("class TestTry:\n    source = 'try'\n\n" + method.replace("test_body", "test_except")
+            + "\n\nclass TestFinally:\n    source = 'finally'\n\n"
+            + method.replace("test_body", "test_finally"))
+    change = FileChange("tests/test_source.py", ChangeStatus.ADDED, text.encode())
+    assert [f for f in audit(AuditRequest(changes=(change,))).findings
+            if f.rule.startswith("DU")] == []

@@ -215,3 +215,38 @@ def test_a_literal_with_an_invalid_escape_is_still_read() -> None:
     change = FileChange("app/mod.py", ChangeStatus.ADDED, head)
     result = audit(AuditRequest(changes=(change,), context=context))
     assert [f.rule for f in result.findings] == ["SS205"]
+
+
+@pytest.mark.parametrize("name", ["config.py", "_config.py", "settings.py", "conf.py"])
+def test_a_module_named_as_config_reads_the_environment_until_others_are_declared(
+        name: str) -> None:
+    read = b"import os\n\nMODE = os.environ.get('APP_MODE', 'dev')\n"
+    other = {"app/other.py": b"import os\n\nMODE = os.environ.get('APP_MODE')\n"}
+    change = FileChange(f"app/{name}", ChangeStatus.ADDED, read)
+    undeclared = audit(AuditRequest(changes=(change,), context=other))
+    assert [f for f in undeclared.findings if f.rule == "SS204"] == []
+    declared = audit(AuditRequest(changes=(change,), context=other,
+                                  config_text='[tool.ssot]\nconfig-modules = ["app/env.py"]\n'))
+    assert [(f.path, f.line) for f in declared.findings if f.rule == "SS204"] == [
+        (f"app/{name}", 3)]
+
+
+def test_whole_tree_audit_finds_every_literal_a_diff_adding_it_would_find() -> None:
+    """Each module names its own default and restates it: `--all` has no change to
+    measure neighbours from, and must still find what a diff adding each line finds."""
+    files = {"ui/__init__.py": b""}
+    for number, theme in enumerate(("solarized-dark", "monokai-pro", "nord-frost")):
+        files[f"ui/panel_{number}.py"] = (
+            f'DEFAULT_THEME = "{theme}"\n\n\ndef pick(theme=None):\n'
+            f'    return theme or "{theme}"\n').encode()
+    changes = tuple(FileChange(p, ChangeStatus.ADDED, d) for p, d in files.items())
+    whole = audit(AuditRequest(changes=changes, mode=Mode.ALL))
+    in_all = {(f.path, f.line) for f in whole.findings if f.rule == "SS205"}
+    in_diffs: set[tuple[str, int]] = set()
+    for path, data in files.items():
+        context = {p: d for p, d in files.items() if p != path}
+        one = audit(AuditRequest(changes=(FileChange(path, ChangeStatus.ADDED, data),),
+                                 context=context))
+        in_diffs |= {(f.path, f.line) for f in one.findings if f.rule == "SS205"}
+    assert in_diffs == {(f"ui/panel_{n}.py", 5) for n in range(3)}
+    assert in_diffs <= in_all

@@ -40,12 +40,15 @@ from analyzers.duplicates.matching import (
 )
 from analyzers.duplicates.tokens import (
     ASYNC_KINDS,
+    CLASS_KIND,
     END_KIND,
     FAMILY,
     LITERAL_KINDS,
     CloneFacts,
     FunctionSpan,
     region_size,
+    same_imports,
+    same_settings,
 )
 from analyzers.model import Finding, Related, Severity
 from analyzers.notes.sx012_budget_exhausted import BudgetExhausted
@@ -58,7 +61,7 @@ if TYPE_CHECKING:
 
 _CLONE_KINDS = {
     1: "type-1 clone: identical",
-    2: "type-2 clone: identical up to renamed names and literals",
+    2: "type-2 clone: identical up to renamed names, literals and imports",
     3: "type-3 clone: statements added, removed or changed",
 }
 
@@ -107,8 +110,14 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
     for query, clones in zip(queries, found, strict=True):
         # A whole function copied exactly inside a larger exact copy (a pasted class) is
         # part of that copy, reported whole.
-        exact = [c for c in clones if not c.definition and c.clone_type < 3]
+        exact = [c for c in clones if not c.definition and c.clone_type < 3
+                 and _same_literals(query.facts, everything[c.other_path], c)]
         clones = [c for c in clones if not (c.definition and any(_holds(k, c) for k in exact))]
+        # A near-miss spanning two or more functions that are each copied whole is those
+        # copies side by side, not one more region: each is reported as its definition.
+        defined = {(c.first, c.last) for c in clones if c.definition}
+        clones = [c for c in clones if c.clone_type < 3 or sum(
+            1 for first, last in defined if c.first <= first and last <= c.last) < 2]
         for group in _regions(clones):
             finding = _finding(query, group, everything, changed, config, standalone)
             if finding is not None:
@@ -172,9 +181,10 @@ def _finding(
             return None
         first = min(c.clone.first for c in copies)
         last = max(c.clone.last for c in copies)
-        if _is_run_of_small_definitions(facts, first, last, config):
-            return None
-        if is_test_path(path) and _in_test_case(facts, first):
+        if _is_run_of_small_definitions(facts, first, last, config) and not any(
+                _is_class_copy(facts, everything[c.path], c.clone) for c in copies):
+            return None  # handlers written to one shape; a class pasted whole is a copy
+        if is_test_path(path) and _in_test_case(facts, first, last, copies, everything):
             return None
         line, end_line = _span_lines(facts, first, last)
     if not copies:
@@ -191,7 +201,12 @@ def _finding(
         rule = DuplicatedBlock
     else:
         rule = SimilarBlock
-    severity = _severity(rule, len(copies), path, config)
+    # A class pasted whole under a new name is a second definition from the first copy
+    # on, as a copied function is: it is judged at DU303's level, unless its literals
+    # differ (two error types with their own messages are two meanings), as DU303 judges.
+    class_copy = (function is None and _is_class_copy(facts, everything[best.path], best.clone)
+                  and _same_literals(facts, everything[best.path], best.clone))
+    severity = _severity(DuplicatedFunction if class_copy else rule, len(copies), path, config)
     size = f"{end_line - line + 1} lines, {region_size(facts, first, last)} tokens"
     where = f"{best.path}:{best.first_line}"
     more = f" and {len(copies) - 1} more" if len(copies) > 1 else ""
@@ -202,7 +217,9 @@ def _finding(
         suggestion = _reuse(function, path, best)
     elif rule is DuplicatedBlock:
         message = f"{size} duplicated from {where}{more} ({kind})"
-        suggestion = "extract the block into one function and call it from every copy"
+        suggestion = ("derive one class from the other, or both from one base, instead of "
+                      "a copy" if _is_class_copy(facts, everything[best.path], best.clone)
+                      else "extract the block into one function and call it from every copy")
     else:
         message = (f"{size} {best.clone.similarity:.0%} similar to {where}{more} ({kind})")
         suggestion = ("extract the shared part into one function and pass the differences "
@@ -226,7 +243,8 @@ def _finding(
 def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFacts],
             changed: Mapping[str, frozenset[int] | None]) -> list[_Copy]:
     """One copy per place: the pieces of a long copy (consecutive on one diagonal) are
-    merged; a place inside another copy, or inside the region itself, is not one more."""
+    merged; a place inside another copy, or inside the region itself, is not one more
+    (but a whole function copied exactly is a place of its own inside a near-miss)."""
     first = min(c.first for c in group)
     last_token = max(c.last for c in group)
     places: list[Clone] = []
@@ -251,6 +269,7 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
                 and first <= p.other_last)
         and not any(o is not p and o.other_path == p.other_path
                     and o.other_first <= p.other_first and p.other_last <= o.other_last
+                    and (o.definition or not p.definition)
                     for o in places)
     ]
     copies = []
@@ -266,7 +285,14 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
 
 
 def _continues(place: Clone, clone: Clone) -> bool:
-    """Whether `clone` is the next piece of the same copy as `place`."""
+    """Whether `clone` is the next piece of the same copy as `place`. A whole function's
+    copy is a place of its own: merged with the block around it (a near-miss of the code
+    before it, the class it is a method of) the copy would point at the wrong function
+    or no longer be one."""
+    if place.definition or clone.definition:
+        return (place.definition and clone.definition and place.first == clone.first
+                and place.other_path == clone.other_path
+                and place.other_first == clone.other_first)
     return (place.other_path == clone.other_path
             and clone.other_first <= place.other_last + GAP
             and clone.first <= place.last + GAP
@@ -303,34 +329,42 @@ def _whole_function(
                        key=lambda f: (f.first not in exact, f.first - f.last))
     if not functions:
         return None, copies
-    function = functions[0]
-    matched = []
-    for copy in copies:
-        clone = copy.clone
-        offset = clone.other_first - clone.first
-        other = next((g for g in everything[copy.path].functions
-                      if g.first == function.first + offset
-                      and g.last == function.last + offset), None)
-        clone_type = (_function_clone_type(facts, function, everything[copy.path], other)
-                      if other is not None else None)
-        if other is None or clone_type is None:
-            matched.append(copy)
-        elif _reusable(function, path, other, copy.path, everything[copy.path], clone_type,
-                       standalone):
-            matched.append(replace(copy, function=other, first_line=other.line,
-                                   last_line=other.end_line,
-                                   clone=replace(clone, clone_type=clone_type, similarity=1.0)))
-    if any(c.function is not None for c in matched):
-        return function, [c for c in matched if c.function is not None]
+    # The function the region is, or else the first exactly copied one that some copy
+    # is a function copy of: a pasted class with its own messages still holds an
+    # identical method.
+    for function in [functions[0], *(f for f in functions[1:] if f.first in exact)]:
+        matched = []
+        for copy in copies:
+            clone = copy.clone
+            offset = clone.other_first - clone.first
+            other = next((g for g in everything[copy.path].functions
+                          if g.first == function.first + offset
+                          and g.last == function.last + offset), None)
+            clone_type = (_function_clone_type(facts, function, everything[copy.path], other)
+                          if other is not None else None)
+            if other is None or clone_type is None:
+                matched.append(copy)
+            elif _reusable(function, path, other, copy.path, everything[copy.path],
+                           clone_type, standalone):
+                matched.append(replace(copy, function=other, first_line=other.line,
+                                       last_line=other.end_line,
+                                       clone=replace(clone, clone_type=clone_type,
+                                                     similarity=1.0)))
+        found = {(c.path, c.function.first): c for c in matched if c.function is not None}
+        if found:
+            return function, list(found.values())  # one copy per function copied
     return None, copies
 
 
 def _function_clone_type(facts: CloneFacts, function: FunctionSpan, other: CloneFacts,
                          copy: FunctionSpan) -> int | None:
-    """1 when the two functions are identical, 2 when they are identical up to a
-    consistent renaming of names (parameters, locals, the function's own name); None
-    otherwise. Judged on the two definitions alone, whatever the block around them; a
-    different literal is a different function (`end[1]` and `end[2]` walk opposite ways)."""
+    """1 when the two functions are identical (their imports too), 2 when they are
+    identical up to a consistent renaming of names (parameters, locals, the function's
+    own name) or import other things; None otherwise. Judged on the two definitions
+    alone, whatever the block around them; a different literal is a different function
+    (`end[1]` and `end[2]` walk opposite ways), and so is one that sets another
+    attribute or value (`resp.text = b"data"` against `resp.data = b"data"`), though such
+    plain assignments are left out of the token stream."""
     size = function.last - function.first + 1
     if copy.last - copy.first + 1 != size:
         return None
@@ -351,7 +385,11 @@ def _function_clone_type(facts: CloneFacts, function: FunctionSpan, other: Clone
         if forward.setdefault(left, right) != right or backward.setdefault(right, left) != left:
             return None
         renamed = True
-    return 2 if renamed else 1
+    if not same_settings(facts, function.first, function.last, other, copy.first, copy.last):
+        return None  # it sets other attributes or values: another function
+    identical = not renamed and same_imports(facts, function.first, function.last, other,
+                                             copy.first, copy.last)
+    return 1 if identical else 2
 
 
 def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path: str,
@@ -367,12 +405,18 @@ def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path
     `formats.py` per locale or backend), which implement one interface; or (b) methods
     of two classes: overrides of one method, one per subclass, or two unrelated classes
     implementing one protocol (`__init__`, `__iter__`). Identical methods of sibling
-    classes (a base in common) are one copy too many: move it to the base."""
+    classes (a base in common) are one copy too many: move it to the base. Nor are two
+    test methods of two test classes: each runs against its own class's setup (another
+    `self.source`), the same check on two cases."""
     if other_facts.is_script or (is_peripheral(other_path) and not is_test_path(other_path)):
         return False
     if other_path != path and not is_test_path(path) and standalone(path) \
             and standalone(other_path):
         return False
+    if (function.owner is not None and other.owner is not None
+            and function.owner != other.owner and function.name.startswith("test")
+            and other.name.startswith("test")):
+        return False  # each test class's own setup is the input: one check, two cases
     if function.name != other.name or (other_path == path and function.owner == other.owner):
         return True
     if function.owner is None and other.owner is None:
@@ -391,6 +435,8 @@ def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
     sibling implementations of one interface, which restate its shape by design."""
     other = everything[copy.path]
     other_first, other_last = copy.clone.other_first, copy.clone.other_last
+    if _is_class_copy(facts, other, copy.clone):
+        return False
     mine = _starting_function(facts, first, last)
     theirs = _starting_function(other, other_first, other_last)
     if mine is not None and theirs is not None and _siblings(path, mine, copy.path, theirs):
@@ -402,6 +448,26 @@ def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
                    if other_first <= f.first <= other_last and not f.nested}
     shared = my_names & their_names
     return len(shared) >= 2 and 2 * len(shared) >= min(len(my_names), len(their_names))
+
+
+def _is_class_copy(facts: CloneFacts, other: CloneFacts, clone: Clone) -> bool:
+    """Whether the block and its copy both start at a class header, name two different
+    classes and are identical up to renaming: one class pasted under a new name (an
+    exception class copied for a new error), not two implementations of one interface,
+    whose bodies differ."""
+    return (clone.clone_type < 3
+            and facts.kinds[clone.first] == CLASS_KIND == other.kinds[clone.other_first]
+            and facts.params[clone.first] != other.params[clone.other_first])
+
+
+def _same_literals(facts: CloneFacts, other: CloneFacts, clone: Clone) -> bool:
+    """Whether an identical-up-to-renaming clone renames names only, not literals (its
+    tokens pair up one to one)."""
+    if clone.clone_type > 2 or clone.last - clone.first != clone.other_last - clone.other_first:
+        return False
+    offset = clone.other_first - clone.first
+    return all(facts.params[i] == other.params[i + offset]
+               for i in range(clone.first, clone.last + 1) if facts.kinds[i] in LITERAL_KINDS)
 
 
 def _starting_function(facts: CloneFacts, first: int, last: int) -> FunctionSpan | None:
@@ -433,14 +499,49 @@ def _in_delegation(facts: CloneFacts, first: int, last: int) -> bool:
     return holder is not None and holder.delegates and last <= holder.last
 
 
-def _in_test_case(facts: CloneFacts, first: int) -> bool:
-    """Whether the region starts inside a test function (`test_*`): a test restates its
+def _in_test_case(facts: CloneFacts, first: int, last: int, copies: Sequence[_Copy],
+                  everything: Mapping[str, CloneFacts]) -> bool:
+    """Whether the region is part of a test function (`test_*`): a test restates its
     setup and checks so that it reads on its own (parametrizing is a style choice, not a
     second truth). Helpers and fixtures in test folders are code, and copies of them count;
     so does a whole test function copied under another name (DU303), which usually means
-    one of the two tests checks the wrong thing."""
-    return any(f.first <= first <= f.last and f.name.startswith("test")
-               for f in facts.functions)
+    one of the two tests checks the wrong thing, and a copy of a whole test, from its
+    first statement to its last check, with other values or a statement changed in
+    between: one test written twice, a parametrize case (a notice, as every block of a
+    test module is). What the copy leaves out at either end must then be the same code
+    in both tests (a last `client.simulate_get()` too short to align on its own). A test
+    that shares only its setup with another, and ends in checks of its own, restates
+    that setup."""
+    holder = next((f for f in facts.functions if f.first <= first <= f.last
+                   and f.name.startswith("test")), None)
+    if holder is None:
+        return False
+    return not any(_copies_whole_body(facts, holder, everything[c.path], c.clone)
+                   for c in copies)
+
+
+def _copies_whole_body(facts: CloneFacts, function: FunctionSpan, other: CloneFacts,
+                       clone: Clone) -> bool:
+    """Whether the clone holds `function`'s body from its first statement to its last
+    (the signature, decorators and docstring aside), up to ends that are the same code
+    in the function of `other` that holds the copy."""
+    copy = _enclosing(other, clone.other_first, clone.other_last)
+    if copy is None or not function.last >= clone.last or clone.first < function.first:
+        return False
+    return (_same_code(facts, function.first, clone.first, other, copy.first,
+                       clone.other_first)
+            and _same_code(facts, clone.last + 1, function.last + 1, other,
+                           clone.other_last + 1, copy.last + 1))
+
+
+def _same_code(facts: CloneFacts, start: int, end: int, other: CloneFacts, other_start: int,
+               other_end: int) -> bool:
+    """Whether tokens `start..end - 1` and the other's `other_start..other_end - 1` are
+    the same code, statement ends and signatures (lines that count zero) aside."""
+    def code(at: CloneFacts, low: int, high: int) -> list[int]:
+        return [at.kinds[i] for i in range(low, high)
+                if at.kinds[i] != END_KIND and at.line_sizes[at.lines[i] - 1]]
+    return code(facts, start, end) == code(other, other_start, other_end)
 
 
 def _is_closure(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:
@@ -506,9 +607,9 @@ def _reuse(function: FunctionSpan, path: str, best: _Copy) -> str:
     function."""
     other = best.function
     assert other is not None
-    if best.path == path and function.owner is not None and function.owner == other.owner \
-            and function.name == other.name:
-        return (f"`{function.owner}` defines `{function.name}` twice; the later one replaces "
+    if best.path == path and function.owner == other.owner and function.name == other.name:
+        where = "this module" if function.owner is None else f"`{function.owner}`"
+        return (f"{where} defines `{function.name}` twice; the later one replaces "
                 f"the earlier ({best.path}:{best.first_line}): delete one")
     shared_bases = set(function.owner_bases) & set(other.owner_bases)
     if function.owner is not None and other.owner is not None and function.name == other.name \

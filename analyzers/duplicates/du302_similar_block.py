@@ -24,9 +24,12 @@ class SimilarBlock(RuleMeta):
         implementations (blocks of same-named functions: overrides in sibling classes,
         one module per backend; sync/async twins that differ by `async`/`await`; the
         two branches of a module-level `if`/`else` switch); runs of small whole
-        functions (a visitor's `visit_*` methods). Still reported, and dismissed by
+        functions (a visitor's `visit_*` methods); a class copied with its methods
+        changed under their own names (two implementations of one interface); a test
+        that shares its setup with another but ends in checks of its own. Still
+        reported, and dismissed by
         reviewers more often than not: near-miss parameter parsers and test cases
-        that differ in their data, which is why this rule is a warning.
+        that differ in their data, which is why this rule is a notice.
 
     Example:
         def active_users(users):

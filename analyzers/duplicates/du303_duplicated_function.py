@@ -14,7 +14,11 @@ class DuplicatedFunction(RuleMeta):
         whole function. A definition is judged as one, below the block thresholds: it
         needs one real statement of code (15 lexical tokens, signature and docstring not
         counted), so a copied one-statement helper is reported and two one-line
-        accessors or delegations that agree are not. The finding anchors at the
+        accessors or delegations that agree are not. Whole functions are compared by
+        their shape (their tokens with names encoded by their previous use), so a copy
+        is found however small, in another class or module or right next to its
+        original; a function defined twice under one name in one module or class is
+        reported too (the later one replaces the earlier: delete one). The finding anchors at the
         definition (decorators to the end of its body) and names the existing function;
         its subject is the new function's name, so an `acceptable-duplicates` entry can
         accept it by name.
@@ -25,7 +29,8 @@ class DuplicatedFunction(RuleMeta):
 
     Known limits:
         Not reported: a copy that differs in a literal or in a name the function does
-        not bind (it calls or reads something else: a different function); closures
+        not bind (it calls or reads something else: a different function, such as an
+        accessor of another key; a long one is still a DU301 block); closures
         (nothing to import); a copy of a function in a script (a module with a
         `__main__` block) or a scripts folder (standalone files); a same-named
         top-level function of a parallel module (one per backend or locale); a verbatim

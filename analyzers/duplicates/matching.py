@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from analyzers.duplicates.tokens import (
+    CLASS_KIND,
     END_KIND,
     K_GRAM,
     NAME_REACH,
@@ -29,6 +30,7 @@ from analyzers.duplicates.tokens import (
     kgram_hash,
     region_lines,
     region_size,
+    same_imports,
 )
 
 GAP = 40
@@ -150,12 +152,14 @@ def find_clones(
         for value in kgrams:
             asked.setdefault(value, []).append(number)
     clones: list[list[Clone]] = [[] for _ in queries]
-    if not asked:
+    shapes = _changed_definitions(queries, thresholds)
+    if not asked and not shapes:
         return clones
-    holders = [_innermost_functions(q.facts) for q in queries]
-    their_holders: dict[str, list[int]] = {}
     for other_path, other in others:
+        definitions = _same_shapes(queries, shapes, other_path, other, budget)
         if asked.keys().isdisjoint(other.fingerprints):
+            for number, found in definitions.items():
+                clones[number].extend(_largest(found))
             continue
         seeds: dict[int, list[tuple[int, int]]] = {}
         places: dict[int, int] = {}
@@ -172,9 +176,9 @@ def find_clones(
                     (mine, theirs) for mine in wanted[number][fingerprint]
                     if not same_file or abs(mine - theirs) >= K_GRAM
                 )
-        for number, found_seeds in seeds.items():
+        for number in seeds.keys() | definitions.keys():
             query = queries[number]
-            chains = _chains(found_seeds, budget)
+            chains = _chains(seeds.get(number, []), budget)
             found = [
                 clone
                 for chain in chains
@@ -182,57 +186,60 @@ def find_clones(
                 and (clone := _align(query.facts, other, other_path, chain,
                                      query.path == other_path, thresholds))
             ]
-            if other_path not in their_holders:
-                their_holders[other_path] = _innermost_functions(other)
-            found += _exact_definitions(query.facts, holders[number], other,
-                                        their_holders[other_path], other_path, chains,
-                                        thresholds)
+            found += definitions.get(number, [])
             clones[number].extend(_largest(found))
     return clones
 
 
-def _innermost_functions(facts: CloneFacts) -> list[int]:
-    """Per token: the index (in `facts.functions`) of the innermost function holding it,
-    or -1."""
-    holder = [-1] * len(facts.kinds)
-    by_size = sorted(range(len(facts.functions)),
-                     key=lambda i: facts.functions[i].first - facts.functions[i].last)
-    for index in by_size:  # largest first, so inner functions overwrite outer ones
-        function = facts.functions[index]
-        holder[function.first:function.last + 1] = [index] * (function.last - function.first + 1)
-    return holder
+def _changed_definitions(queries: Sequence[Query], thresholds: Thresholds
+                         ) -> dict[int, list[tuple[int, FunctionSpan]]]:
+    """Shape -> the changed whole functions of that shape (query number, function) that
+    are judged as definitions."""
+    shapes: dict[int, list[tuple[int, FunctionSpan]]] = {}
+    for number, query in enumerate(queries):
+        facts = query.facts
+        for function in facts.functions:
+            if query.changed[function.first] and _is_definition(
+                    facts, function.first, function.last, thresholds):
+                shapes.setdefault(function.shape, []).append((number, function))
+    return shapes
 
 
-def _exact_definitions(
-    facts: CloneFacts,
-    holders: Sequence[int],
-    other: CloneFacts,
-    their_holders: Sequence[int],
-    other_path: str,
-    chains: list[list[tuple[int, int]]],
-    thresholds: Thresholds,
-) -> list[Clone]:
-    """Whole functions that a chain's hits link to a whole function of the other file
-    with the same tokens: a method copied exactly inside a larger near-miss (two sibling
-    classes) is a copy of its own, whatever the chain's alignment made of the code
-    around it. Found by comparing the two token spans, no alignment needed."""
-    out: list[Clone] = []
-    for chain in chains:
-        pairs = {(holders[mine], their_holders[theirs]) for mine, theirs in chain}
-        for mine, theirs in pairs:
-            if mine < 0 or theirs < 0:
-                continue
-            function, copy = facts.functions[mine], other.functions[theirs]
-            if (function.first == copy.first and facts is other) or not (
+def _same_shapes(queries: Sequence[Query], shapes: dict[int, list[tuple[int, FunctionSpan]]],
+                 other_path: str, other: CloneFacts, budget: Budget) -> dict[int, list[Clone]]:
+    """Per query: its changed whole functions that are, token for token and up to a
+    consistent renaming, a whole function of `other` (the first MAX_PLACES_PER_FINGERPRINT
+    of each shape there). Found by shape, whatever fingerprints the two share: a function
+    too small for a shared fingerprint, or a method copied exactly inside a larger
+    near-miss (two sibling classes), is a copy of its own. Each comparison costs its
+    tokens of the budget."""
+    out: dict[int, list[Clone]] = {}
+    if not shapes:
+        return out
+    seen: dict[int, int] = {}
+    for copy in other.functions:
+        wanted = shapes.get(copy.shape)
+        if not wanted:
+            continue
+        seen[copy.shape] = places = seen.get(copy.shape, 0) + 1
+        if places > MAX_PLACES_PER_FINGERPRINT:
+            continue
+        for number, function in wanted:
+            facts = queries[number].facts
+            size = function.last - function.first + 1
+            if (queries[number].path == other_path and function.first == copy.first) or (
+                    not budget.spend(size)) or (
                     facts.kinds[function.first:function.last + 1]
-                    == other.kinds[copy.first:copy.last + 1]
-                    and _is_definition(facts, function.first, function.last, thresholds)):
+                    != other.kinds[copy.first:copy.last + 1]):
                 continue
-            run = [(function.first, copy.first, function.last - function.first + 1)]
+            run = [(function.first, copy.first, size)]
             matched, renamed = _consistent_pairs(facts, other, run)
-            if matched == run[0][2]:
-                out.append(Clone(function.first, function.last, other_path, copy.first,
-                                 copy.last, 2 if renamed else 1, 1.0, definition=True))
+            if matched == size:
+                identical = not renamed and same_imports(facts, function.first, function.last,
+                                                         other, copy.first, copy.last)
+                out.setdefault(number, []).append(Clone(
+                    function.first, function.last, other_path, copy.first, copy.last,
+                    1 if identical else 2, 1.0, definition=True))
     return out
 
 
@@ -319,6 +326,9 @@ def _align(
     mine_from, mine_to = _window(facts, chain[0][0], chain[-1][0])
     theirs_from, theirs_to = _window(other, min(t for _, t in chain),
                                      max(t for _, t in chain))
+    if same_file:
+        (mine_from, mine_to), (theirs_from, theirs_to) = _disjoint(
+            facts, chain, (mine_from, mine_to), (theirs_from, theirs_to))
     # One shared k-gram (a line or so) is a coincidence, not a clone; but it is enough to
     # compare two small whole functions, whose match must then be the whole definition.
     only_definitions = _covered(mine for mine, _ in chain) < MIN_COVERED
@@ -334,7 +344,10 @@ def _align(
     )
     blocks = [(a + mine_from, b + theirs_from, size)
               for a, b, size in matcher.get_matching_blocks() if size]
-    run = _whole_lines(facts, other, _within_definitions(facts, other, _densest_run(blocks)))
+    run = _densest_run(blocks)
+    if same_file:
+        run = _apart(run)
+    run = _whole_lines(facts, other, _within_definitions(facts, other, run))
     if not run:
         return None
     first, other_first = run[0][0], run[0][1]
@@ -351,7 +364,9 @@ def _align(
     matched, renamed = _consistent_pairs(facts, other, run)
     similarity = 2 * matched / (length + other_last - other_first + 1)
     if matched == length == other_last - other_first + 1:
-        clone_type = 2 if renamed else 1
+        identical = not renamed and same_imports(facts, first, last, other, other_first,
+                                                 other_last)
+        clone_type = 1 if identical else 2
     elif similarity >= thresholds.min_similarity:
         clone_type = 3
     else:
@@ -420,6 +435,70 @@ def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int
     while run and run[-1][2] < MIN_EDGE_BLOCK:
         run = run[:-1]
     return run
+
+
+def _disjoint(facts: CloneFacts, chain: list[tuple[int, int]], mine: tuple[int, int],
+              theirs: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Two windows of one file that do not overlap, when the chain's hits on one side all
+    come before those on the other: split where they meet, at the start of a function
+    there if one starts there (a copy pasted right after its original starts with its
+    `def` or `class`). Overlapping windows would align the original with itself, the longest match
+    there is, and the copy next to it would be lost."""
+    mine_hits = [a for a, _ in chain]
+    their_hits = [b for _, b in chain]
+    mine_first = max(mine_hits) < min(their_hits)
+    low, high = (mine, theirs) if mine_first else (theirs, mine)
+    low_last, high_first = ((max(mine_hits), min(their_hits)) if mine_first
+                            else (max(their_hits), min(mine_hits)))
+    if low_last >= high_first or low[1] <= high[0]:
+        return mine, theirs  # interleaved hits, or apart already
+    definitions = [f.first for f in facts.functions
+                   if low_last < f.first < high_first + K_GRAM]
+    definitions += [at for at in range(low_last + 1, min(high_first + K_GRAM, len(facts.kinds)))
+                    if facts.kinds[at] == CLASS_KIND]
+    split = min(definitions, default=high_first)
+    low, high = (low[0], min(low[1], split)), (max(high[0], split), high[1])
+    return (low, high) if mine_first else (high, low)
+
+
+def _apart(run: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """A run within one file without the pairs that make its two sides overlap: the part
+    of it on either side of the one split that keeps the most aligned pairs. A copy
+    pasted next to its original is aligned on windows that reach into each other (the
+    original's tail is the copy's neighbour), and the alignment may run on from the
+    original into the copy's own first lines; what overlaps is that neighbourhood, not
+    the copy, which is still a copy."""
+    pairs = [(a + offset, b + offset) for a, b, size in run for offset in range(size)]
+    if not pairs or (pairs[0][0] > pairs[-1][1]) or (pairs[0][1] > pairs[-1][0]):
+        return run  # the two sides are apart already
+    later = 0 if pairs[0][0] > pairs[0][1] else 1
+    # Keep pairs whose later-side token is at or after the split and whose earlier-side
+    # token is before it; both sides increase along the run, so the kept pairs for a
+    # split at pair i's later token are i up to the last pair whose earlier token is
+    # before it.
+    best_from, best_to = 0, 0
+    end = 0
+    for start, pair in enumerate(pairs):
+        end = max(end, start)
+        while end < len(pairs) and pairs[end][1 - later] < pair[later]:
+            end += 1
+        if end - start > best_to - best_from:
+            best_from, best_to = start, end
+    kept = pairs[best_from:best_to]
+    return _blocks(kept)
+
+
+def _blocks(pairs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Aligned token pairs as blocks of consecutive pairs on one diagonal."""
+    blocks: list[tuple[int, int, int]] = []
+    for a, b in pairs:
+        if blocks:
+            first_a, first_b, size = blocks[-1]
+            if a == first_a + size and b == first_b + size:
+                blocks[-1] = (first_a, first_b, size + 1)
+                continue
+        blocks.append((a, b, 1))
+    return blocks
 
 
 def _within_definitions(facts: CloneFacts, other: CloneFacts,

@@ -102,6 +102,10 @@ class FunctionSpan:
     delegates: bool = False
     """Its body is one call that hands its parameters on (`return self._load(stream)`):
     an adapter, which every implementation of an interface writes alike."""
+    shape: int = 0
+    """A hash of its tokens in Baker's encoding: two functions identical up to a
+    consistent renaming have the same shape, whatever their size, so a copy of a function
+    too small to share a fingerprint is still found (and checked token by token)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,14 @@ class CloneFacts:
     `min-tokens` and `min-lines` as users count them."""
     functions: tuple[FunctionSpan, ...]
     alternatives: tuple[Alternatives, ...]
+    imports: tuple[tuple[int, int], ...]
+    """(line, hash of the statement) per import, in line order: imports are not in the
+    stream (repeating one is not duplicated logic), but two copies that import different
+    things are not identical."""
+    settings: tuple[tuple[int, int], ...]
+    """(line, hash of the attribute names and the value, local names left out) per plain
+    attribute assignment (`resp.text = b"data"`), in line order: left out of the stream
+    as trivial, but two functions that set other attributes or values do other things."""
     is_script: bool
     """The module has an `if __name__ == "__main__":` block: a standalone script."""
     fingerprints: array[int]
@@ -154,6 +166,8 @@ def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
         line_sizes=_line_sizes(parsed.lines, stream.quiet_lines),
         functions=tuple(stream.functions),
         alternatives=tuple(stream.outline.alternatives),
+        imports=tuple(stream.imports),
+        settings=tuple(stream.settings),
         is_script=any(isinstance(s, ast.If) and _is_main_guard(s) for s in parsed.tree.body),
         fingerprints=array("q", fingerprints),
         positions=array("i", positions),
@@ -163,6 +177,42 @@ def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
 def region_size(facts: CloneFacts, first: int, last: int) -> int:
     """About how many lexical tokens of code the lines of tokens `first..last` hold."""
     return sum(_region_line_sizes(facts, first, last))
+
+
+def same_imports(facts: CloneFacts, first: int, last: int, other: CloneFacts,
+                 other_first: int, other_last: int) -> bool:
+    """Whether the lines of tokens `first..last` hold the same import statements as those
+    of the other file's `other_first..other_last`."""
+    return _imports_within(facts, first, last) == _imports_within(other, other_first, other_last)
+
+
+def same_settings(facts: CloneFacts, first: int, last: int, other: CloneFacts,
+                  other_first: int, other_last: int) -> bool:
+    """Whether the lines of tokens `first..last` hold the same plain attribute
+    assignments (up to the local names they read) as the other's."""
+    def within(code: CloneFacts, low: int, high: int) -> list[int]:
+        start, end = code.lines[low], code.lines[high]
+        return [setting for line, setting in code.settings if start <= line <= end]
+    return within(facts, first, last) == within(other, other_first, other_last)
+
+
+def _setting(statement: ast.Assign | ast.AnnAssign) -> str:
+    """What a plain attribute assignment sets: its attribute names and its value, a name
+    it reads standing for any name (a renamed copy of `self.x = x` sets the same)."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    value = statement.value
+    if isinstance(value, ast.Name):
+        shown = "name"
+    elif isinstance(value, ast.Attribute):
+        shown = "name." + value.attr
+    else:
+        shown = ast.dump(value) if value is not None else ""
+    return ",".join(t.attr if isinstance(t, ast.Attribute) else "" for t in targets) + "=" + shown
+
+
+def _imports_within(facts: CloneFacts, first: int, last: int) -> list[int]:
+    low, high = facts.lines[first], facts.lines[last]
+    return [statement for line, statement in facts.imports if low <= line <= high]
 
 
 def region_lines(facts: CloneFacts, first: int, last: int) -> int:
@@ -239,6 +289,8 @@ def stable_hash(text: str) -> int:
 
 END_KIND = stable_hash(END)
 """The kind hash of END tokens; an END token is on the last line of the list it closes."""
+CLASS_KIND = stable_hash("ClassDef")
+"""The kind hash of a class definition's first token."""
 ASYNC_KINDS = frozenset(stable_hash(kind) for kind in
                         ("AsyncFunctionDef", "Await", "AsyncFor", "AsyncWith",
                          "async comprehension"))
@@ -259,6 +311,10 @@ class _TokenStream:
         self.functions: list[FunctionSpan] = []
         self.quiet_lines: list[tuple[int, int]] = []
         """Line ranges of code left out of the stream (their size counts 0)."""
+        self.imports: list[tuple[int, int]] = []
+        """(line, hash of the statement) per import left out of the stream."""
+        self.settings: list[tuple[int, int]] = []
+        """(line, hash of what it sets) per plain attribute assignment left out."""
         self.outline = _Outline()
 
     def read(self, tree: ast.Module) -> None:
@@ -274,13 +330,18 @@ class _TokenStream:
             if isinstance(item, tuple):
                 marker, first, end_line = item
                 if marker:
-                    self.functions.append(outline.span(marker, first, len(kinds) - 1))
+                    shape = hash(tuple(encode(kinds[first:], params[first:])))
+                    self.functions.append(outline.span(marker, first, len(kinds) - 1, shape))
                     continue
                 kind, param = END, None  # an empty name closes a statement list
                 line = end_line
             elif _is_trivial_statement(item, self.source_lines):
                 start = getattr(item, "lineno", line)
                 self.quiet_lines.append((start, getattr(item, "end_lineno", None) or start))
+                if isinstance(item, ast.Import | ast.ImportFrom):
+                    self.imports.append((start, stable_hash(ast.dump(item))))
+                elif isinstance(item, ast.Assign | ast.AnnAssign):
+                    self.settings.append((start, stable_hash(_setting(item))))
                 continue
             else:
                 line = getattr(item, "lineno", line)
@@ -380,7 +441,7 @@ class _Outline:
             concrete -= {id(n) for n in used[id(function)] if n.id in local}
         self.concrete_names = concrete
 
-    def span(self, marker: str, first: int, last: int) -> FunctionSpan:
+    def span(self, marker: str, first: int, last: int, shape: int) -> FunctionSpan:
         node = self.definitions[int(marker)]
         owner = self.owners.get(int(marker))
         decorated = [d.lineno for d in node.decorator_list]
@@ -392,6 +453,7 @@ class _Outline:
                               for b in owner.bases) if owner else (),
             nested=int(marker) in self.nested,
             delegates=_delegates(node),
+            shape=shape,
         )
 
 
@@ -454,7 +516,10 @@ def _describe(node: ast.AST, concrete_names: set[int]) -> tuple[str, str | None]
     if isinstance(node, ast.arg):
         return "arg", "n:" + node.arg
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return type(node).__name__, "n:" + node.name
+        # A definition's name lives in the enclosing scope, not among the function's
+        # locals: a local `forwarded` in `def forwarded()` is another variable, and each
+        # renames on its own.
+        return type(node).__name__, "d:" + node.name
     if isinstance(node, ast.keyword):
         return "kw:" + (node.arg or "**"), None
     if isinstance(node, ast.ExceptHandler) and node.name:
@@ -486,9 +551,12 @@ def _is_declarative_call(node: ast.AST) -> bool:
     `@click.option("--json", type=str)`: a call (statement or decorator) whose
     positional arguments are literals (at least one), and whose keyword arguments are
     literals or references (`type=parse_bool`), is one row of a declarative table unrolled
-    into statements (options, routes, registrations); a run of them is data, not logic."""
+    into statements (options, routes, registrations); a run of them is data, not logic.
+    The callee is a reference too (`parser.add_argument`): a method called on a computed
+    value (`f"{user}:{key}".encode("utf-8")`, `b64encode(raw).decode("ascii")`) is a step
+    of a computation, not a row of a table."""
     value = node.value if isinstance(node, ast.Expr | ast.Assign) else node
-    if not isinstance(value, ast.Call) or not value.args:
+    if not isinstance(value, ast.Call) or not value.args or not _is_reference(value.func):
         return False
     return all(_is_literal_argument(a) for a in value.args) and all(
         _is_literal_argument(k.value) or _is_reference(k.value) for k in value.keywords)

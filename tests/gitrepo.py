@@ -3,6 +3,7 @@ runs it (a real process)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,11 @@ class GitRepo:
         self.git("add", "-A")
         self.git("commit", "-q", "--allow-empty", "-m", message)
         return self.git("rev-parse", "HEAD")
+
+
+def audit_json(repo: GitRepo, *args: str) -> dict[str, object]:
+    """`ssot-bot audit --format json` on `repo`: its parsed report (exit 0 or 1 only)."""
+    done = run_audit("--repo", str(repo.root), "--format", "json", *args)
+    assert done.returncode in (0, 1), done.stderr
+    parsed: dict[str, object] = json.loads(done.stdout)
+    return parsed

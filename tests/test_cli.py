@@ -9,7 +9,7 @@ from typing import Any, cast
 import jsonschema
 import pytest
 
-from tests.gitrepo import GitRepo, run_audit
+from tests.gitrepo import GitRepo, audit_json, run_audit
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
@@ -29,13 +29,6 @@ def repo(tmp_path: Path) -> GitRepo:
     repo.commit("initial", {"app/__init__.py": "", "app/core.py": CLEAN})
     repo.git("checkout", "-q", "-b", "feature")
     return repo
-
-
-def audit_json(repo: GitRepo, *args: str) -> dict[str, object]:
-    done = run_audit("--repo", str(repo.root), "--format", "json", *args)
-    assert done.returncode in (0, 1), done.stderr
-    parsed: dict[str, object] = json.loads(done.stdout)
-    return parsed
 
 
 def rules_of(report: dict[str, object]) -> list[tuple[str, str, int]]:

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.gitrepo import GitRepo, run_audit
+from tests.gitrepo import GitRepo, audit_json, run_audit
 
 SCHEMAS = Path(__file__).parent / "schemas"
 CLEAN = "def total(items):\n    return sum(items)\n"
@@ -52,13 +52,6 @@ def repo(tmp_path: Path) -> GitRepo:
     repo.commit("initial", {"app/__init__.py": "", "app/core.py": CLEAN,
                             "app/loader.py": SWALLOWS, "pyproject.toml": SILENT_FAILURES_ONLY})
     return repo
-
-
-def audit_json(repo: GitRepo, *args: str) -> dict[str, object]:
-    done = run_audit("--repo", str(repo.root), "--format", "json", *args)
-    assert done.returncode in (0, 1), done.stderr
-    parsed: dict[str, object] = json.loads(done.stdout)
-    return parsed
 
 
 def rules_of(report: dict[str, object]) -> list[tuple[str, str]]:

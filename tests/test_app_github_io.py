@@ -70,6 +70,18 @@ async def test_a_create_that_failed_is_posted_again_once_not_found(
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("lost", [502, None], ids=["bad-gateway", "dropped-connection"])
+async def test_annotations_whose_answer_was_lost_are_not_appended_twice(
+        bot: BotClient, github: FakeGitHub, lost: int | None) -> None:
+    # GitHub appends the annotations of every update, so a blind resend doubles them.
+    github.lose_answer("PATCH", r"/check-runs/\d+$", status=lost)
+    await audit_pull_1(bot, github)
+    [run] = github.runs_for(github.sha("feature"))
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert [(a["path"], a["start_line"]) for a in run.annotations] == [("app/util.py", 9)]
+
+
+@pytest.mark.asyncio
 async def test_a_check_run_created_by_the_last_attempt_is_found_and_concluded(
         bot: BotClient, github: FakeGitHub) -> None:
     github.fail("POST", r"/check-runs$", 502, times=3)

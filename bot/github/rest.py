@@ -271,23 +271,43 @@ class Installation:
         url = f"/repos/{repo}/check-runs/{check_run}"
         title = output.title[:255]
         summary = _clip(output.summary)
+        sent = 0
         for batch in batches[:-1]:
-            await self._raw.patch(url, data={
+            sent += len(batch)
+            await self._update_check_run(url, {
                 "output": {"title": title, "summary": summary, "annotations": batch},
-            })
+            }, sent)
         final: dict[str, Any] = {"title": title, "summary": summary}
         if output.text:
             final["text"] = _clip(output.text)
         if batches[-1]:
             final["annotations"] = batches[-1]
-        await self._raw.patch(url, data={
+        await self._update_check_run(url, {
             "status": "completed",
             "conclusion": conclusion,
             "completed_at": _now_iso(),
             "output": final,
             "actions": [RERUN_ACTION],
-        })
+        }, sent + len(batches[-1]))
         return len(batches)
+
+    async def _update_check_run(self, url: str, data: Mapping[str, Any],
+                                annotations_after: int) -> None:
+        """PATCH a check run that should then hold `annotations_after` annotations.
+        GitHub appends every update's annotations, so an update whose answer was lost is
+        not resent blindly: when the run already holds that many, the update was
+        applied (an update without annotations is safe to resend)."""
+        async def applied_meanwhile() -> int | None:
+            run = await self._raw.getitem(url)
+            count = run.get("output", {}).get("annotations_count", 0)
+            return count if annotations_after and count >= annotations_after else None
+
+        updater = self.app.client(self.id, self._limiter, conditional=False,
+                                  look_before_resend=applied_meanwhile)
+        try:
+            await updater.patch(url, data=data)
+        except CreatedMeanwhileError:
+            return
 
     # the sticky comment
 

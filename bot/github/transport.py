@@ -31,8 +31,8 @@ USER_AGENT = f"{PRODUCT}/{package_version()}"
 
 Response = tuple[int, Mapping[str, str], bytes]
 LookBeforeResend = Callable[[], Awaitable[int | None]]
-"""For a request that creates something: the id of what an unanswered attempt may have
-created after all, or None."""
+"""For a request that creates or appends something: the id of what an unanswered attempt
+may have made after all, or None."""
 
 
 class GitHubUnavailableError(Exception):

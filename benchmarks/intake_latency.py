@@ -43,13 +43,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fake_github import FakeGitHub, spec_dir  # noqa: E402 - needs ROOT on the path
+from tests.fake_github import FakeGitHub, app_key_pair, spec_dir  # noqa: E402 - needs ROOT on the path
 from tests.gitrepo import GitRepo  # noqa: E402
 
 DEFAULT_CORPUS = Path("/work/corpus/Django-5.2")
@@ -259,7 +257,7 @@ def describe(name: str, latencies: list[float]) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    private, public = _key_pair()
+    private, public = app_key_pair()
     spec = spec_dir()
     with tempfile.TemporaryDirectory(prefix="ssot-intake-") as scratch:
         work = Path(scratch)
@@ -285,7 +283,7 @@ async def run(args: argparse.Namespace) -> int:
 async def end_to_end(checkout: Path) -> int:
     """Two pull requests on the whole of `checkout`: webhook to concluded check, cold
     then warm."""
-    private, public = _key_pair()
+    private, public = app_key_pair()
     with tempfile.TemporaryDirectory(prefix="ssot-e2e-") as scratch:
         work = Path(scratch)
         repo = GitRepo(work / "repo")
@@ -328,14 +326,6 @@ async def end_to_end(checkout: Path) -> int:
             server.stop()
     return 0
 
-
-def _key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
 
 
 class FakeServer:

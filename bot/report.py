@@ -214,31 +214,32 @@ def _positive_sentence(group: Sequence[PositiveEvidence], blob_url: BlobUrl | No
     """Evidence of one kind about one module, markdown-safe."""
     first = group[0]
     names = ", ".join(f"<code>{untrusted(e.name)}</code>" for e in group if e.name)
-    module = _link(first.path, first.line, blob_url, show_line=False)
-    if first.kind is EvidenceKind.REUSES:
-        if first.path == first.used_in:
-            return f"reuses {names}, already in this module"
-        return f"reuses {names} from {module}"
-    if first.kind is EvidenceKind.READS_CONFIG:
-        return f"reads {names} through {module}"
-    if first.kind is EvidenceKind.EXTENDS:
-        return f"extends existing {module} (adds {names}) instead of a new module"
-    tests = ", ".join(_link(e.path, e.line, blob_url, show_line=False) for e in group)
-    return f"<code>{untrusted(first.used_in)}</code> is imported by {tests}"
+    if first.kind is EvidenceKind.TESTED_BY:
+        module = ", ".join(_link(e.path, e.line, blob_url, show_line=False) for e in group)
+    else:
+        module = _link(first.path, first.line, blob_url, show_line=False)
+    return _evidence_sentence(first, names, module, f"<code>{untrusted(first.used_in)}</code>")
 
 
 def positive_evidence_plain(evidence: PositiveEvidence) -> str:
     """The same sentence as plain text (text and JSON reports)."""
-    name = evidence.name or ""
+    return _evidence_sentence(evidence, evidence.name or "", evidence.path, evidence.used_in)
+
+
+def _evidence_sentence(evidence: PositiveEvidence, names: str, module: str,
+                       used_in: str) -> str:
+    """The one wording of each kind of evidence, from parts already formatted: `names`
+    (what was used or added), `module` (where it lives: the test files, for tests) and
+    `used_in` (the changed module)."""
     if evidence.kind is EvidenceKind.REUSES:
         if evidence.path == evidence.used_in:
-            return f"reuses {name}, already in this module"
-        return f"reuses {name} from {evidence.path}"
+            return f"reuses {names}, already in this module"
+        return f"reuses {names} from {module}"
     if evidence.kind is EvidenceKind.READS_CONFIG:
-        return f"reads {name} through {evidence.path}"
+        return f"reads {names} through {module}"
     if evidence.kind is EvidenceKind.EXTENDS:
-        return f"extends existing {evidence.path} (adds {name}) instead of a new module"
-    return f"{evidence.used_in} is imported by {evidence.path}"
+        return f"extends existing {module} (adds {names}) instead of a new module"
+    return f"{used_in} is imported by {module}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,11 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_aiohttp import AiohttpClient
 
 from bot.app.server import BOT, Bot, create_app
 from bot.settings import Settings
-from tests.fake_github import FakeGitHub, spec_dir
+from tests.fake_github import FakeGitHub, app_key_pair, spec_dir
 from tests.gitrepo import GitRepo
 
 pytest_plugins = ["tests.no_skips"]
@@ -48,12 +46,7 @@ SWALLOWING = (
 @pytest.fixture(scope="session")
 def app_key() -> tuple[str, str]:
     """(private PEM, public PEM) of the test App."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
+    return app_key_pair()
 
 
 @pytest.fixture(scope="session")

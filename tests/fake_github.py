@@ -63,6 +63,16 @@ def spec_dir() -> Path:
     return Path(configured) if configured else DEFAULT_SPEC_DIR
 
 
+def app_key_pair() -> tuple[str, str]:
+    """A new App key: (private PEM, public PEM), as GitHub hands out and checks them."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
 @dataclass
 class RecordedRequest:
     method: str

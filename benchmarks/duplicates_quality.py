@@ -18,13 +18,15 @@ and each copy is placed
                 lands: a test copied into another test module, a helper into a sibling
                 module), after an unrelated function.
 The whole code base is the context (an edited file is the change, not context). A clone
-counts as found when a DU finding in its file overlaps its lines (or an SS201 finding: a
-verbatim copy of a top-level function under its own name is SS201's, and DU303 leaves it
-to SS201). Functions of at least 10 code lines outside example folders are sampled;
-recall is given over all of them and over those still at least min-lines and min-tokens
-in size once normalised as DU reads code (docstrings, data tables, declarative calls,
-imports and `self.x = x` lines do not count: a function that is mostly a data table is
-not duplicated logic). The targets apply to the second figure.
+counts as found when a DU finding in its file overlaps its lines or names them as the
+copy (git may report an identical original next to its paste as the added lines, and the
+finding stands there), or an SS201 finding does (a verbatim copy of a top-level function
+under its own name is SS201's, and DU303 leaves it to SS201). Functions of at least 10
+code lines outside example folders are sampled; recall is given over all of them and over
+those still at least min-lines and min-tokens in size once normalised as DU reads code
+(docstrings, data tables, declarative calls, imports and `self.x = x` lines do not count:
+a function that is mostly a data table is not duplicated logic). The targets apply to the
+second figure.
 
 Short functions are sampled apart and counted apart: whole functions below min-lines or
 min-tokens but with at least MIN_DEFINITION_TOKENS of code that does more than delegate
@@ -549,8 +551,13 @@ def _keep(finding: Finding, findings: dict[str, list[Finding]]) -> None:
 
 
 def _found(clone: Injected, findings: dict[str, list[Finding]]) -> bool:
-    return any(f.line <= clone.last_line and clone.first_line <= f.end_line
-               and f.rule not in CHANGE_WIDE_FAILURES for f in findings[clone.path])
+    """A finding overlaps the clone's lines, or names them as the copy: a paste right
+    after its identical original is an ambiguous diff, git may report the original's
+    lines as the added ones, and the finding then stands there, naming the paste."""
+    return any(f.rule not in CHANGE_WIDE_FAILURES and (
+        (f.line <= clone.last_line and clone.first_line <= f.end_line)
+        or any((r.path, r.line) == (clone.path, clone.first_line) for r in f.related))
+        for f in findings[clone.path])
 
 
 def _failed(clone: Injected, findings: dict[str, list[Finding]]) -> str:

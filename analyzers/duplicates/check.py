@@ -13,7 +13,9 @@ once, on the last copy.
 What is not a copy (the rules' docstrings say why): code in example and documentation
 folders; sibling implementations (the same-named function in two classes or modules,
 sync/async twins, the two branches of a module-level version switch). A whole function
-that SS201 also reports is one construct: the engine keeps one finding for it.
+that SS201 also reports is one construct: the engine keeps one finding for it. A block
+that is no finding (a test restating another's setup) does not hide a whole function
+copied inside it: that copy is judged as a definition, as it is with no block around it.
 """
 
 from __future__ import annotations
@@ -122,6 +124,14 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
             finding = _finding(query, group, everything, changed, config, standalone)
             if finding is not None:
                 yield finding
+            elif not all(c.definition for c in group):
+                # A block that is no finding (a test restating another's setup) does not
+                # hide a whole function copied inside it: that copy is judged on its own,
+                # as it is when no block overlaps it.
+                for definitions in _regions([c for c in group if c.definition]):
+                    if (finding := _finding(query, definitions, everything, changed, config,
+                                            standalone)) is not None:
+                        yield finding
 
 
 def _holds(outer: Clone, inner: Clone) -> bool:

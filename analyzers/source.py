@@ -147,7 +147,7 @@ def parse(path: str, data: bytes, *, for_rules: bool = True) -> ParsedFile | Par
         return ParseFailure("SX004", "too deeply nested or too large an expression to parse")
     except ValueError as exc:  # e.g. source with a NUL byte after decoding
         return ParseFailure("SX002", f"cannot parse the file: {exc}")
-    indexed = _index(tree) if for_rules else _statement_imports(tree)
+    indexed = _index(tree, for_rules=for_rules)
     if isinstance(indexed, int):
         return ParseFailure(
             "SX004", f"nesting deeper than {MAX_DEPTH} levels; not audited", indexed
@@ -186,9 +186,14 @@ def walk(tree: ast.AST) -> Iterator[ast.AST]:
         stack.extend(reversed(children(node)))
 
 
-def _index(tree: ast.Module) -> tuple[list[ast.AST], dict[str, str]] | int:
-    """One pass over the tree: every node in pre-order and the import table, or the line
-    where nesting passes MAX_DEPTH."""
+def _index(tree: ast.Module, *, for_rules: bool = True
+           ) -> tuple[list[ast.AST], dict[str, str]] | int:
+    """One pass over the tree: the import table, with every node in pre-order when the
+    file rules will run (`for_rules`), or the line where nesting passes MAX_DEPTH.
+    Without rules the walk covers statements only: an import is a statement, and
+    statements sit only in other statements' bodies (never inside an expression), so
+    the imports come in the same order at a fraction of the nodes."""
+    below_of = children if for_rules else _statement_children
     nodes: list[ast.AST] = []
     imports: dict[str, str] = {}
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
@@ -196,29 +201,13 @@ def _index(tree: ast.Module) -> tuple[list[ast.AST], dict[str, str]] | int:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             return getattr(node, "lineno", 1)
-        nodes.append(node)
+        if for_rules:
+            nodes.append(node)
         if isinstance(node, ast.Import | ast.ImportFrom):
             _record_import(node, imports)
         below = depth + 1
-        stack.extend((child, below) for child in reversed(children(node)))
+        stack.extend((child, below) for child in reversed(below_of(node)))
     return nodes, imports
-
-
-def _statement_imports(tree: ast.Module) -> tuple[list[ast.AST], dict[str, str]] | int:
-    """The import table of `_index` from a walk over statements only: an import is a
-    statement, and statements sit only in other statements' bodies (never inside an
-    expression), so the imports come in the same order at a fraction of the nodes."""
-    imports: dict[str, str] = {}
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return getattr(node, "lineno", 1)
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            _record_import(node, imports)
-        below = depth + 1
-        stack.extend((child, below) for child in reversed(_statement_children(node)))
-    return [], imports
 
 
 def _statement_children(node: ast.AST) -> list[ast.AST]:

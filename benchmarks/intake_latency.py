@@ -128,14 +128,7 @@ def build_repo(root: Path, corpus: Path, pulls: int) -> tuple[GitRepo, list[str]
     for number in range(1, pulls + 1):
         chosen = python[(number * 7) % len(python):][:FILES_PER_PR]
         chosen += python[: FILES_PER_PR - len(chosen)]
-        repo.git("checkout", "-q", "-b", f"pr-{number}", "main")
-        for index, path in enumerate(chosen):
-            with (root / path).open("a", encoding="utf-8") as handle:
-                handle.write(f"\n\ndef added_{number}_{index}(value):\n"
-                             "    try:\n        return int(value)\n"
-                             "    except Exception:\n        return None\n")
-        repo.commit(f"pr {number}")
-        branches.append(f"pr-{number}")
+        branches.append(_pull_branch(repo, number, chosen))
     repo.git("checkout", "-q", "main")
     return repo, branches
 
@@ -294,13 +287,7 @@ async def end_to_end(checkout: Path) -> int:
         python = sorted(str(p.relative_to(repo.root)) for p in repo.root.rglob("*.py"))
         step = max(1, len(python) // FILES_PER_PR)
         for number in (1, 2):
-            repo.git("checkout", "-q", "-b", f"pr-{number}", "main")
-            for index, path in enumerate(python[number - 1::step][:FILES_PER_PR]):
-                with (repo.root / path).open("a", encoding="utf-8") as handle:
-                    handle.write(f"\n\ndef added_{number}_{index}(value):\n"
-                                 "    try:\n        return int(value)\n"
-                                 "    except Exception:\n        return None\n")
-            repo.commit(f"pr {number}")
+            _pull_branch(repo, number, python[number - 1::step][:FILES_PER_PR])
         repo.git("checkout", "-q", "main")
         fake = FakeGitHub(repo, app_id=APP_ID, public_key=public, spec=spec_dir())
         for number in (1, 2):
@@ -466,5 +453,20 @@ async def intake_burst(fake: FakeGitHub, private: str, work: Path,
           f"{drained:.1f} s after the burst")
 
 
+def _pull_branch(repo: GitRepo, number: int, paths: list[str]) -> str:
+    """Branch `pr-<number>` from main: a function that swallows errors appended to each
+    of `paths`, committed; the branch's name."""
+    branch = f"pr-{number}"
+    repo.git("checkout", "-q", "-b", branch, "main")
+    for index, path in enumerate(paths):
+        with (repo.root / path).open("a", encoding="utf-8") as handle:
+            handle.write(f"\n\ndef added_{number}_{index}(value):\n"
+                         "    try:\n        return int(value)\n"
+                         "    except Exception:\n        return None\n")
+    repo.commit(f"pr {number}")
+    return branch
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
+

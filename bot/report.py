@@ -114,19 +114,18 @@ def plain(text: str, *, limit: int = PROSE_LIMIT) -> str:
     return line.replace("@", "@" + WORD_JOINER)
 
 
+
+def _printable(char: str) -> str:
+    """U+FFFD for a control, format, surrogate, private or unassigned character
+    (bidirectional overrides, zero-width spaces, ANSI escapes), else the character."""
+    return "\ufffd" if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") else char
+
 def _one_line(text: str, limit: int) -> str:
     """Line breaks and tabs become spaces; other control and format characters
     (bidirectional overrides, zero-width spaces, ANSI escapes) become U+FFFD, so text
     cannot end a markdown block, start a new one, or read differently than it is."""
-    chars = []
-    for char in text:
-        if char in "\r\n\t\v\f\u2028\u2029\x85":
-            chars.append(" ")
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            chars.append("\ufffd")
-        else:
-            chars.append(char)
-    line = "".join(chars)
+    line = "".join(" " if char in "\r\n\t\v\f\u2028\u2029\x85" else _printable(char)
+                   for char in text)
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
@@ -438,15 +437,7 @@ def code_block(code: Sequence[str], line: int, end_line: int) -> str:
 
 
 def _code_line(text: str) -> str:
-    chars = []
-    for char in text:
-        if char == "\t":
-            chars.append("    ")
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            chars.append("\ufffd")
-        else:
-            chars.append(char)
-    line = "".join(chars).rstrip()
+    line = "".join("    " if char == "\t" else _printable(char) for char in text).rstrip()
     return line if len(line) <= CODE_LINE_LIMIT else line[: CODE_LINE_LIMIT - 1] + "…"
 
 

@@ -143,17 +143,7 @@ class Repo:
                      for entry in out.split(b"\0") if entry]
             sizes = self._sizes([f":{p}" for p in paths if p.endswith(".py")])
             return {p: sizes.get(f":{p}", 0) for p in paths if p.endswith(".py")}
-        out = self.git("ls-tree", "-r", "-z", "--long", ref)
-        files: dict[str, int] = {}
-        for entry in out.split(b"\0"):
-            if not entry:
-                continue
-            meta, _, path = entry.partition(b"\t")
-            kind, size = meta.split()[1], meta.split()[3]
-            name = path.decode("utf-8", "replace")
-            if kind == b"blob" and name.endswith(".py") and size.isdigit():
-                files[name] = int(size)
-        return files
+        return {path: blob.size for path, blob in self.python_blobs(ref).items()}
 
     def python_blobs(self, ref: str) -> dict[str, Blob]:
         """Path -> blob id and size of the `.py` files at `ref` (or in the index) whose

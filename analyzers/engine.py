@@ -129,7 +129,7 @@ def audit(
                                 change.base, evidence=request.mode is Mode.DIFF))
         elif isinstance(skipped, Finding):
             findings.append(skipped)
-    analyses = list(map_files(analyze_file, jobs))
+    analyses = _analyses(jobs, request, map_files, facts_cache)
     for analysis in analyses:
         findings.extend(analysis.findings)
     request = _with_counted_lines(request, analyses)
@@ -179,6 +179,43 @@ def audit(
         ),
         notes=notes,
     )
+
+
+def _analyses(jobs: Sequence[FileJob], request: AuditRequest, map_files: MapFiles,
+              cache: FactsCache | None) -> list[FileAnalysis]:
+    """Each changed file's analysis: from the cache when the same file was analysed the
+    same way before (an audit run again, a pull request pushed to with other files),
+    else by `analyze_file`."""
+    if cache is None:
+        return list(map_files(analyze_file, jobs))
+    keys = [_analysis_key(job, request) for job in jobs]
+    known: dict[bytes, FileAnalysis] = {}
+    for key in keys:
+        entry = cache.get(key)
+        analysis = None if entry is None else entry.get("analysis")
+        if isinstance(analysis, FileAnalysis):
+            known[key] = analysis
+    fresh = iter(map_files(analyze_file, [j for j, k in zip(jobs, keys, strict=True)
+                                          if k not in known]))
+    analyses: list[FileAnalysis] = []
+    for key in keys:
+        if key not in known:
+            known[key] = next(fresh)
+            cache[key] = {"analysis": known[key]}
+        analyses.append(known[key])
+    return analyses
+
+
+def _analysis_key(job: FileJob, request: AuditRequest) -> bytes:
+    """Everything `analyze_file` reads: the job, with its config as the text it was read
+    from (the cache is per analyzers' code, so the code is not in it). Longer than a blob
+    id, so never one."""
+    lines = None if job.changed_lines is None else sorted(job.changed_lines)
+    digest = hashlib.sha256(repr((job.path, lines, job.evidence, request.config_text,
+                                  request.config_path)).encode())
+    for contents in (job.data, job.base):
+        digest.update(b"-" if contents is None else hashlib.sha256(contents).digest())
+    return b"file:" + digest.digest()
 
 
 def _with_counted_lines(request: AuditRequest, analyses: Sequence[FileAnalysis]

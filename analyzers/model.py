@@ -11,6 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 
+class PicklesAsArguments:
+    """Base of the small frozen dataclasses that the facts store holds by the ten
+    thousand: each pickles as its class and its field values, so unpickling one is one
+    call of its `__init__`, twice as fast as the state copy that slots dataclasses get.
+    Only for dataclasses whose every field is an `__init__` argument."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        fields: tuple[str, ...] = self.__slots__  # a slots dataclass's: its fields, in order
+        return type(self), tuple(getattr(self, name) for name in fields)
+
+
 class Severity(enum.StrEnum):
     """What a finding earns, by its rule's measured precision on real projects: an error
     blocks the merge (at least 95% of them are worth raising), a warning asks for a look

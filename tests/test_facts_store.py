@@ -3,7 +3,9 @@ CLI and the App using it so that unchanged files are neither read nor indexed ag
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 import sqlite3
 import subprocess
 import sys
@@ -14,8 +16,11 @@ import pytest
 
 from analyzers import AuditRequest, ChangeStatus, FileChange, audit
 from analyzers.config import AuditConfig
+from analyzers.duplicates.tokens import FunctionSpan, extract_clone_facts
 from analyzers.engine import FactsCache, FileJob, blob_id, index_file
-from analyzers.model import Blob
+from analyzers.model import Blob, PicklesAsArguments
+from analyzers.source import ParseFailure, parse
+from analyzers.ssot.index import Definition, ImportRef
 from bot.local.facts_store import KEEP_RUNS, FactsStore
 from tests.conftest import MakeBot
 from tests.fake_github import FakeGitHub
@@ -165,3 +170,37 @@ async def test_app_audit_processes_share_one_store_per_repository(
     [copy] = [a for a in run.annotations if a["title"].startswith("DU303")]
     assert copy["path"] == "app/util.py"
     assert "app/__init__.py" in copy["message"]
+
+
+def test_a_changed_files_analysis_is_reused_only_for_the_same_inputs() -> None:
+    """An audit run again takes each changed file's analysis from the cache; a change of
+    its contents, its lines or the config is a different key, never a stale answer."""
+    cache: FactsCache = {}
+    request = _copy_of_mean_added()
+    first = audit(request, facts_cache=cache)
+    stored = [key for key in cache if key.startswith(b"file:")]
+    assert len(stored) == 1
+    again = audit(request, facts_cache=cache)
+    assert again.findings == first.findings
+    assert [key for key in cache if key.startswith(b"file:")] == stored
+
+    silenced = audit(AuditRequest(request.changes, config_text='[tool.ssot]\nignore = ["DU"]\n'),
+                     facts_cache=cache)
+    assert "DU303" not in {f.rule for f in silenced.findings}
+    fewer = (FileChange("app/util.py", ChangeStatus.MODIFIED, request.changes[0].head,
+                        TOTAL.encode(), frozenset({1})),)
+    assert audit(AuditRequest(fewer), facts_cache=cache).findings == audit(
+        AuditRequest(fewer)).findings
+    assert len([key for key in cache if key.startswith(b"file:")]) == 3
+
+
+def test_the_facts_that_pickle_as_arguments_come_back_equal() -> None:
+    for kind in (FunctionSpan, Definition, ImportRef):
+        assert issubclass(kind, PicklesAsArguments)
+        assert all(f.init for f in dataclasses.fields(kind)), kind
+    parsed = parse("app/x.py", b"import os\nfrom a import b as c\n\n\nclass K(c):\n"
+                               b"    def m(self, x):\n        return os.path.join(x, 'y')\n")
+    assert not isinstance(parsed, ParseFailure)
+    facts = {**_facts_of("import os\nfrom a import b as c\n\n\ndef f(x):\n    return x\n"),
+             "clones": extract_clone_facts(parsed)}
+    assert pickle.loads(pickle.dumps(facts)) == facts

@@ -9,10 +9,14 @@ import json
 from pathlib import Path
 
 import jsonschema
+import libcst as cst
 import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
+from analyzers.engine import FactsCache
 from analyzers.fixes.edits import apply_edits
+from analyzers.fixes.locate import Locator
 from analyzers.fixes.run import fix_files
 from analyzers.model import Applicability, Edit
 from bot.local import fixes as local_fixes
@@ -191,6 +195,55 @@ def test_a_fixer_that_crashes_costs_that_files_fixes_and_the_audit_goes_on() -> 
     assert note.startswith(("no fix for SF101: the fixer crashed on this file (exit code -",
                             "no fix for SF101: the fixer timed out on this file (over 8 s)"))
     assert by_rule["app/loader.py", "SF102"].fix is not None
+
+
+def test_the_fixers_answers_are_remembered_and_its_losses_are_not() -> None:
+    """With a cache, a task answered before is not asked again (a fixer given no time at
+    all still returns its fix), and a time-out is not remembered."""
+    request = case_request(FIXTURES / "sf102_new_logger")
+    cache: FactsCache = {}
+    first = audit(request, fixer=ChildFixer(cache=cache))
+    fixed = [f.fix for f in first.findings if f.rule == "SF102"]
+    assert fixed and all(fixed)
+    assert any(key.startswith(b"fix:") for key in cache)
+    again = audit(request, fixer=ChildFixer(seconds_per_file=0.0, cache=cache))
+    assert [f.fix for f in again.findings if f.rule == "SF102"] == fixed
+    assert not [f for f in again.findings if f.rule == "SX010"]
+
+    untimed: FactsCache = {}
+    lost = audit(request, fixer=ChildFixer(seconds_per_file=0.0, cache=untimed))
+    assert [f.message for f in lost.findings if f.rule == "SX010"] == [
+        "no fix for SF102: the fixer timed out on this file (over 0 s)"]
+    assert not any(key.startswith(b"fix:") for key in untimed)
+
+
+LOCATOR_CASES = {
+    "decorators, `;` and comments": (
+        "# header\n\nimport os; import sys\n\n\n@decorate(\n    1)\n@other\n"
+        "def f():  # trailing\n    try:\n        g()\n    except Exception:\n        pass\n"
+        "    # a footer comment of the block\n\n# between\nclass C: x = 1\n"
+        "async def h():\n    await g()\n"),
+    "CRLF and no newline at the end": "x = 1\r\n\r\ndef f():\r\n    return '\\r'\r\ny = 2",
+    "a form feed and a continued line": "x = 1\n\x0c\ndef f(a,\n      b):\n    return a \\\n"
+                                        "        + b\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCATOR_CASES))
+def test_positions_of_one_statement_are_the_whole_modules(name: str) -> None:
+    text = LOCATOR_CASES[name]
+    module, tree = cst.parse_module(text), ast.parse(text)
+    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    locator = Locator(module, tree, text)
+    # The lines plans name: where a node starts (a decorator's is before its statement's
+    # own position, so it is found through the statement's `ast` lines).
+    for line in sorted({n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt | ast.expr)}):
+        (index,) = [i for i, s in enumerate(module.body) if line <= whole[s].end.line][:1]
+        located = locator.at(line)
+        assert located is not None and located.index == index, line
+        assert module.body[index] in located.positions
+        assert all(whole[node] == where for node, where in located.positions.items())
+        assert len(located.positions) < len(whole), "not the whole module's positions"
 
 
 def test_the_ten_thousand_term_file_never_reaches_libcst() -> None:

@@ -43,6 +43,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analyzers.model import PicklesAsArguments
 from analyzers.source import ParsedFile
 
 FAMILY = "duplicates"
@@ -83,7 +84,7 @@ one); a comment is one match, not counted."""
 
 
 @dataclass(frozen=True, slots=True)
-class FunctionSpan:
+class FunctionSpan(PicklesAsArguments):
     """A function or method: its tokens are `first..last` (inclusive), from the `def`
     token to the end of its body; its lines are the definition's own (decorators to the
     end of the body), as a reader sees it."""

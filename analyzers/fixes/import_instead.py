@@ -4,30 +4,24 @@ module keeps its name and its callers keep working."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import CodeRange
 
 from analyzers.fixes import ImportInstead
 from analyzers.fixes.imports import NoFix, add_from_import
+from analyzers.fixes.locate import TopStatement
 
 
-def import_instead(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
-                   plan: ImportInstead) -> cst.Module:
+def import_instead(module: cst.Module, target: TopStatement | None, plan: ImportInstead
+                   ) -> cst.Module:
     body = list(module.body)
-    for index, statement in enumerate(body):
-        if positions[statement].start.line != plan.line:
-            continue
-        if not _binds_only(statement, plan.name):
-            raise NoFix(f"the statement at line {plan.line} does more than bind "
-                        f"`{plan.name}`")
-        del body[index]
-        alias = None if plan.imported == plan.name else plan.name
-        return add_from_import(module.with_changes(body=body), plan.module, plan.imported,
-                               alias)
-    raise NoFix(f"`{plan.name}` is not a top-level statement at line {plan.line}")
+    if target is None or target.positions[body[target.index]].start.line != plan.line:
+        raise NoFix(f"`{plan.name}` is not a top-level statement at line {plan.line}")
+    if not _binds_only(body[target.index], plan.name):
+        raise NoFix(f"the statement at line {plan.line} does more than bind `{plan.name}`")
+    del body[target.index]
+    alias = None if plan.imported == plan.name else plan.name
+    return add_from_import(module.with_changes(body=body), plan.module, plan.imported, alias)
 
 
 def _binds_only(statement: cst.BaseStatement, name: str) -> bool:

@@ -14,6 +14,7 @@ from libcst.metadata import CodeRange
 
 from analyzers.fixes import BACKGROUND_TASK_HELPER, KeepTask
 from analyzers.fixes.imports import NoFix
+from analyzers.fixes.locate import TopStatement, replace_statement
 from analyzers.fixes.log_exception import add_logger, existing_logger, logger_of
 
 HELPER = BACKGROUND_TASK_HELPER
@@ -73,14 +74,16 @@ class _Wrap(cst.CSTTransformer):
         return updated_node.with_changes(body=[wrapped])
 
 
-def keep_task(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
-              plan: KeepTask) -> cst.Module:
+def keep_task(module: cst.Module, text: str, target: TopStatement | None, plan: KeepTask
+              ) -> cst.Module:
     has_helper = any(m.matches(s, m.FunctionDef(name=m.Name(HELPER))) for s in module.body)
     if not has_helper and (_names(module, HELPER) or _names(module, TASKS)):
         raise NoFix(f"`{HELPER}` or `{TASKS}` already names something else here")
-    logger, _defined_at = logger_of(module)
-    wrapping = _Wrap(positions, plan)
-    fixed = module.visit(wrapping)
+    logger, _defined_at = logger_of(module, text)
+    if target is None:
+        raise NoFix(f"no discarded task statement at line {plan.line}")
+    wrapping = _Wrap(target.positions, plan)
+    fixed = replace_statement(module, target.index, wrapping)
     if not wrapping.found:
         raise NoFix(f"no discarded task statement at line {plan.line}")
     if not wrapping.in_function and not has_helper:

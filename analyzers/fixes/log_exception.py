@@ -14,6 +14,7 @@ from libcst.metadata import CodeRange
 
 from analyzers.fixes import LogException
 from analyzers.fixes.imports import NoFix, add_import, last_import_index
+from analyzers.fixes.locate import TopStatement, replace_statement
 
 NEW_LOGGER = "logger"
 _LOGGER_FACTORY = m.Call(func=m.Name("getLogger") | m.Name("get_logger")
@@ -63,27 +64,28 @@ class _AddLogging(cst.CSTTransformer):
         return fixed
 
 
-def log_exception(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
+def log_exception(module: cst.Module, text: str, target: TopStatement | None,
                   plan: LogException) -> cst.Module:
-    handler_at = top_statement_at(module, positions, plan.line)
-    logger, defined_at = logger_of(module)
-    adding = _AddLogging(positions, plan, logger)
-    fixed = module.visit(adding)
+    logger, defined_at = logger_of(module, text)
+    if target is None:
+        raise NoFix(f"no `except` clause at line {plan.line}")
+    adding = _AddLogging(target.positions, plan, logger)
+    fixed = replace_statement(module, target.index, adding)
     if adding.found is None:
         raise NoFix(f"no `except` clause at line {plan.line}")
-    if not adding.in_function and defined_at > handler_at:
+    if not adding.in_function and defined_at > target.index:
         raise NoFix(f"`{logger}` would be defined after this module-level handler runs")
     return fixed if existing_logger(module)[0] is not None else add_logger(fixed)
 
 
-def logger_of(module: cst.Module) -> tuple[str, int]:
+def logger_of(module: cst.Module, text: str) -> tuple[str, int]:
     """The module's logger and the index of the statement that defines it: its own, or
     the `logger` that `add_logger` would define after the imports. `NoFix` when that
-    name is taken by something else."""
+    name is taken by something else (`text` is the module's code)."""
     logger, defined_at = existing_logger(module)
     if logger is not None:
         return logger, defined_at
-    if re.search(rf"\b{NEW_LOGGER}\b", module.code):
+    if re.search(rf"\b{NEW_LOGGER}\b", text):
         raise NoFix(f"`{NEW_LOGGER}` already names something else here")
     return NEW_LOGGER, last_import_index(module) + 1
 
@@ -111,13 +113,3 @@ def existing_logger(module: cst.Module) -> tuple[str | None, int]:
             assert isinstance(target, cst.Name)
             return target.value, index
     return None, -1
-
-
-def top_statement_at(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
-                      line: int) -> int:
-    """Index of the top-level statement that holds `line`."""
-    for index, statement in enumerate(module.body):
-        where = positions[statement]
-        if where.start.line <= line <= where.end.line:
-            return index
-    return len(module.body)

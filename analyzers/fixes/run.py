@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from analyzers.fixes import (
     FixJob,
@@ -27,12 +26,11 @@ from analyzers.fixes.edits import edits_between
 from analyzers.fixes.import_instead import import_instead
 from analyzers.fixes.imports import NoFix
 from analyzers.fixes.keep_task import keep_task
+from analyzers.fixes.locate import Locator, TopStatement
 from analyzers.fixes.log_exception import log_exception
 from analyzers.fixes.use_name import use_name
 from analyzers.model import Fix
 from analyzers.source import ParseFailure, decode
-
-Positions = Mapping[cst.CSTNode, CodeRange]
 
 
 def fix_files(jobs: Sequence[FixJob]) -> list[FixOutcome]:
@@ -44,17 +42,23 @@ def fix_file(job: FixJob) -> list[FixOutcome]:
     if isinstance(text, ParseFailure):
         return job.failed(text.message)
     try:
-        wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
+        module = cst.parse_module(text)
     except (cst.ParserSyntaxError, RecursionError) as exc:
         return job.failed(f"libcst cannot parse the file ({type(exc).__name__})")
-    return [_fix(job.path, text, wrapper.module, positions, task) for task in job.tasks]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the audited code's own escapes
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return job.failed(f"the file does not parse ({exc})")
+    locator = Locator(module, tree, text)
+    return [_fix(job.path, text, module, locator, task) for task in job.tasks]
 
 
-def _fix(path: str, text: str, module: cst.Module, positions: Positions, task: FixTask
+def _fix(path: str, text: str, module: cst.Module, locator: Locator, task: FixTask
          ) -> FixOutcome:
     try:
-        fixed = _apply(module, positions, task.plan).code
+        fixed = _apply(module, text, locator.at(task.plan.line), task.plan).code
     except NoFix as reason:
         return FixOutcome(task.finding, None, str(reason))
     except Exception as exc:  # noqa: BLE001 - a codemod bug costs its fix, not the audit
@@ -71,12 +75,15 @@ def _fix(path: str, text: str, module: cst.Module, positions: Positions, task: F
     return FixOutcome(task.finding, Fix(task.message, task.applicability, edits))
 
 
-def _apply(module: cst.Module, positions: Positions, plan: Plan) -> cst.Module:
+def _apply(module: cst.Module, text: str, target: TopStatement | None, plan: Plan
+           ) -> cst.Module:
+    """`text` is the module's code (libcst round-trips it exactly); `target` the
+    top-level statement that holds the plan's line."""
     if isinstance(plan, ImportInstead):
-        return import_instead(module, positions, plan)
+        return import_instead(module, target, plan)
     if isinstance(plan, UseName):
-        return use_name(module, positions, plan)
+        return use_name(module, target, plan)
     if isinstance(plan, LogException):
-        return log_exception(module, positions, plan)
-    return keep_task(module, positions, plan)
+        return log_exception(module, text, target, plan)
+    return keep_task(module, text, target, plan)
 

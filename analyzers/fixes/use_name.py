@@ -11,6 +11,7 @@ from libcst.metadata import CodeRange
 
 from analyzers.fixes import UseName
 from analyzers.fixes.imports import NoFix, add_from_import
+from analyzers.fixes.locate import TopStatement, replace_statement
 
 _LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)
 _READS = (cst.Call, cst.Subscript)
@@ -71,15 +72,15 @@ class _Replace(cst.CSTTransformer):
         return updated_node
 
 
-def use_name(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
-             plan: UseName) -> cst.Module:
-    finder = _FindTarget(positions, plan)
-    module.visit(finder)
-    if finder.target is None:
+def use_name(module: cst.Module, target: TopStatement | None, plan: UseName) -> cst.Module:
+    finder = _FindTarget({} if target is None else target.positions, plan)
+    if target is not None:
+        module.body[target.index].visit(finder)
+    if target is None or finder.target is None:
         raise NoFix(f"no {plan.expression} starts at line {plan.line}, column {plan.column}")
     if finder.in_pattern:
         raise NoFix("a bare name in a `case` pattern captures instead of comparing")
-    fixed = module.visit(_Replace(finder.target, plan.name))
+    fixed = replace_statement(module, target.index, _Replace(finder.target, plan.name))
     if plan.module is None:
         return fixed
     return add_from_import(fixed, plan.module, plan.name, None)

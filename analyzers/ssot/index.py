@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from analyzers.model import PicklesAsArguments
 from analyzers.source import ParsedFile, last_name, walk
 
 FAMILY = "ssot"
@@ -48,7 +49,7 @@ class Literal:
 
 
 @dataclass(frozen=True, slots=True)
-class Definition:
+class Definition(PicklesAsArguments):
     name: str
     kind: str
     """"function" or "class"."""
@@ -104,7 +105,7 @@ class EnvRead:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportRef:
+class ImportRef(PicklesAsArguments):
     module: str
     """The module named after `import`/`from` ("" for `from . import x`)."""
     level: int

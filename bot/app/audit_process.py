@@ -76,11 +76,13 @@ def run_audit(work: AuditWork) -> AuditResult:
     child process would cost its start-up for nothing."""
     request = build_request(work)
     config, _problems = load_config(work.config_text, work.config_path)
-    fixer = None if config.inline_comments is InlineComments.OFF else ChildFixer()
+    fixes = config.inline_comments is not InlineComments.OFF
     if work.facts_dir is None:
-        return audit(request, facts_cache=_facts_cache(), fixer=fixer)
+        cache = _facts_cache()
+        return audit(request, facts_cache=cache,
+                     fixer=ChildFixer(cache=cache) if fixes else None)
     store = _shared_store(work.facts_dir)
-    result = audit(request, facts_cache=store, fixer=fixer)
+    result = audit(request, facts_cache=store, fixer=ChildFixer(cache=store) if fixes else None)
     store.save()
     return result
 
@@ -217,7 +219,8 @@ def _shared_store(directory: str) -> FactsStore:
 
 @functools.cache
 def _facts_cache() -> FactsCache:
-    """Per worker process: context files' facts by content hash, kept across audits."""
+    """Per worker process: context files' facts by blob id and the fixer's answers, kept
+    across audits."""
     return cachetools.LRUCache(50_000)
 
 

@@ -12,10 +12,10 @@ from analyzers.fixes.imports import NoFix, add_from_import
 from analyzers.fixes.locate import TopStatement
 
 
-def import_instead(module: cst.Module, target: TopStatement | None, plan: ImportInstead
+def import_instead(module: cst.Module, target: TopStatement, plan: ImportInstead
                    ) -> cst.Module:
     body = list(module.body)
-    if target is None or target.positions[body[target.index]].start.line != plan.line:
+    if target.positions[body[target.index]].start.line != plan.line:
         raise NoFix(f"`{plan.name}` is not a top-level statement at line {plan.line}")
     if not _binds_only(body[target.index], plan.name):
         raise NoFix(f"the statement at line {plan.line} does more than bind `{plan.name}`")

@@ -74,14 +74,12 @@ class _Wrap(cst.CSTTransformer):
         return updated_node.with_changes(body=[wrapped])
 
 
-def keep_task(module: cst.Module, text: str, target: TopStatement | None, plan: KeepTask
+def keep_task(module: cst.Module, text: str, target: TopStatement, plan: KeepTask
               ) -> cst.Module:
     has_helper = any(m.matches(s, m.FunctionDef(name=m.Name(HELPER))) for s in module.body)
     if not has_helper and (_names(module, HELPER) or _names(module, TASKS)):
         raise NoFix(f"`{HELPER}` or `{TASKS}` already names something else here")
     logger, _defined_at = logger_of(module, text)
-    if target is None:
-        raise NoFix(f"no discarded task statement at line {plan.line}")
     wrapping = _Wrap(target.positions, plan)
     fixed = replace_statement(module, target.index, wrapping)
     if not wrapping.found:

@@ -40,6 +40,8 @@ class Locator:
         self.module = module
         self.lines = _LINE.findall(text)
         self.spans = _statement_lines(module, tree)
+        self._alone: dict[int, TopStatement | None] = {}
+        """`_one`'s answers: a file's findings often share a statement."""
         self._whole: Positions | None = None
 
     def at(self, line: int) -> TopStatement | None:
@@ -47,7 +49,9 @@ class Locator:
         if self.spans is not None:
             for index, (first, start, last) in enumerate(self.spans):
                 if first <= line <= last:
-                    located = self._one(index, start)
+                    if index not in self._alone:
+                        self._alone[index] = self._one(index, start)
+                    located = self._alone[index]
                     if located is not None:
                         return located
                     break

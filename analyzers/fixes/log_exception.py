@@ -64,11 +64,9 @@ class _AddLogging(cst.CSTTransformer):
         return fixed
 
 
-def log_exception(module: cst.Module, text: str, target: TopStatement | None,
-                  plan: LogException) -> cst.Module:
+def log_exception(module: cst.Module, text: str, target: TopStatement, plan: LogException
+                  ) -> cst.Module:
     logger, defined_at = logger_of(module, text)
-    if target is None:
-        raise NoFix(f"no `except` clause at line {plan.line}")
     adding = _AddLogging(target.positions, plan, logger)
     fixed = replace_statement(module, target.index, adding)
     if adding.found is None:

@@ -46,10 +46,8 @@ def fix_file(job: FixJob) -> list[FixOutcome]:
     except (cst.ParserSyntaxError, RecursionError) as exc:
         return job.failed(f"libcst cannot parse the file ({type(exc).__name__})")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the audited code's own escapes
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        tree = _parse(text)
+    except _UNPARSABLE as exc:
         return job.failed(f"the file does not parse ({exc})")
     locator = Locator(module, tree, text)
     return [_fix(job.path, text, module, locator, task) for task in job.tasks]
@@ -57,17 +55,18 @@ def fix_file(job: FixJob) -> list[FixOutcome]:
 
 def _fix(path: str, text: str, module: cst.Module, locator: Locator, task: FixTask
          ) -> FixOutcome:
+    target = locator.at(task.plan.line)
+    if target is None:
+        return FixOutcome(task.finding, None, f"no top-level statement holds line {task.plan.line}")
     try:
-        fixed = _apply(module, text, locator.at(task.plan.line), task.plan).code
+        fixed = _apply(module, text, target, task.plan).code
     except NoFix as reason:
         return FixOutcome(task.finding, None, str(reason))
     except Exception as exc:  # noqa: BLE001 - a codemod bug costs its fix, not the audit
         return FixOutcome(task.finding, None, f"the codemod raised {type(exc).__name__}: {exc}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the audited code's own escapes
-            ast.parse(fixed)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        _parse(fixed)
+    except _UNPARSABLE as exc:
         return FixOutcome(task.finding, None, f"the fixed file would not parse ({exc})")
     edits = edits_between(path, text, fixed)
     if not edits:
@@ -75,8 +74,16 @@ def _fix(path: str, text: str, module: cst.Module, locator: Locator, task: FixTa
     return FixOutcome(task.finding, Fix(task.message, task.applicability, edits))
 
 
-def _apply(module: cst.Module, text: str, target: TopStatement | None, plan: Plan
-           ) -> cst.Module:
+_UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def _parse(text: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the audited code's own escapes
+        return ast.parse(text)
+
+
+def _apply(module: cst.Module, text: str, target: TopStatement, plan: Plan) -> cst.Module:
     """`text` is the module's code (libcst round-trips it exactly); `target` the
     top-level statement that holds the plan's line."""
     if isinstance(plan, ImportInstead):

@@ -72,11 +72,10 @@ class _Replace(cst.CSTTransformer):
         return updated_node
 
 
-def use_name(module: cst.Module, target: TopStatement | None, plan: UseName) -> cst.Module:
-    finder = _FindTarget({} if target is None else target.positions, plan)
-    if target is not None:
-        module.body[target.index].visit(finder)
-    if target is None or finder.target is None:
+def use_name(module: cst.Module, target: TopStatement, plan: UseName) -> cst.Module:
+    finder = _FindTarget(target.positions, plan)
+    module.body[target.index].visit(finder)
+    if finder.target is None:
         raise NoFix(f"no {plan.expression} starts at line {plan.line}, column {plan.column}")
     if finder.in_pattern:
         raise NoFix("a bare name in a `case` pattern captures instead of comparing")

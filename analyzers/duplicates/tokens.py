@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analyzers.model import PicklesAsArguments
-from analyzers.source import ParsedFile
+from analyzers.source import ParsedFile, children
 
 FAMILY = "duplicates"
 """The fact family name these facts are registered under."""
@@ -66,10 +66,28 @@ _FIELD_ORDER: dict[type[ast.AST], tuple[str, ...]] = {
     ast.FunctionDef: ("decorator_list", "args", "returns", "body"),
     ast.AsyncFunctionDef: ("decorator_list", "args", "returns", "body"),
     ast.ClassDef: ("decorator_list", "bases", "keywords", "body"),
+    # The most common nodes, without the fields that never hold a node (names, values,
+    # contexts): the same children, fewer looks.
+    ast.Name: (),
+    ast.Constant: (),
+    ast.Attribute: ("value",),
+    ast.keyword: ("value",),
+    ast.arg: ("annotation",),
 }
 _LEFT_OUT = frozenset({ast.Load, ast.Store, ast.Del, ast.alias})
 _ASSIGNMENTS = frozenset({ast.Expr, ast.Assign, ast.AnnAssign})
 _ALWAYS_TRIVIAL = frozenset({ast.Import, ast.ImportFrom, ast.Pass})
+_MAYBE_TRIVIAL = _ALWAYS_TRIVIAL | _ASSIGNMENTS | {ast.FunctionDef, ast.AsyncFunctionDef, ast.If}
+"""The node types `_is_trivial_statement` can accept (a cheap look first: the stream
+asks for every node)."""
+_MAYBE_DECLARATIVE = frozenset({ast.Expr, ast.Assign, ast.Call})
+"""The node types `_is_declarative_call` can accept."""
+_CONTAINERS = frozenset({ast.List, ast.Tuple, ast.Set, ast.Dict})
+_DESCRIBED = frozenset({ast.Name, ast.Attribute, ast.Constant, ast.arg, ast.FunctionDef,
+                        ast.AsyncFunctionDef, ast.ClassDef, ast.keyword, ast.ExceptHandler,
+                        ast.comprehension, ast.Global, ast.Nonlocal})
+"""Node types whose token `_describe` makes of more than their type's name (`ast.parse`
+makes nodes of these exact types, never of subclasses)."""
 _LITERAL_NODES = (ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.UnaryOp,
                   ast.USub, ast.UAdd, ast.Load)
 _CONCRETE_CONSTANTS = (bool, type(None), type(Ellipsis))
@@ -336,7 +354,7 @@ class _TokenStream:
                     continue
                 kind, param = END, None  # an empty name closes a statement list
                 line = end_line
-            elif _is_trivial_statement(item, self.source_lines):
+            elif type(item) in _MAYBE_TRIVIAL and _is_trivial_statement(item, self.source_lines):
                 start = getattr(item, "lineno", line)
                 self.quiet_lines.append((start, getattr(item, "end_lineno", None) or start))
                 if isinstance(item, ast.Import | ast.ImportFrom):
@@ -347,11 +365,12 @@ class _TokenStream:
             else:
                 line = getattr(item, "lineno", line)
                 column = getattr(item, "col_offset", column)
-                if id(item) in declarations or _is_declarative_call(item):
+                if id(item) in declarations or (type(item) in _MAYBE_DECLARATIVE
+                                                and _is_declarative_call(item)):
                     self.quiet_lines.append((line, getattr(item, "end_lineno", None) or line))
                 elif isinstance(item, ast.ClassDef):
                     declarations |= _declarations(item.body)
-                if isinstance(item, ast.List | ast.Tuple | ast.Set | ast.Dict) and _is_table(item):
+                if type(item) in _CONTAINERS and _is_table(item):  # type: ignore[arg-type]
                     # One token, its first line counted; its value is its contents, so
                     # two different tables are a renaming, not identical.
                     kind, param = "table", "t:" + ast.dump(item)
@@ -428,19 +447,7 @@ class _Outline:
                                       if isinstance(h, ast.ExceptHandler | ast.match_case)
                                       for s in h.body]
                             scopes.append((inner, owner, in_function))
-        # Called names anywhere, and every name a function uses, are concrete unless the
-        # function binds them: module-level code keeps its variables renamable.
-        concrete = {id(n.func) for n in ast.walk(tree)
-                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        used: dict[int, list[ast.Name]] = {}
-        for function in self.definitions.values():
-            names = [n for n in ast.walk(function) if isinstance(n, ast.Name)]
-            used[id(function)] = names
-            concrete |= {id(n) for n in names}
-        for function in self.definitions.values():
-            local = _bound_names(function)
-            concrete -= {id(n) for n in used[id(function)] if n.id in local}
-        self.concrete_names = concrete
+        self.concrete_names = _concrete_names(tree)
 
     def span(self, marker: str, first: int, last: int, shape: int) -> FunctionSpan:
         node = self.definitions[int(marker)]
@@ -481,24 +488,61 @@ def _end_line(node: ast.stmt) -> int:
     return node.end_lineno or node.lineno
 
 
-def _bound_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Names a function (or a function nested in it) binds: its parameters, assigned
-    names, caught exceptions, match captures, nested definitions. Not imports: an
-    imported module or function is an API the code uses, wherever it is imported."""
-    bound: set[str] = set()
-    for node in ast.walk(function):
-        if isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-            bound.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-                        | ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
-            bound.add(node.name)
-    return bound
+_NAMED_BINDINGS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler,
+                   ast.MatchAs, ast.MatchStar)
+
+
+def _concrete_names(tree: ast.Module) -> set[int]:
+    """`id()` of the names kept concrete: called names anywhere, and every name a
+    function uses, unless the function binds it (module-level code keeps its variables
+    renamable). What a function binds: its parameters, assigned names, caught
+    exceptions, match captures, nested definitions, and so everything a function nested
+    in it binds, so a name is renamable when the outermost function around it binds it.
+    Not imports: an imported module or function is an API the code uses, wherever it is
+    imported. One walk over the tree: module-level code, then each outermost function."""
+    concrete: set[int] = set()
+    outermost: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            outermost.append(node)
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            concrete.add(id(node.func))
+        stack.extend(children(node))
+    for function in outermost:
+        used: list[ast.Name] = []
+        bound: set[str] = set()
+        stack = [function]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                used.append(node)
+                if not isinstance(node.ctx, ast.Load):
+                    bound.add(node.id)
+                continue  # no node below a name
+            if isinstance(node, ast.Constant):
+                continue
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                concrete.add(id(node.func))
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, _NAMED_BINDINGS) and node.name:
+                bound.add(node.name)
+            stack.extend(children(node))
+        for name in used:
+            if name.id in bound:
+                concrete.discard(id(name))
+            else:
+                concrete.add(id(name))
+    return concrete
 
 
 def _describe(node: ast.AST, concrete_names: set[int]) -> tuple[str, str | None]:
     """A node's token: its kind, and the value it stands for when it is a parameter."""
+    if type(node) not in _DESCRIBED:
+        return type(node).__name__, None
     if isinstance(node, ast.Name):
         if id(node) in concrete_names:
             return "name:" + node.id, None

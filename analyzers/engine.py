@@ -374,7 +374,7 @@ def _counted_lines(job: FileJob, head: ParsedFile) -> frozenset[int] | None:
     cannot be compared (new file, base does not parse)."""
     if job.changed_lines is None or job.base is None:
         return job.changed_lines
-    base = parse(job.path, job.base)
+    base = parse(job.path, job.base, for_rules=False)  # its syntax only: no rule reads it
     if isinstance(base, ParseFailure):
         return job.changed_lines
     return syntax_changed_lines(head.tree, base.tree, job.changed_lines)

@@ -1,7 +1,5 @@
 """I/O shell of ssot-bot: the CLI, git, GitHub, the webhook server and its queue."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 PRODUCT = "ssot-bot"
 """The distribution, command and User-Agent name."""
 PROJECT_HOME = "https://github.com/ssot-bot/ssot-bot"
@@ -14,6 +12,9 @@ def rule_docs_url(rule_id: str) -> str:
 
 
 def package_version() -> str:
+    # importlib.metadata takes a fifth of a warm audit's start-up: imported when asked.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(PRODUCT)
     except PackageNotFoundError:

@@ -61,12 +61,23 @@ def _app_command(args: argparse.Namespace) -> int:
     return worker_command(args.metrics_port)
 
 
+class _Version(argparse.Action):
+    """argparse's `version` action, reading the installed version only when asked (it
+    costs as much as a warm audit's git reads)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(package_version())
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PRODUCT,
         description="Audit changes for single-source-of-truth compliance.",
     )
-    parser.add_argument("--version", action="version", version=package_version())
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the program's version number and exit")
     commands = parser.add_subparsers(dest="command")
     audit.add_arguments(commands.add_parser(
         "audit",

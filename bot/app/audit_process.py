@@ -77,12 +77,16 @@ def run_audit(work: AuditWork) -> AuditResult:
     request = build_request(work)
     config, _problems = load_config(work.config_text, work.config_path)
     fixes = config.inline_comments is not InlineComments.OFF
+    # The fixer's children use every core: the audit waits for them, and a busy
+    # server's other audits share the cores as they would anyway.
+    cores = os.cpu_count() or 1
     if work.facts_dir is None:
         cache = _facts_cache()
         return audit(request, facts_cache=cache,
-                     fixer=ChildFixer(cache=cache) if fixes else None)
+                     fixer=ChildFixer(cache=cache, processes=cores) if fixes else None)
     store = _shared_store(work.facts_dir)
-    result = audit(request, facts_cache=store, fixer=ChildFixer(cache=store) if fixes else None)
+    result = audit(request, facts_cache=store,
+                   fixer=ChildFixer(cache=store, processes=cores) if fixes else None)
     store.save()
     return result
 

@@ -403,7 +403,7 @@ def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditRes
     to_index = context.preloaded if isinstance(context, LazyContents) else len(context)
     work = len(request.changes) + to_index
     if jobs == 1 or work < PARALLEL_FROM_FILES:
-        return audit(request, facts_cache=store, fixer=ChildFixer(cache=store))
+        return audit(request, facts_cache=store, fixer=ChildFixer(cache=store, processes=jobs))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         chunk = max(1, work // (jobs * 8))
 
@@ -411,7 +411,7 @@ def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditRes
             return pool.map(function, items, chunksize=chunk)
 
         return audit(request, map_files=pooled_map, facts_cache=store,
-                     fixer=ChildFixer(cache=store))
+                     fixer=ChildFixer(cache=store, processes=jobs))
 
 
 def _write(result: AuditResult, args: argparse.Namespace, fingerprints: tuple[str, ...],

@@ -16,6 +16,8 @@ import functools
 import hashlib
 import importlib.metadata
 import multiprocessing
+import multiprocessing.process
+import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -29,13 +31,16 @@ SECONDS_PER_FILE = 20.0
 
 @dataclass(frozen=True, slots=True)
 class ChildFixer:
-    """The `Fixer` the bot passes to `audit()`: every job in one child process; when that
-    child dies or overruns, each file again in a child of its own, so only the file that
-    kills the fixer loses its fixes."""
+    """The `Fixer` the bot passes to `audit()`: the jobs split over `processes` child
+    processes that run at once (balanced by the files' sizes: libcst's time grows with
+    the file); when a child dies or overruns, each of its files again in a child of its
+    own, so only the file that kills the fixer loses its fixes."""
 
     seconds_per_file: float = SECONDS_PER_FILE
     cache: MutableMapping[bytes, Mapping[str, object]] | None = None
     """Outcomes by `_outcome_key` (the audit's facts store); None: every task runs."""
+    processes: int = 1
+    """How many children at most run the codemods at once (the audit's cores)."""
 
     def __call__(self, jobs: Sequence[FixJob]) -> list[FixOutcome]:
         if self.cache is None:
@@ -64,22 +69,42 @@ class ChildFixer:
         return [*known, *answered, *lost]
 
     def _answers(self, jobs: Sequence[FixJob]) -> tuple[list[FixOutcome], list[FixOutcome]]:
-        """(what the codemods answered, what a crash or a time-out lost): every job in one
-        child; when that child is lost, each job again in a child of its own."""
-        outcomes = _run_batch(jobs, self.seconds_per_file)
-        if not isinstance(outcomes, str):
-            return outcomes, []
-        if len(jobs) == 1:
-            return [], jobs[0].failed(outcomes)
+        """(what the codemods answered, in the jobs' order; what a crash or a time-out
+        lost): the jobs in up to `processes` children at once; the jobs of a child that
+        is lost again each in a child of its own."""
+        batches = _balanced(jobs, self.processes)
         answered: list[FixOutcome] = []
         lost: list[FixOutcome] = []
-        for job in jobs:
-            alone = _run_batch([job], self.seconds_per_file)
-            if isinstance(alone, str):
-                lost.extend(job.failed(alone))
+        for batch, outcomes in zip(batches, _run_batches(batches, self.seconds_per_file),
+                                   strict=True):
+            if not isinstance(outcomes, str):
+                answered.extend(outcomes)
+            elif len(batch) == 1:
+                lost.extend(batch[0].failed(outcomes))
             else:
-                answered.extend(alone)
+                for job, alone in zip(batch, _run_batches([[j] for j in batch],
+                                                          self.seconds_per_file), strict=True):
+                    if isinstance(alone, str):
+                        lost.extend(job.failed(alone))
+                    else:
+                        answered.extend(alone)
+        order = {id(job): number for number, job in enumerate(jobs)}
+        findings = {task.finding: order[id(job)] for job in jobs for task in job.tasks}
+        answered.sort(key=lambda outcome: findings[outcome.finding])
         return answered, lost
+
+
+def _balanced(jobs: Sequence[FixJob], processes: int) -> list[list[FixJob]]:
+    """The jobs in at most `processes` batches of about equal bytes (the largest file
+    first, each to the lightest batch), each batch in the jobs' order."""
+    count = max(1, min(processes, len(jobs)))
+    loads = [0] * count
+    chosen: list[list[int]] = [[] for _ in range(count)]
+    for number in sorted(range(len(jobs)), key=lambda n: -len(jobs[n].source)):
+        lightest = loads.index(min(loads))
+        loads[lightest] += len(jobs[number].source)
+        chosen[lightest].append(number)
+    return [[jobs[n] for n in sorted(numbers)] for numbers in chosen if numbers]
 
 
 def _outcome_key(path: str, contents: bytes, task: FixTask) -> bytes:
@@ -96,28 +121,40 @@ def _libcst_version() -> str:
     return importlib.metadata.version("libcst")
 
 
-def _run_batch(jobs: Sequence[FixJob], seconds_per_file: float) -> list[FixOutcome] | str:
-    """The batch's outcomes, or why there are none (the child crashed or timed out)."""
+def _run_batches(batches: Sequence[Sequence[FixJob]], seconds_per_file: float
+                 ) -> list[list[FixOutcome] | str]:
+    """Per batch, run at once in children of their own: its outcomes, or why there are
+    none (the child crashed or timed out)."""
     context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(list(jobs), sender), daemon=True)
-    child.start()
-    sender.close()
-    limit = seconds_per_file * len(jobs)
+    started: list[tuple[multiprocessing.process.BaseProcess, Connection, float]] = []
     try:
-        if not receiver.poll(limit):
-            return f"the fixer timed out on this file (over {limit:.0f} s)"
-        try:
-            outcomes: list[FixOutcome] = receiver.recv()
-        except EOFError:
-            child.join()
-            return f"the fixer crashed on this file (exit code {child.exitcode})"
-        return outcomes
+        for batch in batches:
+            receiver, sender = context.Pipe(duplex=False)
+            child = context.Process(target=_child, args=(list(batch), sender), daemon=True)
+            child.start()
+            sender.close()
+            started.append((child, receiver, seconds_per_file * len(batch)))
+        began = time.monotonic()
+        return [_outcomes(child, receiver, limit, max(0.0, began + limit - time.monotonic()))
+                for child, receiver, limit in started]
     finally:
-        if child.is_alive():
-            child.kill()
+        for process, pipe, _limit in started:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            pipe.close()
+
+
+def _outcomes(child: multiprocessing.process.BaseProcess, receiver: Connection, limit: float,
+              left: float) -> list[FixOutcome] | str:
+    if not receiver.poll(left):
+        return f"the fixer timed out on this file (over {limit:.0f} s)"
+    try:
+        outcomes: list[FixOutcome] = receiver.recv()
+    except EOFError:
         child.join()
-        receiver.close()
+        return f"the fixer crashed on this file (exit code {child.exitcode})"
+    return outcomes
 
 
 def _child(jobs: list[FixJob], sender: Connection) -> None:

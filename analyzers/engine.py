@@ -14,7 +14,7 @@ import ast
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 
 from analyzers import paths
@@ -38,6 +38,7 @@ from analyzers.model import (
     FileChange,
     Finding,
     Mode,
+    ParallelMap,
     Principle,
     Stats,
     Status,
@@ -100,18 +101,17 @@ FactsCache = MutableMapping[bytes, Mapping[str, object]]
 between audits."""
 
 
-MapFiles = Callable[[Callable[[FileJob], FileAnalysis], Iterable[FileJob]], Iterable[FileAnalysis]]
-
-
 def audit(
     request: AuditRequest,
     *,
-    map_files: MapFiles = map,
+    map_files: ParallelMap = map,
+    processes: int = 1,
     facts_cache: FactsCache | None = None,
     fixer: Fixer | None = None,
 ) -> AuditResult:
-    """Audit a change. `map_files` runs the per-file work; pass a process pool's `map`
-    to use every core (the functions and their arguments pickle). `facts_cache` keeps
+    """Audit a change. `map_files` runs the per-file work and a whole tree's duplicate
+    matching; pass a process pool's `map` and its `processes` to use every core (the
+    functions and their arguments pickle). `facts_cache` keeps
     context files' facts between audits, so an unchanged file is never parsed twice.
     `fixer` runs the libcst codemods (`analyzers.fixes.run.fix_files`) for the findings
     that count; the caller picks the process (libcst can crash its process), and
@@ -143,7 +143,7 @@ def audit(
                       f"`{unreadable[0]}`); the cross-file checks did not see them.",)
     neighbours = project_neighbours([a.path for a in analyses], facts, config.max_neighbours)
     project = Project(request=request, config=config, analyses=tuple(analyses), facts=facts,
-                      neighbours=neighbours)
+                      neighbours=neighbours, map_work=map_files, processes=processes)
     counted = {c.path: c.changed_lines for c in request.changes}
     cross_file: list[Finding] = []
     for check in CROSS_FILE_CHECKS if _needs_facts(config) else ():
@@ -181,7 +181,7 @@ def audit(
     )
 
 
-def _analyses(jobs: Sequence[FileJob], request: AuditRequest, map_files: MapFiles,
+def _analyses(jobs: Sequence[FileJob], request: AuditRequest, map_files: ParallelMap,
               cache: FactsCache | None) -> list[FileAnalysis]:
     """Each changed file's analysis: from the cache when the same file was analysed the
     same way before (an audit run again, a pull request pushed to with other files),
@@ -271,7 +271,7 @@ def _context_facts(
     request: AuditRequest,
     config: AuditConfig,
     known: Mapping[str, Mapping[str, object]],
-    map_files: MapFiles,
+    map_files: ParallelMap,
     cache: FactsCache | None,
 ) -> tuple[dict[str, Mapping[str, object]], list[str]]:
     """Facts of the context files, from the cache by blob id where it has them (the

@@ -7,8 +7,20 @@ boundaries (pickle) and be compared in tests.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Protocol, TypeVar
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
+class ParallelMap(Protocol):
+    """`map`, or a process pool's `map`: runs a top-level function over items that pickle,
+    giving the results in the items' order."""
+
+    def __call__(self, function: Callable[[_Item], _Result], items: Iterable[_Item], /
+                 ) -> Iterable[_Result]: ...
 
 
 class PicklesAsArguments:

@@ -11,7 +11,7 @@ from analyzers.duplicates import RULES as DUPLICATE_RULES
 from analyzers.duplicates.check import check_duplicates
 from analyzers.duplicates.tokens import FAMILY as DUPLICATES_FAMILY
 from analyzers.duplicates.tokens import extract_clone_facts
-from analyzers.model import AuditRequest, Finding
+from analyzers.model import AuditRequest, Finding, ParallelMap
 from analyzers.notes import NOTES
 from analyzers.rule import FileRule, RuleMeta
 from analyzers.silent_failures import RULES as SILENT_FAILURE_RULES
@@ -38,6 +38,9 @@ class Project:
     """path -> fact family name -> that family's facts for the file (changed files at
     head, then context files)."""
     neighbours: tuple[str, ...] = ()
+    map_work: ParallelMap = map
+    """Runs work over the `processes` of the audit (`audit`'s `map_files`)."""
+    processes: int = 1
 
 
 CrossFileCheck = Callable[[Project], Iterable[Finding]]

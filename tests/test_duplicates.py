@@ -20,7 +20,7 @@ import pytest
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Finding, audit
 from analyzers.duplicates import RULES
-from analyzers.duplicates.tokens import FAMILY, extract_clone_facts
+from analyzers.duplicates.tokens import FAMILY, CloneFacts, extract_clone_facts
 from analyzers.engine import FactsCache
 from analyzers.model import Mode, Severity
 from analyzers.source import ParsedFile, parse
@@ -402,3 +402,52 @@ def test_identical_test_methods_of_two_test_classes_are_two_cases() -> None:
     change = FileChange("tests/test_source.py", ChangeStatus.ADDED, text.encode())
     assert [f for f in audit(AuditRequest(changes=(change,))).findings
             if f.rule.startswith("DU")] == []
+
+
+
+def _tree_with_copies() -> dict[str, CloneFacts]:
+    """Every duplicates fixture's files, each also copied under another name with its
+    names renamed: many clones, across many files."""
+    files: dict[str, CloneFacts] = {}
+    for source in sorted(FIXTURES.rglob("*.py")):
+        data = source.read_bytes()
+        path = str(source.relative_to(FIXTURES))
+        files[path] = extract_clone_facts(_parsed(path, data))
+        renamed = re.sub(rb"\btotal\b", b"amount", data)
+        files["copies/" + path] = extract_clone_facts(_parsed(path, renamed))
+    return files
+
+
+def test_whole_tree_matching_in_a_process_pool_finds_what_one_process_finds() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from analyzers.duplicates.matching import Budget, Query, Thresholds, changed_tokens, find_clones
+
+    files = _tree_with_copies()
+    queries = [Query(path, facts, changed_tokens(facts, None)) for path, facts in files.items()]
+    thresholds = Thresholds(50, 6, 0.8)
+    alone = Budget.for_queries(queries)
+    expected = find_clones(queries, files.items(), thresholds, alone)
+    assert sum(map(len, expected)) > len(files) // 2
+    pooled = Budget.for_queries(queries)
+    with ProcessPoolExecutor(2) as pool:
+        got = find_clones(queries, files.items(), thresholds, pooled, pool.map, 2,
+                          parallel_from_tokens=1)
+    assert got == expected
+    assert (pooled.left, pooled.exhausted) == (alone.left, alone.exhausted)
+
+
+def test_what_the_budget_skips_does_not_depend_on_the_processes() -> None:
+    from analyzers.duplicates.matching import Budget, Query, Thresholds, changed_tokens, find_clones
+
+    files = _tree_with_copies()
+    queries = [Query(path, facts, changed_tokens(facts, None)) for path, facts in files.items()]
+    thresholds = Thresholds(50, 6, 0.8)
+    ample = Budget.for_queries(queries)
+    find_clones(queries, files.items(), thresholds, ample)
+    half = (ample.total - ample.left) // 2  # each share fits in it, all of them do not
+    alone, shared = Budget(half, half), Budget(half, half)
+    expected = find_clones(queries, files.items(), thresholds, alone)
+    got = find_clones(queries, files.items(), thresholds, shared, map, 2, parallel_from_tokens=1)
+    assert alone.exhausted and shared.exhausted
+    assert got == expected

@@ -102,7 +102,8 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
         return index.standalone(path)
 
     budget = Budget.for_queries(queries)
-    found = find_clones(queries, everything.items(), thresholds, budget)
+    found = find_clones(queries, everything.items(), thresholds, budget,
+                        project.map_work, project.processes)
     if budget.exhausted and queries:
         yield BudgetExhausted.finding(
             queries[0].path, 1,

@@ -32,6 +32,7 @@ from analyzers.duplicates.tokens import (
     region_size,
     same_imports,
 )
+from analyzers.model import ParallelMap
 
 GAP = 40
 """Tokens a near-miss clone may skip in one place (about three statements)."""
@@ -136,30 +137,103 @@ class Query:
     changed: Sequence[bool]
 
 
+PARALLEL_FROM_TOKENS = 200_000
+"""Changed tokens (a whole tree's audit, not a pull request's) from which the matching is
+split over the audit's processes: below it, shipping every file's facts to them costs
+more than the matching."""
+SHARES_PER_PROCESS = 2
+"""The files compared with are dealt out (every n-th file to a share) in this many shares
+per process: matching time differs a lot from file to file, and each share ships every
+query's facts to its process once."""
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """One process's part of the matching: the queries against some of the other files
+    (each with its place in the whole list), with a budget of `budget` token pairs."""
+
+    queries: Sequence[Query]
+    others: Sequence[tuple[int, str, CloneFacts]]
+    thresholds: Thresholds
+    budget: int
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """A share's clones, as (place of the other file, query number, clones), and the
+    budget it spent."""
+
+    clones: list[tuple[int, int, list[Clone]]]
+    spent: int
+    exhausted: bool
+
+
 def find_clones(
     queries: Sequence[Query],
     others: Iterable[tuple[str, CloneFacts]],
     thresholds: Thresholds,
     budget: Budget,
+    map_shares: ParallelMap = map,
+    processes: int = 1,
+    parallel_from_tokens: int = PARALLEL_FROM_TOKENS,
 ) -> list[list[Clone]]:
     """Every maximal clone between the changed tokens of each query and `others` (which
     may include the query's own file: then a region is never matched with itself), one
     list per query. Each file of `others` is scanned once for all queries. Alignments
-    past `budget` are skipped (and the budget says so)."""
+    past `budget` are skipped (and the budget says so).
+
+    With `map_shares` (a process pool's `map`) over `processes` and at least
+    `parallel_from_tokens` changed tokens, the files of `others` are matched in shares
+    across the processes. Each share's matches are what the one-process loop finds for
+    those files as long as no share ran out of budget and all spent together fit in it;
+    otherwise the matching runs again in this process, so what the budget skips never
+    depends on the pool."""
+    listed = [(place, path, facts) for place, (path, facts) in enumerate(others)]
+    changed = sum(sum(q.changed) for q in queries)
+    if processes > 1 and changed >= parallel_from_tokens:
+        count = processes * SHARES_PER_PROCESS
+        shares = [Share(queries, listed[start::count], thresholds, budget.left)
+                  for start in range(min(count, len(listed)))]
+        matched = list(map_shares(match_share, shares))
+        spent = sum(m.spent for m in matched)
+        if not any(m.exhausted for m in matched) and spent <= budget.left:
+            budget.left -= spent
+            return _gathered(len(queries), [c for m in matched for c in m.clones])
+    return _gathered(len(queries), _match(queries, listed, thresholds, budget))
+
+
+def match_share(share: Share) -> Matched:
+    """Top-level, for a process pool: one share's matching."""
+    budget = Budget(share.budget, share.budget)
+    clones = _match(share.queries, share.others, share.thresholds, budget)
+    return Matched(clones, share.budget - budget.left, budget.exhausted)
+
+
+def _gathered(count: int, found: list[tuple[int, int, list[Clone]]]) -> list[list[Clone]]:
+    """Per query, its clones in the order of the files compared with."""
+    clones: list[list[Clone]] = [[] for _ in range(count)]
+    for _place, number, some in sorted(found, key=lambda item: item[0]):
+        clones[number].extend(some)
+    return clones
+
+
+def _match(queries: Sequence[Query], others: Sequence[tuple[int, str, CloneFacts]],
+           thresholds: Thresholds, budget: Budget) -> list[tuple[int, int, list[Clone]]]:
+    """(place of the other file, query number, clones) of the queries against `others`."""
     wanted = [_changed_kgrams(q.facts, q.changed) for q in queries]
     asked: dict[int, list[int]] = {}
     for number, kgrams in enumerate(wanted):
         for value in kgrams:
             asked.setdefault(value, []).append(number)
-    clones: list[list[Clone]] = [[] for _ in queries]
+    clones: list[tuple[int, int, list[Clone]]] = []
     shapes = _changed_definitions(queries, thresholds)
     if not asked and not shapes:
         return clones
-    for other_path, other in others:
+    for place, other_path, other in others:
         definitions = _same_shapes(queries, shapes, other_path, other, budget)
         if asked.keys().isdisjoint(other.fingerprints):
-            for number, found in definitions.items():
-                clones[number].extend(_largest(found))
+            clones.extend((place, number, largest) for number, found in definitions.items()
+                          if (largest := _largest(found)))
             continue
         seeds: dict[int, list[tuple[int, int]]] = {}
         places: dict[int, int] = {}
@@ -187,7 +261,8 @@ def find_clones(
                                      query.path == other_path, thresholds))
             ]
             found += definitions.get(number, [])
-            clones[number].extend(_largest(found))
+            if largest := _largest(found):
+                clones.append((place, number, largest))
     return clones
 
 

@@ -405,12 +405,14 @@ def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditRes
     if jobs == 1 or work < PARALLEL_FROM_FILES:
         return audit(request, facts_cache=store, fixer=ChildFixer(cache=store, processes=jobs))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        chunk = max(1, work // (jobs * 8))
 
         def pooled_map(function: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
-            return pool.map(function, items, chunksize=chunk)
+            # Eight chunks per process: few pickling round trips, and the processes
+            # still finish together.
+            listed = list(items)
+            return pool.map(function, listed, chunksize=max(1, len(listed) // (jobs * 8)))
 
-        return audit(request, map_files=pooled_map, facts_cache=store,
+        return audit(request, map_files=pooled_map, processes=jobs, facts_cache=store,
                      fixer=ChildFixer(cache=store, processes=jobs))
 
 

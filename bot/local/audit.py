@@ -120,7 +120,7 @@ def add_arguments(audit_cmd: argparse.ArgumentParser) -> None:
     )
     audit_cmd.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1,
-        help="processes for parsing (default: all cores)",
+        help="processes for parsing, fixes and whole-tree matching (default: all cores)",
     )
 
 

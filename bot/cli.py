@@ -62,8 +62,8 @@ def _app_command(args: argparse.Namespace) -> int:
 
 
 class _Version(argparse.Action):
-    """argparse's `version` action, reading the installed version only when asked (it
-    costs as much as a warm audit's git reads)."""
+    """argparse's `version` action, reading the installed version only when asked (90 ms
+    with its import, on every command otherwise)."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: object, option_string: str | None = None) -> None:

@@ -20,6 +20,7 @@ import pytest
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Finding, audit
 from analyzers.duplicates import RULES
+from analyzers.duplicates.matching import Budget, Query, Thresholds, changed_tokens, find_clones
 from analyzers.duplicates.tokens import FAMILY, CloneFacts, extract_clone_facts
 from analyzers.engine import FactsCache
 from analyzers.model import Mode, Severity
@@ -404,6 +405,13 @@ def test_identical_test_methods_of_two_test_classes_are_two_cases() -> None:
             if f.rule.startswith("DU")] == []
 
 
+def _whole_tree_audit() -> tuple[dict[str, CloneFacts], list[Query], Thresholds]:
+    """The files of `_tree_with_copies`, each a query whose every token is changed (as in
+    `--all`), and the default thresholds."""
+    files = _tree_with_copies()
+    queries = [Query(path, facts, changed_tokens(facts, None)) for path, facts in files.items()]
+    return files, queries, Thresholds(50, 6, 0.8)
+
 
 def _tree_with_copies() -> dict[str, CloneFacts]:
     """Every duplicates fixture's files, each also copied under another name with its
@@ -421,11 +429,7 @@ def _tree_with_copies() -> dict[str, CloneFacts]:
 def test_whole_tree_matching_in_a_process_pool_finds_what_one_process_finds() -> None:
     from concurrent.futures import ProcessPoolExecutor
 
-    from analyzers.duplicates.matching import Budget, Query, Thresholds, changed_tokens, find_clones
-
-    files = _tree_with_copies()
-    queries = [Query(path, facts, changed_tokens(facts, None)) for path, facts in files.items()]
-    thresholds = Thresholds(50, 6, 0.8)
+    files, queries, thresholds = _whole_tree_audit()
     alone = Budget.for_queries(queries)
     expected = find_clones(queries, files.items(), thresholds, alone)
     assert sum(map(len, expected)) > len(files) // 2
@@ -438,11 +442,7 @@ def test_whole_tree_matching_in_a_process_pool_finds_what_one_process_finds() ->
 
 
 def test_what_the_budget_skips_does_not_depend_on_the_processes() -> None:
-    from analyzers.duplicates.matching import Budget, Query, Thresholds, changed_tokens, find_clones
-
-    files = _tree_with_copies()
-    queries = [Query(path, facts, changed_tokens(facts, None)) for path, facts in files.items()]
-    thresholds = Thresholds(50, 6, 0.8)
+    files, queries, thresholds = _whole_tree_audit()
     ample = Budget.for_queries(queries)
     find_clones(queries, files.items(), thresholds, ample)
     half = (ample.total - ample.left) // 2  # each share fits in it, all of them do not

@@ -70,10 +70,12 @@ class ChildFixer:
     def _answers(self, jobs: Sequence[FixJob]) -> tuple[list[FixOutcome], list[FixOutcome]]:
         """(what the codemods answered, in the jobs' order; what a crash or a time-out
         lost): the jobs in up to `processes` children at once; the jobs of a child that
-        is lost again each in a child of its own."""
-        batches = _balanced(jobs, self.processes)
+        is lost again each in a child of its own, `processes` of them at a time."""
+        at_once = max(1, self.processes)
+        batches = _balanced(jobs, at_once)
         answered: list[FixOutcome] = []
         lost: list[FixOutcome] = []
+        again: list[FixJob] = []
         for batch, outcomes in zip(batches, _run_batches(batches, self.seconds_per_file),
                                    strict=True):
             if not isinstance(outcomes, str):
@@ -81,15 +83,17 @@ class ChildFixer:
             elif len(batch) == 1:
                 lost.extend(batch[0].failed(outcomes))
             else:
-                for job, alone in zip(batch, _run_batches([[j] for j in batch],
-                                                          self.seconds_per_file), strict=True):
-                    if isinstance(alone, str):
-                        lost.extend(job.failed(alone))
-                    else:
-                        answered.extend(alone)
-        order = {id(job): number for number, job in enumerate(jobs)}
-        findings = {task.finding: order[id(job)] for job in jobs for task in job.tasks}
-        answered.sort(key=lambda outcome: findings[outcome.finding])
+                again.extend(batch)
+        for start in range(0, len(again), at_once):
+            alone = again[start:start + at_once]
+            for job, outcomes in zip(alone, _run_batches([[j] for j in alone],
+                                                         self.seconds_per_file), strict=True):
+                if isinstance(outcomes, str):
+                    lost.extend(job.failed(outcomes))
+                else:
+                    answered.extend(outcomes)
+        rank = {task.finding: number for number, job in enumerate(jobs) for task in job.tasks}
+        answered.sort(key=lambda outcome: rank[outcome.finding])
         return answered, lost
 
 

@@ -331,15 +331,15 @@ def index_file(job: FileJob) -> FileAnalysis:
 
 
 def _extract_facts(parsed: ParsedFile) -> tuple[dict[str, object], list[str]]:
-    """Each family's facts, and the families that found the file too deep to read (a
+    """Each family's facts, and the analyses that found the file too deep to read (a
     changed file's note says so; a context file simply has no such facts)."""
     facts: dict[str, object] = {}
     too_deep: list[str] = []
-    for family, extract in FACT_EXTRACTORS.items():
+    for analysis, extract in FACT_EXTRACTORS.items():
         try:
-            facts[family] = extract(parsed)
+            facts.update(extract(parsed))
         except RecursionError:
-            too_deep.append(family)
+            too_deep.append(analysis)
     return facts, too_deep
 
 

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from analyzers.config import AuditConfig
 from analyzers.duplicates import RULES as DUPLICATE_RULES
 from analyzers.duplicates.check import check_duplicates
-from analyzers.duplicates.tokens import FAMILY as DUPLICATES_FAMILY
-from analyzers.duplicates.tokens import extract_clone_facts
+from analyzers.duplicates.tokens import extract_duplicate_facts
 from analyzers.model import AuditRequest, Finding, ParallelMap
 from analyzers.notes import NOTES
 from analyzers.rule import FileRule, RuleMeta
@@ -19,8 +18,7 @@ from analyzers.source import ParsedFile
 from analyzers.ssot import FILE_RULES as SSOT_FILE_RULES
 from analyzers.ssot.check import CROSS_FILE_RULES as SSOT_CROSS_FILE_RULES
 from analyzers.ssot.check import check_ssot
-from analyzers.ssot.index import FAMILY as SSOT_FAMILY
-from analyzers.ssot.index import module_facts
+from analyzers.ssot.index import extract_ssot_facts
 
 if TYPE_CHECKING:
     from analyzers.engine import FileAnalysis
@@ -44,14 +42,16 @@ class Project:
 
 
 CrossFileCheck = Callable[[Project], Iterable[Finding]]
-FactExtractor = Callable[[ParsedFile], object]
-"""Computes one family's per-file facts from a parsed file. The result must pickle and
-must not depend on the path (it is cached by content hash and shared between copies)."""
+FactExtractor = Callable[[ParsedFile], Mapping[str, object]]
+"""Computes one analysis's per-file facts from a parsed file, by fact family (a facts
+store may read each family of a file on its own). The facts must pickle and must not
+depend on the path (they are cached by content hash and shared between copies)."""
 
 FACT_EXTRACTORS: Mapping[str, FactExtractor] = {
-    SSOT_FAMILY: module_facts,
-    DUPLICATES_FAMILY: extract_clone_facts,
+    "ssot": extract_ssot_facts,
+    "duplicates": extract_duplicate_facts,
 }
+"""By analysis name (what a note says was too deep to read)."""
 
 FILE_RULES: tuple[type[FileRule], ...] = (*SILENT_FAILURE_RULES, *SSOT_FILE_RULES)
 CROSS_FILE_RULES: tuple[type[RuleMeta], ...] = (*SSOT_CROSS_FILE_RULES, *DUPLICATE_RULES)

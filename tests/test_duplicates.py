@@ -21,7 +21,13 @@ import pytest
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Finding, audit
 from analyzers.duplicates import RULES
 from analyzers.duplicates.matching import Budget, Query, Thresholds, changed_tokens, find_clones
-from analyzers.duplicates.tokens import FAMILY, CloneFacts, extract_clone_facts
+from analyzers.duplicates.tokens import (
+    FAMILY,
+    CloneFacts,
+    CloneKeys,
+    clone_keys,
+    extract_clone_facts,
+)
 from analyzers.engine import FactsCache
 from analyzers.model import Mode, Severity
 from analyzers.source import ParsedFile, parse
@@ -222,11 +228,11 @@ def test_alignment_stops_at_its_budget_and_says_so() -> None:
     query = Query("gen/m0.py", files["gen/m0.py"], changed_tokens(files["gen/m0.py"], None))
     thresholds = Thresholds(50, 6, 0.8)
     ample = Budget.for_queries([query])
-    [found] = find_clones([query], files.items(), thresholds, ample)
+    [found] = find_clones([query], _keyed(files), files, thresholds, ample)
     assert {c.other_path for c in found} == {"gen/m1.py", "gen/m2.py", "gen/m3.py"}
     assert not ample.exhausted
     scant = Budget(total=1, left=1)
-    [found] = find_clones([query], files.items(), thresholds, scant)
+    [found] = find_clones([query], _keyed(files), files, thresholds, scant)
     assert found == [] and scant.exhausted
 
 
@@ -405,6 +411,10 @@ def test_identical_test_methods_of_two_test_classes_are_two_cases() -> None:
             if f.rule.startswith("DU")] == []
 
 
+def _keyed(files: dict[str, CloneFacts]) -> list[tuple[str, CloneKeys]]:
+    return [(path, clone_keys(facts)) for path, facts in files.items()]
+
+
 def _whole_tree_audit() -> tuple[dict[str, CloneFacts], list[Query], Thresholds]:
     """The files of `_tree_with_copies`, each a query whose every token is changed (as in
     `--all`), and the default thresholds."""
@@ -431,11 +441,11 @@ def test_whole_tree_matching_in_a_process_pool_finds_what_one_process_finds() ->
 
     files, queries, thresholds = _whole_tree_audit()
     alone = Budget.for_queries(queries)
-    expected = find_clones(queries, files.items(), thresholds, alone)
+    expected = find_clones(queries, _keyed(files), files, thresholds, alone)
     assert sum(map(len, expected)) > len(files) // 2
     pooled = Budget.for_queries(queries)
     with ProcessPoolExecutor(2) as pool:
-        got = find_clones(queries, files.items(), thresholds, pooled, pool.map, 2,
+        got = find_clones(queries, _keyed(files), files, thresholds, pooled, pool.map, 2,
                           parallel_from_tokens=1)
     assert got == expected
     assert (pooled.left, pooled.exhausted) == (alone.left, alone.exhausted)
@@ -444,10 +454,11 @@ def test_whole_tree_matching_in_a_process_pool_finds_what_one_process_finds() ->
 def test_what_the_budget_skips_does_not_depend_on_the_processes() -> None:
     files, queries, thresholds = _whole_tree_audit()
     ample = Budget.for_queries(queries)
-    find_clones(queries, files.items(), thresholds, ample)
+    find_clones(queries, _keyed(files), files, thresholds, ample)
     half = (ample.total - ample.left) // 2  # each share fits in it, all of them do not
     alone, shared = Budget(half, half), Budget(half, half)
-    expected = find_clones(queries, files.items(), thresholds, alone)
-    got = find_clones(queries, files.items(), thresholds, shared, map, 2, parallel_from_tokens=1)
+    expected = find_clones(queries, _keyed(files), files, thresholds, alone)
+    got = find_clones(queries, _keyed(files), files, thresholds, shared, map, 2,
+                      parallel_from_tokens=1)
     assert alone.exhausted and shared.exhausted
     assert got == expected

@@ -204,3 +204,44 @@ def test_the_facts_that_pickle_as_arguments_come_back_equal() -> None:
     facts = {**_facts_of("import os\nfrom a import b as c\n\n\ndef f(x):\n    return x\n"),
              "clones": extract_clone_facts(parsed)}
     assert pickle.loads(pickle.dumps(facts)) == facts
+
+
+def _corrupt(store_dir: Path, data: bytes, family: str) -> None:
+    """Overwrite one family of the stored facts of the blob with these contents."""
+    [path] = store_dir.glob("facts-*.sqlite")
+    with closing(sqlite3.connect(path)) as database, database:
+        changed = database.execute("UPDATE facts SET data = ? WHERE blob = ? AND family = ?",
+                                   (b"not a pickle", blob_id(data), family)).rowcount
+    assert changed == 1
+
+
+def test_warm_cli_audit_reads_whole_clone_facts_only_of_files_like_the_change(
+        tmp_path: Path) -> None:
+    """The duplicates check reads every file's small clone keys, the full clone facts only
+    of files sharing a fingerprint or a function shape with the change: an unrelated
+    file's corrupted facts go unread (no warning, same findings); a related file's are
+    said, and that file is indexed again by the next audit."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("base", {"app/__init__.py": "", "app/numbers.py": MEAN, "app/util.py": TOTAL,
+                         "app/other.py": OTHER})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("copy", {"app/util.py": f"{TOTAL}\n\n{MEAN}"})
+    command = [str(Path(sys.executable).parent / "ssot-bot"), "audit", "--repo",
+               str(repo.root), "--base", "main", "--head", "feature", "--format", "json",
+               "--exit-zero"]
+
+    def run() -> tuple[list[tuple[str, list[str]]], str]:
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        return [(f["rule"], [r["path"] for r in f["related"]])
+                for f in json.loads(done.stdout)["findings"]], done.stderr
+
+    cold, _ = run()
+    assert cold == [("DU303", ["app/numbers.py"])]
+    store_dir = repo.root / ".git" / "ssot-bot"
+    _corrupt(store_dir, OTHER.encode(), "duplicates")
+    assert run() == (cold, "")
+    _corrupt(store_dir, MEAN.encode(), "duplicates")
+    findings, said = run()
+    assert "unreadable duplicates facts of blob" in said
+    assert ("DU303", ["app/numbers.py"]) not in findings
+    assert run() == (cold, "")

@@ -45,8 +45,10 @@ from analyzers.duplicates.tokens import (
     CLASS_KIND,
     END_KIND,
     FAMILY,
+    KEYS_FAMILY,
     LITERAL_KINDS,
     CloneFacts,
+    CloneKeys,
     FunctionSpan,
     region_size,
     same_imports,
@@ -79,13 +81,36 @@ class _Copy:
     """The other file's function that this copy is, when the new code is a function."""
 
 
+class _CloneFactsOf(Mapping[str, CloneFacts]):
+    """The clone facts of `paths`, taken from `facts` when asked for: where `facts` reads
+    each family from a store on demand, only the files that the matching compares with
+    (see `CloneKeys`) are read whole."""
+
+    def __init__(self, facts: Mapping[str, Mapping[str, object]], paths: set[str]) -> None:
+        self._facts = facts
+        self._paths = paths
+
+    def __getitem__(self, path: str) -> CloneFacts:
+        found = self._facts[path].get(FAMILY) if path in self._paths else None
+        if not isinstance(found, CloneFacts):
+            raise KeyError(path)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 def check_duplicates(project: Project) -> Iterator[Finding]:
     config = project.config
     thresholds = _thresholds(config)
     # Examples are written to stand alone: neither flagged nor offered as the copy to reuse.
-    everything = {path: facts for path, families in project.facts.items()
-                  if isinstance(facts := families.get(FAMILY), CloneFacts)
-                  and not is_example_path(path)}
+    keys = [(path, found) for path, families in project.facts.items()
+            if isinstance(found := families.get(KEYS_FAMILY), CloneKeys)
+            and not is_example_path(path)]
+    everything = _CloneFactsOf(project.facts, {path for path, _ in keys})
     changed = {c.path: c.changed_lines for c in project.request.changes}
     queries = [
         Query(a.path, facts, changed_tokens(facts, changed.get(a.path)))
@@ -102,7 +127,7 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
         return index.standalone(path)
 
     budget = Budget.for_queries(queries)
-    found = find_clones(queries, everything.items(), thresholds, budget,
+    found = find_clones(queries, keys, everything, thresholds, budget,
                         project.map_work, project.processes)
     if budget.exhausted and queries:
         yield BudgetExhausted.finding(

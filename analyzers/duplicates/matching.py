@@ -14,7 +14,7 @@ hits of the changed tokens; never a pairwise comparison of files.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -25,6 +25,7 @@ from analyzers.duplicates.tokens import (
     NAME_REACH,
     WINDOW,
     CloneFacts,
+    CloneKeys,
     FunctionSpan,
     encode,
     kgram_hash,
@@ -170,27 +171,32 @@ class Matched:
 
 def find_clones(
     queries: Sequence[Query],
-    others: Iterable[tuple[str, CloneFacts]],
+    others: Sequence[tuple[str, CloneKeys]],
+    facts_of: Mapping[str, CloneFacts],
     thresholds: Thresholds,
     budget: Budget,
     map_shares: ParallelMap = map,
     processes: int = 1,
     parallel_from_tokens: int = PARALLEL_FROM_TOKENS,
 ) -> list[list[Clone]]:
-    """Every maximal clone between the changed tokens of each query and `others` (which
-    may include the query's own file: then a region is never matched with itself), one
-    list per query. Each file of `others` is scanned once for all queries. Alignments
-    past `budget` are skipped (and the budget says so).
+    """Every maximal clone between the changed tokens of each query and the files of
+    `others` (which may include the query's own file: then a region is never matched
+    with itself), one list per query. A file's facts are taken from `facts_of` only when
+    its keys share a fingerprint or a function shape with the changed code (no other
+    file can hold a copy); each is scanned once for all queries. Alignments past
+    `budget` are skipped (and the budget says so).
 
     With `map_shares` (a process pool's `map`) over `processes` and at least
-    `parallel_from_tokens` changed tokens, the files of `others` are matched in shares
-    across the processes. Each share's matches are what the one-process loop finds for
-    those files as long as no share ran out of budget and all spent together fit in it;
-    otherwise the matching runs again in this process, so what the budget skips never
-    depends on the pool."""
-    listed = [(place, path, facts) for place, (path, facts) in enumerate(others)]
+    `parallel_from_tokens` changed tokens, the files are matched in shares across the
+    processes. Each share's matches are what the one-process loop finds for those files
+    as long as no share ran out of budget and all spent together fit in it; otherwise
+    the matching runs again in this process, so what the budget skips never depends on
+    the pool."""
     changed = sum(sum(q.changed) for q in queries)
     if processes > 1 and changed >= parallel_from_tokens:
+        # Every file goes: the shares work out what is asked (a whole tree's changed
+        # k-grams) in parallel, and in such an audit nearly every file is a query anyway.
+        listed = [(place, path, facts_of[path]) for place, (path, _keys) in enumerate(others)]
         count = processes * SHARES_PER_PROCESS
         shares = [Share(queries, listed[start::count], thresholds, budget.left)
                   for start in range(min(count, len(listed)))]
@@ -199,13 +205,17 @@ def find_clones(
         if not any(m.exhausted for m in matched) and spent <= budget.left:
             budget.left -= spent
             return _gathered(len(queries), [c for m in matched for c in m.clones])
-    return _gathered(len(queries), _match(queries, listed, thresholds, budget))
+    asked = _asked(queries, thresholds)
+    listed = [(place, path, facts_of[path]) for place, (path, keys) in enumerate(others)
+              if keys.shares(asked.by_fingerprint.keys(), asked.by_shape.keys())]
+    return _gathered(len(queries), _match(queries, asked, listed, thresholds, budget))
 
 
 def match_share(share: Share) -> Matched:
     """Top-level, for a process pool: one share's matching."""
     budget = Budget(share.budget, share.budget)
-    clones = _match(share.queries, share.others, share.thresholds, budget)
+    asked = _asked(share.queries, share.thresholds)
+    clones = _match(share.queries, asked, share.others, share.thresholds, budget)
     return Matched(clones, share.budget - budget.left, budget.exhausted)
 
 
@@ -217,28 +227,44 @@ def _gathered(count: int, found: list[tuple[int, int, list[Clone]]]) -> list[lis
     return clones
 
 
-def _match(queries: Sequence[Query], others: Sequence[tuple[int, str, CloneFacts]],
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What another file must share with the queries to hold a copy of their changes."""
+
+    kgrams: list[dict[int, list[int]]]
+    """Per query, its changed k-grams (`_changed_kgrams`)."""
+    by_fingerprint: dict[int, list[int]]
+    """k-gram hash -> the queries that have it."""
+    by_shape: dict[int, list[tuple[int, FunctionSpan]]]
+    """The queries' changed whole functions by shape (`_changed_definitions`)."""
+
+
+def _asked(queries: Sequence[Query], thresholds: Thresholds) -> Asked:
+    kgrams = [_changed_kgrams(q.facts, q.changed) for q in queries]
+    by_fingerprint: dict[int, list[int]] = {}
+    for number, found in enumerate(kgrams):
+        for value in found:
+            by_fingerprint.setdefault(value, []).append(number)
+    return Asked(kgrams, by_fingerprint, _changed_definitions(queries, thresholds))
+
+
+def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, str, CloneFacts]],
            thresholds: Thresholds, budget: Budget) -> list[tuple[int, int, list[Clone]]]:
     """(place of the other file, query number, clones) of the queries against `others`."""
-    wanted = [_changed_kgrams(q.facts, q.changed) for q in queries]
-    asked: dict[int, list[int]] = {}
-    for number, kgrams in enumerate(wanted):
-        for value in kgrams:
-            asked.setdefault(value, []).append(number)
+    wanted, shapes, by_fingerprint = asked.kgrams, asked.by_shape, asked.by_fingerprint
     clones: list[tuple[int, int, list[Clone]]] = []
-    shapes = _changed_definitions(queries, thresholds)
-    if not asked and not shapes:
+    if not by_fingerprint and not shapes:
         return clones
     for place, other_path, other in others:
         definitions = _same_shapes(queries, shapes, other_path, other, budget)
-        if asked.keys().isdisjoint(other.fingerprints):
+        if by_fingerprint.keys().isdisjoint(other.fingerprints):
             clones.extend((place, number, largest) for number, found in definitions.items()
                           if (largest := _largest(found)))
             continue
         seeds: dict[int, list[tuple[int, int]]] = {}
         places: dict[int, int] = {}
         for fingerprint, theirs in zip(other.fingerprints, other.positions, strict=True):
-            numbers = asked.get(fingerprint, ())
+            numbers = by_fingerprint.get(fingerprint, ())
             if not numbers:
                 continue
             places[fingerprint] = seen = places.get(fingerprint, 0) + 1

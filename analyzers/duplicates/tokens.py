@@ -40,7 +40,7 @@ import ast
 import hashlib
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from analyzers.model import PicklesAsArguments
@@ -48,6 +48,8 @@ from analyzers.source import ParsedFile, children
 
 FAMILY = "duplicates"
 """The fact family name these facts are registered under."""
+KEYS_FAMILY = "duplicate-keys"
+"""The family of each file's `CloneKeys`."""
 K_GRAM = 12
 """Tokens per fingerprinted k-gram (a line of code is about eight tokens)."""
 WINDOW = 6
@@ -171,8 +173,35 @@ class CloneFacts:
     """Per fingerprint: the index of the k-gram's first token."""
 
 
+@dataclass(frozen=True, slots=True)
+class CloneKeys:
+    """What decides whether a file can hold a copy of a change, kept apart from its
+    `CloneFacts` so that it is cheap to read for every file of a repository: the
+    fingerprints and the shapes of the functions. The matching skips a file that shares
+    neither with the change, so a facts store need read the full facts only of the files
+    the change resembles, not of the whole repository."""
+
+    fingerprints: array[int]
+    shapes: array[int]
+    """The distinct shapes of its functions, sorted."""
+
+    def shares(self, fingerprints: Set[int], shapes: Set[int]) -> bool:
+        """Whether the file has one of these fingerprints or function shapes."""
+        return not (fingerprints.isdisjoint(self.fingerprints)
+                    and shapes.isdisjoint(self.shapes))
+
+
+def clone_keys(facts: CloneFacts) -> CloneKeys:
+    return CloneKeys(facts.fingerprints, array("q", sorted({f.shape for f in facts.functions})))
+
+
+def extract_duplicate_facts(parsed: ParsedFile) -> dict[str, object]:
+    """The fact extractor of the duplicates analysis: its two families."""
+    facts = extract_clone_facts(parsed)
+    return {FAMILY: facts, KEYS_FAMILY: clone_keys(facts)}
+
+
 def extract_clone_facts(parsed: ParsedFile) -> CloneFacts:
-    """The fact extractor of the "duplicates" family."""
     stream = _TokenStream(parsed.lines)
     stream.read(parsed.tree)
     encoded = encode(stream.kinds, stream.params)

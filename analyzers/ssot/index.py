@@ -126,6 +126,11 @@ class ModuleFacts:
     constants."""
 
 
+def extract_ssot_facts(parsed: ParsedFile) -> dict[str, object]:
+    """The fact extractor of the SSOT analysis: its one family."""
+    return {FAMILY: module_facts(parsed)}
+
+
 def module_facts(parsed: ParsedFile) -> ModuleFacts:
     definitions: list[Definition] = []
     constants: list[Constant] = []

@@ -85,10 +85,11 @@ def run_audit(work: AuditWork) -> AuditResult:
         return audit(request, facts_cache=cache,
                      fixer=ChildFixer(cache=cache, processes=cores) if fixes else None)
     store = _shared_store(work.facts_dir)
-    result = audit(request, facts_cache=store,
-                   fixer=ChildFixer(cache=store, processes=cores) if fixes else None)
-    store.save()
-    return result
+    try:
+        return audit(request, facts_cache=store,
+                     fixer=ChildFixer(cache=store, processes=cores) if fixes else None)
+    finally:
+        store.save()  # also ends its snapshot, which the next audit must not read from
 
 
 def build_request(work: AuditWork) -> AuditRequest:

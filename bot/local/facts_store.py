@@ -1,16 +1,23 @@
 """The on-disk cache of per-file facts, so a second audit of the same repository does not
 parse its unchanged files again: one SQLite file of facts keyed by git blob id (the
-engine's `FactsCache`), each file's facts pickled on their own and read only when the
-audit asks for that file. A warm audit reads no unchanged blob from git and hashes none
-(`git ls-tree` names their ids), and loads no facts it does not use.
+engine's `FactsCache`), each family of a file's facts pickled on its own and read only
+when a check asks for that family of that file. A warm audit reads no unchanged blob
+from git and hashes none (`git ls-tree` names their ids), and loads no facts it does not
+use: the duplicates check reads every file's small keys but the full clone facts only of
+the files that resemble the change.
 
 The CLI keeps it in the repository's git directory, which only the repository's owner
 writes: the same trust as git hooks, which is why unpickling it is acceptable. The App
 keeps one per repository in its own cache directory, shared by its audit processes
 (SQLite's locking makes concurrent readers and writers safe).
 
-Invariant: a failure of the store only costs speed. An unreadable or locked store is a
-logged warning and the audit indexes the files itself.
+Invariants: a failure of the store only costs speed. An unreadable or locked store is a
+logged warning and the audit indexes the files itself. Reads between two saves see one
+snapshot of the store (a read transaction), so an entry found at the start of an audit
+is still there when a check reads its families, whatever other processes delete
+meanwhile. The only loss is corruption found late: an entry whose family no longer
+unpickles when a check asks for it is logged, missing from that audit's cross-file
+checks, and deleted, so the next audit indexes its file again.
 """
 
 from __future__ import annotations
@@ -31,17 +38,25 @@ KEEP_RUNS = 20
 store follows the repository instead of growing with every blob it ever held."""
 BUSY_SECONDS = 10.0
 """How long a process waits for another one's write to the same store."""
+_MARKS_PER_STATEMENT = 500
+"""Blob ids per `UPDATE ... IN (...)` that marks what a run used (under SQLite's limit of
+host parameters per statement)."""
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS facts (blob BLOB PRIMARY KEY, facts BLOB NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS blobs (blob BLOB PRIMARY KEY, families TEXT NOT NULL, "
     "used INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS facts (blob BLOB NOT NULL, family TEXT NOT NULL, "
+    "data BLOB NOT NULL, PRIMARY KEY (blob, family))",
     "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT)",
 )
+_UNPICKLING_ERRORS = (pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+                      TypeError, ValueError)
 
 
 class FactsStore(MutableMapping[bytes, Facts]):
-    """Facts by blob id in the SQLite file at `path`. Reads go to the file, one file's
-    facts at a time; writes wait in memory until `save`, which writes them in one
-    transaction, marks what this run used and drops what no recent run used."""
+    """Facts by blob id in the SQLite file at `path`. A read gives the file's facts as a
+    mapping that reads each family when first asked for; writes wait in memory until
+    `save`, which writes them in one transaction, marks what this run used and drops
+    what no recent run used."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -62,6 +77,7 @@ class FactsStore(MutableMapping[bytes, Facts]):
         return cls(directory / name)
 
     def _database(self) -> sqlite3.Connection | None:
+        """The connection, inside a read transaction (the snapshot reads share)."""
         if self._connection is None and not self._broken:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +88,11 @@ class FactsStore(MutableMapping[bytes, Facts]):
                     self._connection.execute(statement)
             except (OSError, sqlite3.Error) as exc:
                 self._failed("open", exc)
+        if self._connection is not None and not self._connection.in_transaction:
+            try:
+                self._connection.execute("BEGIN")
+            except sqlite3.Error as exc:
+                self._failed("read", exc)
         return self._connection
 
     def _failed(self, action: str, exc: Exception) -> None:
@@ -82,83 +103,108 @@ class FactsStore(MutableMapping[bytes, Facts]):
             self._connection.close()
             self._connection = None
 
+    def _query(self, sql: str, parameters: tuple[object, ...]) -> tuple[object, ...] | None:
+        """The first row of a read, None when there is none or the store failed."""
+        database = self._database()
+        if database is None:
+            return None
+        try:
+            row: tuple[object, ...] | None = database.execute(sql, parameters).fetchone()
+        except sqlite3.Error as exc:
+            self._failed("read", exc)
+            return None
+        return row
+
     def __getitem__(self, key: bytes) -> Facts:
         if key in self._new:
             self._used.add(key)
             return self._new[key]
-        database = self._database()
-        row = None
-        if database is not None:
-            try:
-                row = database.execute("SELECT facts FROM facts WHERE blob = ?",
-                                       (key,)).fetchone()
-            except sqlite3.Error as exc:
-                self._failed("read", exc)
-        if row is None:
+        row = self._query("SELECT families FROM blobs WHERE blob = ?", (key,))
+        if row is None or not isinstance(row[0], str):
             raise KeyError(key)
-        try:
-            facts: Facts = pickle.loads(row[0])
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-                TypeError, ValueError) as exc:
-            # A torn write or foreign data: index the file again, say so.
-            logger.warning("facts cache %s: unreadable entry (%s)", self.path, exc)
-            raise KeyError(key) from None
         self._used.add(key)
-        return facts
+        return StoredFacts(self, key, tuple(row[0].split(",")) if row[0] else ())
+
+    def read_family(self, key: bytes, family: str) -> object:
+        """One family of one blob's facts; KeyError (and a warning) when it cannot be
+        read, and the blob is forgotten so that the next audit indexes it again."""
+        row = self._query("SELECT data FROM facts WHERE blob = ? AND family = ?",
+                          (key, family))
+        problem: Exception | str = "missing"
+        if row is not None and isinstance(row[0], bytes):
+            try:
+                return pickle.loads(row[0])
+            except _UNPICKLING_ERRORS as exc:
+                problem = exc
+        if self._connection is not None:  # a failed store has said so already
+            logger.warning("facts cache %s: unreadable %s facts of blob %s (%s); this "
+                           "audit's cross-file checks miss that file", self.path, family,
+                           key.hex(), problem)
+            self._forget(key)
+        raise KeyError(family)
+
+    def _forget(self, key: bytes) -> None:
+        self._used.discard(key)
+        self._new.pop(key, None)
+        database = self._database()
+        if database is None:
+            return
+        try:
+            database.execute("COMMIT")
+            with contextlib.closing(database.cursor()) as cursor:
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute("DELETE FROM facts WHERE blob = ?", (key,))
+                cursor.execute("DELETE FROM blobs WHERE blob = ?", (key,))
+                cursor.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._failed("write", exc)
 
     def __contains__(self, key: object) -> bool:
         if key in self._new:
             return True
-        database = self._database()
-        if database is None or not isinstance(key, bytes):
+        if not isinstance(key, bytes):
             return False
-        try:
-            return database.execute("SELECT 1 FROM facts WHERE blob = ?",
-                                    (key,)).fetchone() is not None
-        except sqlite3.Error as exc:
-            self._failed("read", exc)
-            return False
+        return self._query("SELECT 1 FROM blobs WHERE blob = ?", (key,)) is not None
 
     def __setitem__(self, key: bytes, value: Facts) -> None:
         self._new[key] = value
         self._used.add(key)
 
     def __delitem__(self, key: bytes) -> None:
-        self._new.pop(key, None)
-        self._used.discard(key)
-        database = self._database()
-        if database is not None:
-            try:
-                database.execute("DELETE FROM facts WHERE blob = ?", (key,))
-            except sqlite3.Error as exc:
-                self._failed("write", exc)
+        self._forget(key)
 
     def __iter__(self) -> Iterator[bytes]:
         database = self._database()
         stored = [] if database is None else [
-            row[0] for row in database.execute("SELECT blob FROM facts")]
+            row[0] for row in database.execute("SELECT blob FROM blobs")]
         return iter(dict.fromkeys([*stored, *self._new]))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
     def save(self) -> None:
-        """Write the new facts and this run's marks in one transaction; a failure only
+        """End the reads' snapshot (the next read sees what other processes wrote), and
+        write the new facts and this run's marks in one transaction; a failure only
         costs speed."""
         database = self._database()
-        if database is None or not self._used:
+        if database is None:
             return
         try:
+            database.execute("COMMIT")
+            if not self._used:
+                return
             with contextlib.closing(database.cursor()) as cursor:
                 cursor.execute("BEGIN IMMEDIATE")
-                run = cursor.execute("INSERT INTO runs DEFAULT VALUES").lastrowid
-                cursor.executemany(
-                    "INSERT OR REPLACE INTO facts (blob, facts, used) VALUES (?, ?, ?)",
-                    [(key, pickle.dumps(dict(facts), protocol=pickle.HIGHEST_PROTOCOL), run)
-                     for key, facts in self._new.items()])
-                cursor.executemany("UPDATE facts SET used = ? WHERE blob = ?",
-                                   [(run, key) for key in self._used if key not in self._new])
-                cursor.execute("DELETE FROM facts WHERE used <= ?", ((run or 0) - KEEP_RUNS,))
+                run = cursor.execute("INSERT INTO runs DEFAULT VALUES").lastrowid or 0
+                self._write_new(cursor, run)
+                used = [key for key in self._used if key not in self._new]
+                for start in range(0, len(used), _MARKS_PER_STATEMENT):
+                    chunk = used[start:start + _MARKS_PER_STATEMENT]
+                    cursor.execute("UPDATE blobs SET used = ? WHERE blob IN "
+                                   f"({', '.join('?' * len(chunk))})", (run, *chunk))
+                cursor.execute("DELETE FROM facts WHERE blob IN "
+                               "(SELECT blob FROM blobs WHERE used <= ?)", (run - KEEP_RUNS,))
+                cursor.execute("DELETE FROM blobs WHERE used <= ?", (run - KEEP_RUNS,))
                 cursor.execute("DELETE FROM runs WHERE id < ?", (run,))
                 cursor.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -169,10 +215,47 @@ class FactsStore(MutableMapping[bytes, Facts]):
         self._new.clear()
         self._used.clear()
 
+    def _write_new(self, cursor: sqlite3.Cursor, run: int) -> None:
+        for key, facts in self._new.items():
+            families = [str(family) for family in facts]
+            if any("," in family for family in families):
+                raise ValueError(f"a fact family's name holds a comma: {families}")
+            cursor.execute("DELETE FROM facts WHERE blob = ?", (key,))
+            cursor.execute("INSERT OR REPLACE INTO blobs (blob, families, used) VALUES "
+                           "(?, ?, ?)", (key, ",".join(families), run))
+            cursor.executemany(
+                "INSERT INTO facts (blob, family, data) VALUES (?, ?, ?)",
+                [(key, family, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                 for family, value in facts.items()])
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+class StoredFacts(Mapping[str, object]):
+    """One blob's facts in the store, each family unpickled when first asked for."""
+
+    def __init__(self, store: FactsStore, key: bytes, families: tuple[str, ...]) -> None:
+        self._store = store
+        self._key = key
+        self._families = families
+        self._read: dict[str, object] = {}
+
+    def __getitem__(self, family: str) -> object:
+        if family not in self._read:
+            if family not in self._families:
+                raise KeyError(family)
+            self._read[family] = self._store.read_family(self._key, family)
+        return self._read[family]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._families)
+
+    def __len__(self) -> int:
+        return len(self._families)
+
 
 
 def code_fingerprint() -> str:

@@ -68,6 +68,9 @@ class AuditWork:
     facts_dir: str | None = None
     """The repository's facts store directory (`Settings.facts_dir`), shared by every
     audit process; None: this process's memory only."""
+    fixes: bool = True
+    """Whether the findings get their fixes (libcst, in children of the audit process)
+    when the config's inline comments can show them."""
 
 
 def run_audit(work: AuditWork) -> AuditResult:
@@ -76,7 +79,7 @@ def run_audit(work: AuditWork) -> AuditResult:
     child process would cost its start-up for nothing."""
     request = build_request(work)
     config, _problems = load_config(work.config_text, work.config_path)
-    fixes = config.inline_comments is not InlineComments.OFF
+    fixes = work.fixes and config.inline_comments is not InlineComments.OFF
     # The fixer's children use every core: the audit waits for them, and a busy
     # server's other audits share the cores as they would anyway.
     cores = os.cpu_count() or 1

@@ -3,8 +3,11 @@
 Data flow: the PR at its current head -> `SSOT audit` check run `in_progress` -> config at
 the **base** sha (a PR cannot weaken its own gate) -> drafts stop here with `neutral` ->
 PR files (patches give the changed lines), head blobs by sha, base tarball -> audit in
-the process pool -> re-read the head -> sticky comment -> check run completed -> the
-review's inline comments (`review.py`; best effort: the check already has the verdict).
+the process pool, without fixes -> re-read the head -> check run completed (the verdict)
+-> the same audit again with its fixes (libcst; its files' facts come from the store the
+first pass filled) -> sticky comment -> the review's inline comments (`review.py`; best
+effort: the check already has the verdict). The report can hold SX010 notes (fixes that
+could not be made) that the check, concluded before the fixes, does not.
 
 Invariant: a check run this module starts is always completed: `success`/`failure` from
 the verdict, `neutral` for drafts and superseded heads, `cancelled` when shutdown
@@ -23,7 +26,7 @@ from dataclasses import replace
 
 from analyzers.config import CONFIG_FILES, InlineComments, load_config
 from analyzers.engine import is_python
-from analyzers.model import ChangeStatus
+from analyzers.model import AuditResult, ChangeStatus
 from bot import metrics
 from bot.app import sentry
 from bot.app.audit_process import AuditWork, ChangedFile, run_audit
@@ -133,31 +136,68 @@ class Pipeline:
             return metrics.VERDICT_DRAFT
         work = await gather_work(gh, pull, config_text, config_path,
                                  max_file_bytes=config.max_file_bytes)
-        result = await self.pool.run(run_audit, work)
-        current = await gh.pull(job.repo, job.number)
-        # GitHub's head decides, not the queue's newest submission: an older head
-        # delivered late must not make the current head's result look stale.
-        if current.head_sha != job.head_sha:
-            await gh.complete_check_run(job.repo, check_run, "neutral",
-                                        superseded(current.head_sha))
-            logger.info("stale result dropped", extra={
-                **job.log_context(), "current_head": current.head_sha})
+        inline = config.inline_comments is not InlineComments.OFF
+        # The verdict first: fixes never change it, and libcst on the changed files can
+        # take seconds (most of a warm audit), so they come in a second pass, for the
+        # review and the comment only.
+        result = await self.pool.run(run_audit, replace(work, fixes=False))
+        if not await self._current(gh, job, check_run):
             return metrics.VERDICT_SUPERSEDED
+        await publish_check_run(gh, job.repo, check_run, job.head_sha, result, work.unaudited)
+        logger.info("audit concluded", extra={
+            **job.log_context(), "verdict": str(result.verdict),
+            "findings": result.stats.findings, "seconds": result.stats.seconds})
         review = None
-        if config.inline_comments is not InlineComments.OFF:
+        if inline:
+            # The report has the fixes, and SX010 notes on the fixes that could not be
+            # made; the check, which concluded without them, has the same verdict.
+            result = await self._with_fixes(job, work, result)
+            if (await gh.pull(job.repo, job.number)).head_sha != job.head_sha:
+                # Pushed to during the fixes: the newer head's audit writes the comment.
+                logger.info("stale report dropped", extra=job.log_context())
+                return str(result.verdict)
             existing = await gh.review_comments(job.repo, job.number)
             review = plan_review(result, work.files, config.inline_comments, existing,
                                  job.head_sha)
         await publish_comment(gh, job.repo, job.number, job.head_sha, result, work.unaudited,
                               one_click=review.one_click if review else 0,
                               mode=config.comment)
-        await publish_check_run(gh, job.repo, check_run, job.head_sha, result, work.unaudited)
         logger.info("audit published", extra={
             **job.log_context(), "verdict": str(result.verdict),
             "findings": result.stats.findings, "seconds": result.stats.seconds})
         if review is not None:
             await _publish_review(gh, job, review)
         return metrics.VERDICT_NOT_FULLY_AUDITED if work.unaudited else str(result.verdict)
+
+    async def _current(self, gh: Installation, job: AuditJob, check_run: int) -> bool:
+        """Whether the job's head is still the PR's; if not, its check concludes neutral.
+        GitHub's head decides, not the queue's newest submission: an older head
+        delivered late must not make the current head's result look stale."""
+        current = await gh.pull(job.repo, job.number)
+        if current.head_sha == job.head_sha:
+            return True
+        await gh.complete_check_run(job.repo, check_run, "neutral",
+                                    superseded(current.head_sha))
+        logger.info("stale result dropped", extra={
+            **job.log_context(), "current_head": current.head_sha})
+        return False
+
+    async def _with_fixes(self, job: AuditJob, work: AuditWork, result: AuditResult
+                          ) -> AuditResult:
+        """The audit again with its fixes: the same request, so its files' analyses and
+        facts come from the store the first pass filled. When this pass crashes or runs
+        out of time, the findings go without fixes (the verdict is already out)."""
+        try:
+            fixed = await self.pool.run(run_audit, work)
+        except AuditCrashedError:
+            logger.exception("fixes could not be computed", extra=job.log_context())
+            return result
+        if fixed.verdict is not result.verdict:
+            # Cannot happen (a fix or an SX010 note never blocks); if it did, the check
+            # already says the first pass's verdict, and the report must agree with it.
+            logger.error("the fixes' pass reached another verdict", extra=job.log_context())
+            return result
+        return fixed
 
 
 async def _publish_review(gh: Installation, job: AuditJob, review: ReviewPlan) -> None:

@@ -16,8 +16,9 @@ With `--end-to-end GIT_CHECKOUT` (e.g. /work/corpus/sqlalchemy), instead: the wh
 repository at its HEAD served by the fake GitHub, and two pull requests of 20 changed
 files each (different files), audited one after the other by one `ssot-bot serve` with
 a fresh facts directory: seconds from the webhook's delivery to the check run's
-conclusion, cold (the first PR indexes the repository) and warm (the second PR, same
-repository and base, reads the shared facts store).
+conclusion and to the comment and review (which wait for the fixes), cold (the first PR
+indexes the repository) and warm (the second PR, sent once the first is all published:
+same repository and base, it reads the shared facts store).
 """
 
 from __future__ import annotations
@@ -235,6 +236,17 @@ async def wait_for_audits(fake: FakeGitHub, expected_heads: set[str], limit: flo
     raise SystemExit(f"audits not finished after {limit:.0f} s")
 
 
+async def wait_for_report(fake: FakeGitHub, number: int, limit: float) -> None:
+    """Until pull request `number` has its sticky comment and its review (each PR of
+    `_pull_branch` has findings on its lines, so it gets inline comments)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        if fake.comments_on(number) and fake.reviews_on(number):
+            return
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"no comment and review on #{number} after {limit:.0f} s")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -306,8 +318,11 @@ async def end_to_end(checkout: Path) -> int:
                 started = time.perf_counter()
                 await burst(url, [(body, headers)])
                 await wait_for_audits(fake, {fake.sha(f"pr-{number}")}, 3600)
-                print(f"  {name}: {time.perf_counter() - started:.1f} s webhook -> check "
-                      "concluded", flush=True)
+                concluded = time.perf_counter() - started
+                await wait_for_report(fake, number, 3600)
+                print(f"  {name}: {concluded:.1f} s webhook -> check concluded, "
+                      f"{time.perf_counter() - started:.1f} s -> comment and review (with "
+                      "fixes) posted", flush=True)
         finally:
             stop(process)
             server.stop()

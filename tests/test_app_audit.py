@@ -527,3 +527,24 @@ async def test_an_audit_over_its_time_limit_fails_alone(
     assert "took longer than 2 s" in slow_run.output["summary"]
     [other] = github.runs_for(github.sha("feature"))
     assert (other.status, other.output["title"]) == ("completed", "❌ NO-GO: 1 error, 0 warnings")
+
+
+async def test_a_repository_of_many_modules_is_indexed_across_the_audit_helpers(
+        bot: BotClient, github: FakeGitHub) -> None:
+    """Past a dozen files to index, an audit process shares them with its helper
+    processes (one per core): the copy of one of them is still found, from the
+    helpers' facts."""
+    body = ("def compute_{n}(items):\n    total = 0\n    for item in items:\n"
+            "        if item > {n}:\n            total += item * {n} - len(items)\n"
+            "    return total\n")
+    modules = {f"app/mod_{n}.py": body.format(n=n) for n in range(16)}
+    github.push("many", modules)
+    github.push("copy", {"app/util.py": BASE_FILES["app/util.py"] + "\n\n" + body.format(n=7)},
+                start="many")
+    github.open_pull(2, "copy", base_ref="many")
+    await bot.deliver("pull_request", github.pull_request_payload(2, "opened"))
+    await bot.settle()
+    [run] = github.runs_for(github.sha("copy"))
+    assert run.conclusion == "failure"
+    [copy] = [a for a in run.annotations if a["path"] == "app/util.py"]
+    assert "app/mod_7.py" in copy["message"] + copy.get("raw_details", "")

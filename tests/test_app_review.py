@@ -65,6 +65,24 @@ async def test_one_review_with_a_suggestion_is_posted_for_the_audited_head(
 
 
 @pytest.mark.asyncio
+async def test_the_check_concludes_before_the_fixes_and_the_report_has_them(
+        bot: BotClient, github: FakeGitHub) -> None:
+    """The verdict does not wait for libcst: the check run is completed by the first
+    pass (no fixes), before the comment and the review, which carry the fix."""
+    await audit(bot, github)
+    writes = [w for w in github.writes() if "/check-runs" in w.path or "/comments" in w.path
+              or "/reviews" in w.path]
+    completed = [n for n, w in enumerate(writes)
+                 if isinstance(w.body, dict) and w.body.get("status") == "completed"]
+    reports = [n for n, w in enumerate(writes) if "/check-runs" not in w.path]
+    assert len(completed) == 1 and reports and completed[0] < min(reports)
+    [run] = github.runs_for(github.sha("feature"))
+    assert run.conclusion == "failure"
+    [comment] = github.review_comments_on(1)
+    assert suggestion_of(comment) is not None
+
+
+@pytest.mark.asyncio
 async def test_the_committed_suggestion_parses_re_audits_clean_and_resolves_the_comment(
         bot: BotClient, github: FakeGitHub) -> None:
     await audit(bot, github)

@@ -1,9 +1,11 @@
 """What runs inside the audit process pool: unpack the base tarball, overlay the pull
 request's files, and audit. Everything crossing the process boundary is plain bytes.
 
-Invariant: this module imports only `analyzers`, the stdlib, cachetools, the fixer and
-the facts store (`bot.local.fixer`, `bot.local.facts_store`: stdlib only), so a pool
-worker starts fast and holds no sockets, tokens or event loops. The fixer runs libcst
+Invariant: this module imports only `analyzers`, the stdlib, cachetools, the fixer, the
+facts store and the pool's map (`bot.local.fixer`, `bot.local.facts_store`,
+`bot.local.pool`: stdlib only), so a pool worker starts fast and holds no sockets, tokens
+or event loops. An audit process shares its per-file work with helper processes of its
+own (one per core, kept between audits). The fixer runs libcst
 in a child of the audit process, as for the CLI: a crash in libcst's native parser
 costs that file's fixes, not the audit.
 """
@@ -15,13 +17,16 @@ import difflib
 import functools
 import gzip
 import io
+import multiprocessing
 import os
 import select
 import tarfile
 import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cachetools
 
@@ -29,13 +34,22 @@ from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from analyzers.config import InlineComments, load_config
 from analyzers.diff import added_lines
 from analyzers.engine import FactsCache, is_python
+from analyzers.model import ParallelMap
 from bot.local.facts_store import FactsStore
 from bot.local.fixer import ChildFixer
+from bot.local.pool import pooled_map
 
+HELPERS_FROM_ITEMS = 12
+"""Files (or other items) in one call of the audit's map from which they are shared with
+the audit process's helpers: a pull request of a dozen big files gains a second, a few
+small ones would only pay the pickling (and the first time, the helpers' start-up)."""
 AUDIT_NICENESS = 10
 """How much lower than the server's the audit processes' CPU priority is."""
 EXIT_OWNER_GONE = 70
 """Exit status of an audit process whose server or worker died (EX_SOFTWARE)."""
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +97,14 @@ def run_audit(work: AuditWork) -> AuditResult:
     # The fixer's children use every core: the audit waits for them, and a busy
     # server's other audits share the cores as they would anyway.
     cores = os.cpu_count() or 1
+    map_files: ParallelMap = map if cores == 1 else functools.partial(_helped_map, cores)
     if work.facts_dir is None:
         cache = _facts_cache()
-        return audit(request, facts_cache=cache,
+        return audit(request, map_files=map_files, processes=cores, facts_cache=cache,
                      fixer=ChildFixer(cache=cache, processes=cores) if fixes else None)
     store = _shared_store(work.facts_dir)
     try:
-        return audit(request, facts_cache=store,
+        return audit(request, map_files=map_files, processes=cores, facts_cache=store,
                      fixer=ChildFixer(cache=store, processes=cores) if fixes else None)
     finally:
         store.save()  # also ends its snapshot, which the next audit must not read from
@@ -232,14 +247,41 @@ def _facts_cache() -> FactsCache:
     return cachetools.LRUCache(50_000)
 
 
+def _helped_map(processes: int, function: Callable[[T], R], items: Iterable[T]
+                ) -> Iterable[R]:
+    """The audit's `ParallelMap`: over the helper processes from `HELPERS_FROM_ITEMS`
+    items on, in this process below."""
+    listed = list(items)
+    if len(listed) < HELPERS_FROM_ITEMS:
+        return map(function, listed)
+    return pooled_map(_helpers(processes), processes)(function, listed)
+
+
+@functools.cache
+def _helpers(processes: int) -> ProcessPoolExecutor:
+    """Per audit process: the helper processes that share its per-file work (the changed
+    files' analyses, the context files the facts store lacks), started by its first
+    audit and kept, so later audits pay no start-up. They die with the audit process."""
+    context = multiprocessing.get_context("forkserver")  # the audit process has threads
+    context.set_forkserver_preload(["bot.app.audit_process"])
+    return ProcessPoolExecutor(processes, mp_context=context, initializer=exit_with,
+                               initargs=(os.getpid(),))
+
+
 def start_audit_process(owner: int) -> None:
     """Initializer of every audit process. Audits yield the CPU to the event loop:
     acknowledging webhooks is the job with a deadline (GitHub's 10 s), an audit only has
     to finish eventually. And an audit process dies with `owner`, the server or worker
-    that started the pool: a SIGKILLed worker must not leave its audits running as
-    orphans (nothing else would stop them: they are the fork server's children, and it
-    outlives its parent while they run)."""
+    that started the pool (`exit_with`)."""
     os.nice(AUDIT_NICENESS)
+    exit_with(owner)
+
+
+def exit_with(owner: int) -> None:
+    """Make this process end when process `owner` does: a SIGKILLed worker must not
+    leave its audits (or an audit process its helpers) running as orphans (nothing else
+    would stop them: they are a fork server's children, and it outlives its parent while
+    they run)."""
     if hasattr(os, "pidfd_open"):  # Linux (the deployment target); elsewhere no watch
         threading.Thread(target=_exit_with, args=(owner,), name="exit-with-owner",
                          daemon=True).start()

@@ -12,10 +12,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
 
 from analyzers import (
     AuditRequest,
@@ -35,6 +34,7 @@ from bot.local import fixes as local_fixes
 from bot.local.facts_store import FactsStore
 from bot.local.fixer import ChildFixer
 from bot.local.git import PSEUDO_REFS, STAGED, WORKTREE, GitError, LazyContents, Repo
+from bot.local.pool import pooled_map
 
 EXIT_GO = 0
 EXIT_NO_GO = 1
@@ -45,9 +45,6 @@ PARALLEL_FROM_FILES = 24
 """Below this many files a process pool costs more to start than it saves."""
 
 FORMATS = ("text", "markdown", "json", "sarif")
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class UsageError(Exception):
@@ -407,15 +404,8 @@ def _run(request: AuditRequest, jobs: int, store: FactsStore | None) -> AuditRes
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-
-        def pooled_map(function: Callable[[T], R], items: Iterable[T]) -> Iterable[R]:
-            # Eight chunks per process: few pickling round trips, and the processes
-            # still finish together.
-            listed = list(items)
-            return pool.map(function, listed, chunksize=max(1, len(listed) // (jobs * 8)))
-
-        return audit(request, map_files=pooled_map, processes=jobs, facts_cache=store,
-                     fixer=ChildFixer(cache=store, processes=jobs))
+        return audit(request, map_files=pooled_map(pool, jobs), processes=jobs,
+                     facts_cache=store, fixer=ChildFixer(cache=store, processes=jobs))
 
 
 def _write(result: AuditResult, args: argparse.Namespace, fingerprints: tuple[str, ...],

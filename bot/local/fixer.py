@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import multiprocessing
-import multiprocessing.process
+import importlib.util
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzers.fixes import FixJob, FixOutcome, FixTask
 from analyzers.model import Fix
+
+if TYPE_CHECKING:
+    import multiprocessing.process
+    from multiprocessing.connection import Connection
 
 SECONDS_PER_FILE = 20.0
 """Time limit per file of a batch; libcst takes well under a second on ordinary files."""
@@ -121,15 +125,26 @@ def _outcome_key(path: str, contents: bytes, task: FixTask) -> bytes:
 
 @functools.cache
 def _libcst_version() -> str:
-    import importlib.metadata  # only when a fix is looked up: it slows every start-up
+    """The installed libcst's version: from the name of its distribution's folder beside
+    the package, else from `importlib.metadata`, which reads every installed
+    distribution (45 ms, a tenth of a warm audit)."""
+    spec = importlib.util.find_spec("libcst")
+    if spec is not None and spec.submodule_search_locations:
+        package = Path(next(iter(spec.submodule_search_locations)))
+        found = list(package.parent.glob("libcst-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name.removeprefix("libcst-").removesuffix(".dist-info")
+    from importlib import metadata  # slow to import, rarely needed
 
-    return importlib.metadata.version("libcst")
+    return metadata.version("libcst")
 
 
 def _run_batches(batches: Sequence[Sequence[FixJob]], seconds_per_file: float
                  ) -> list[list[FixOutcome] | str]:
     """Per batch, run at once in children of their own: its outcomes, or why there are
     none (the child crashed or timed out)."""
+    import multiprocessing  # only when a child runs: a warm audit needs none
+
     context = multiprocessing.get_context("spawn")
     started: list[tuple[multiprocessing.process.BaseProcess, Connection, float]] = []
     try:

@@ -17,6 +17,7 @@ from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, audit
 from analyzers.engine import FactsCache
 from analyzers.fixes.edits import apply_edits
 from analyzers.fixes.locate import Locator
+from analyzers.fixes.outline import outline, restored
 from analyzers.fixes.run import fix_files
 from analyzers.model import Applicability, Edit
 from bot.local import fixes as local_fixes
@@ -30,6 +31,7 @@ EXPECTED = {
     "du303_renamed_copy": ("DU303", Applicability.UNSAFE),
     "sf101_existing_logger": ("SF101", Applicability.UNSAFE),
     "sf102_new_logger": ("SF102", Applicability.UNSAFE),
+    "sf102_outlined_module": ("SF102", Applicability.UNSAFE),
     "sf105_quiet_log": ("SF105", Applicability.UNSAFE),
     "sf107_task_kept": ("SF107", Applicability.UNSAFE),
     "ss201_verbatim_copy": ("SS201", Applicability.SAFE),
@@ -81,6 +83,28 @@ def test_codemod_turns_before_into_after_and_the_finding_goes(name: str) -> None
         ast.parse(data)
     again = audit(after)
     assert rule not in {f.rule for f in again.findings}, again.findings
+
+
+def test_the_outline_keeps_every_line_ending_and_indent_and_gives_the_file_back() -> None:
+    """libcst parses the outline: the definitions no task edits become stubs of as many
+    lines, with the file's line endings, the body's indentation and the name, so what a
+    codemod sees around its statement and writes is as in the file; the fixed outline
+    gets the original code back."""
+    text = ("import os\r\n\r\n@decorate(\r\n    1)\r\nclass Kept:\r\n  x = 1\r\n"
+            "  def m(self):  # comment\r\n    return \"\"\"\r\n#\"\"\"\r\n\r\n"
+            "def one(): return 1\r\n\r\ndef target():\r\n  try:\r\n    pass\r\n"
+            "  except: pass\r\n\r\nasync def tail(\r\n  a):\r\n  await a")
+    sketch = outline(text, ast.parse(text), {16})
+    assert [original.splitlines()[-1] for _, original in sketch.stubs] == ['#"""', "  await a"]
+    markers = [stub.splitlines()[0].partition("  # ")[2] for stub, _ in sketch.stubs]
+    assert sketch.text.splitlines(keepends=True) == [
+        "import os\r\n", "\r\n", f"class Kept:  # {markers[0]}\r\n", *["  pass\r\n"] * 6,
+        "\r\n", "def one(): return 1\r\n", "\r\n", "def target():\r\n", "  try:\r\n",
+        "    pass\r\n", "  except: pass\r\n", "\r\n", f"def tail():  # {markers[1]}\r\n",
+        "  pass\r\n", "  pass"]
+    assert all(marker.startswith("ssot-stub ") for marker in markers)
+    assert restored(sketch.text, sketch.stubs) == text
+    assert restored(sketch.text.replace("  pass\r\n", "", 1), sketch.stubs) is None
 
 
 def test_safe_fixes_leave_the_unsafe_ones_alone() -> None:

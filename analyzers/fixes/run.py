@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -18,6 +19,7 @@ from analyzers.fixes import (
     FixOutcome,
     FixTask,
     ImportInstead,
+    KeepTask,
     LogException,
     Plan,
     UseName,
@@ -28,6 +30,7 @@ from analyzers.fixes.imports import NoFix
 from analyzers.fixes.keep_task import keep_task
 from analyzers.fixes.locate import Locator, TopStatement
 from analyzers.fixes.log_exception import log_exception
+from analyzers.fixes.outline import outline, restored
 from analyzers.fixes.use_name import use_name
 from analyzers.model import Fix
 from analyzers.source import ParseFailure, decode
@@ -38,32 +41,76 @@ def fix_files(jobs: Sequence[FixJob]) -> list[FixOutcome]:
 
 
 def fix_file(job: FixJob) -> list[FixOutcome]:
+    """The file's tasks, on its outline (`outline`: the functions and classes no task
+    edits stubbed out) where that gives the fix; a task whose codemod touched a stub is
+    done again on the whole module, as is every task of a file with a `KeepTask` (its
+    codemod looks for its names all over the module)."""
     text = decode(job.source)
     if isinstance(text, ParseFailure):
         return job.failed(text.message)
     try:
-        module = cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError) as exc:
-        return job.failed(f"libcst cannot parse the file ({type(exc).__name__})")
-    try:
         tree = _parse(text)
     except _UNPARSABLE as exc:
         return job.failed(f"the file does not parse ({exc})")
-    locator = Locator(module, tree, text)
-    return [_fix(job.path, text, module, locator, task) for task in job.tasks]
+    sketch = outline(text, tree, {task.plan.line for task in job.tasks})
+    outlined: _Fixing | str | None = None
+    if sketch.stubs and not any(isinstance(task.plan, KeepTask) for task in job.tasks):
+        outlined = _Fixing.of(sketch.text, text)
+    whole: _Fixing | str | None = None
+    outcomes: list[FixOutcome] = []
+    for task in job.tasks:
+        fixed: str | FixOutcome | None = None
+        if isinstance(outlined, _Fixing):
+            fixed = outlined.fixed(task)
+            if isinstance(fixed, str):
+                fixed = restored(fixed, sketch.stubs)
+        if fixed is None:
+            if whole is None:
+                whole = _Fixing.of(text, text, tree)
+            fixed = whole.fixed(task) if isinstance(whole, _Fixing) else FixOutcome(
+                task.finding, None, whole)
+        outcomes.append(_outcome(job.path, text, task, fixed))
+    return outcomes
 
 
-def _fix(path: str, text: str, module: cst.Module, locator: Locator, task: FixTask
-         ) -> FixOutcome:
-    target = locator.at(task.plan.line)
-    if target is None:
-        return FixOutcome(task.finding, None, f"no top-level statement holds line {task.plan.line}")
-    try:
-        fixed = _apply(module, text, target, task.plan).code
-    except NoFix as reason:
-        return FixOutcome(task.finding, None, str(reason))
-    except Exception as exc:  # noqa: BLE001 - a codemod bug costs its fix, not the audit
-        return FixOutcome(task.finding, None, f"the codemod raised {type(exc).__name__}: {exc}")
+@dataclass
+class _Fixing:
+    """One module's text parsed by libcst and `ast`, ready for codemods."""
+
+    source: str
+    """The file's code, whatever `module` holds: what codemods search for free names."""
+    module: cst.Module
+    locator: Locator
+
+    @classmethod
+    def of(cls, text: str, source: str, tree: ast.Module | None = None) -> _Fixing | str:
+        """`text` (the file's `source`, or its outline) parsed; or why libcst cannot."""
+        try:
+            module = cst.parse_module(text)
+            tree = tree or _parse(text)
+        except (cst.ParserSyntaxError, *_UNPARSABLE) as exc:
+            return f"libcst cannot parse the file ({type(exc).__name__})"
+        return cls(source, module, Locator(module, tree, text))
+
+    def fixed(self, task: FixTask) -> str | FixOutcome:
+        """The module's code with the task's codemod applied, or the outcome that says
+        why there is none."""
+        target = self.locator.at(task.plan.line)
+        if target is None:
+            return FixOutcome(task.finding, None,
+                              f"no top-level statement holds line {task.plan.line}")
+        try:
+            return _apply(self.module, self.source, target, task.plan).code
+        except NoFix as reason:
+            return FixOutcome(task.finding, None, str(reason))
+        except Exception as exc:  # noqa: BLE001 - a codemod bug costs its fix, not the audit
+            return FixOutcome(task.finding, None,
+                              f"the codemod raised {type(exc).__name__}: {exc}")
+
+
+def _outcome(path: str, text: str, task: FixTask, fixed: str | FixOutcome) -> FixOutcome:
+    if isinstance(fixed, FixOutcome):
+        return fixed
     try:
         _parse(fixed)
     except _UNPARSABLE as exc:
@@ -84,8 +131,8 @@ def _parse(text: str) -> ast.Module:
 
 
 def _apply(module: cst.Module, text: str, target: TopStatement, plan: Plan) -> cst.Module:
-    """`text` is the module's code (libcst round-trips it exactly); `target` the
-    top-level statement that holds the plan's line."""
+    """`text` is the file's code (the codemods look in it for names already taken);
+    `target` the top-level statement that holds the plan's line."""
     if isinstance(plan, ImportInstead):
         return import_instead(module, target, plan)
     if isinstance(plan, UseName):

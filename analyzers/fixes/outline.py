@@ -1,0 +1,82 @@
+"""A module with its top-level functions and classes that no fix edits stubbed out, for
+libcst to parse: its parser's time grows with the whole file, a fix's edits stay inside
+one top-level statement plus the module-level imports and helpers it adds.
+
+A stub keeps what the codemods look at outside their statement: the statement's name and
+kind (`def NAME` / `class NAME`: a helper or logger already there is found by name),
+its lines (so every other statement keeps its line numbers), the file's line endings and
+indentation (libcst writes new code with the ones it detects first), and a marker comment
+unique to the file, by which `restored` puts the original lines back in the fixed code.
+Imports, assignments and every other statement stay as they are.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+"""A line as both the tokenizer and libcst count them: only CR, LF and CRLF end one."""
+_INDENT = re.compile(r"[ \t]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    text: str
+    """The module with the stubs in place of their statements."""
+    stubs: tuple[tuple[str, str], ...]
+    """(stub's code, the original code it stands for), each stub's code unique in `text`."""
+
+
+def outline(text: str, tree: ast.Module, kept_lines: Collection[int]) -> Outline:
+    """`text` (whose syntax tree is `tree`) with each top-level function and class that
+    holds none of `kept_lines` stubbed out."""
+    lines = _LINE.findall(text)
+    marker = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    stubs: list[tuple[str, str]] = []
+    for number, statement in enumerate(tree.body):
+        stub = _stub(statement, lines, kept_lines, f"{marker}-{number}")
+        if stub is not None:
+            first, last, code = stub
+            stubs.append(("".join(code), "".join(lines[first - 1:last])))
+            lines[first - 1:last] = code
+    return Outline("".join(lines), tuple(stubs))
+
+
+def _stub(statement: ast.stmt, lines: list[str], kept_lines: Collection[int], marker: str
+          ) -> tuple[int, int, list[str]] | None:
+    """(first line, last line, the stub's lines), or None to keep the statement."""
+    if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return None
+    first = min([statement.lineno, *(d.lineno for d in statement.decorator_list)])
+    last = statement.end_lineno
+    body_line = statement.body[0].lineno
+    if last is None or last > len(lines) or body_line == statement.lineno or any(
+            first <= line <= last for line in kept_lines):
+        return None  # a one-line definition costs nothing to parse
+    indent = _INDENT.match(lines[body_line - 1])
+    if indent is None:
+        return None
+    keyword = "class" if isinstance(statement, ast.ClassDef) else "def"
+    signature = "" if keyword == "class" else "()"
+    code = [f"{keyword} {statement.name}{signature}:  # ssot-stub {marker}"]
+    code += [f"{indent.group()}pass"] * (last - first)
+    return first, last, [text + _ending(lines[first - 1 + offset])
+                         for offset, text in enumerate(code)]
+
+
+def _ending(line: str) -> str:
+    return line[len(line.rstrip("\r\n")):]
+
+
+def restored(fixed: str, stubs: tuple[tuple[str, str], ...]) -> str | None:
+    """The fixed outline with each stub's original code back; None when a stub is not in
+    it exactly once (a codemod touched it: the caller fixes the whole module instead)."""
+    for stub, original in stubs:
+        if fixed.count(stub) != 1:
+            return None
+        fixed = fixed.replace(stub, original)
+    return fixed

@@ -19,8 +19,9 @@ import re
 import sys
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from analyzers.model import Related
 
@@ -168,13 +169,40 @@ def children(node: ast.AST) -> list[ast.AST]:
     """`ast.iter_child_nodes` without the expression contexts (Load, Store, Del), which
     no rule looks at and which would be a third of all nodes."""
     out: list[ast.AST] = []
-    for name in node._fields:
+    for name in NODE_FIELDS.get(type(node), node._fields):
         value = getattr(node, name, None)
         if type(value) is list:
-            out.extend(item for item in value if isinstance(item, ast.AST))
+            out.extend([item for item in value if isinstance(item, ast.AST)])
         elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
             out.append(value)
     return out
+
+
+def _node_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of `kind` that can hold a node other than an expression context, in
+    field order: where Python declares the fields' types (3.13 on), the fields of names,
+    numbers and contexts are left out (`children` runs for every node); before, all."""
+    types: dict[str, object] | None = getattr(kind, "_field_types", None)
+    if types is None:
+        return tuple(kind._fields)
+    return tuple(name for name in kind._fields
+                 if name not in types or ("ast." in (hint := repr(types[name]))
+                                          and "expr_context" not in hint))
+
+
+def _node_types() -> list[type[ast.AST]]:
+    found: list[type[ast.AST]] = []
+    pending = [ast.AST]
+    while pending:
+        kind = pending.pop()
+        found.append(kind)
+        pending.extend(kind.__subclasses__())
+    return found
+
+
+NODE_FIELDS: Mapping[type[ast.AST], tuple[str, ...]] = MappingProxyType(
+    {kind: _node_fields(kind) for kind in _node_types()})
+"""`_node_fields` of every node type of `ast` (for a type made later, none: its `_fields`)."""
 
 
 def walk(tree: ast.AST) -> Iterator[ast.AST]:

@@ -44,7 +44,7 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from analyzers.model import PicklesAsArguments
-from analyzers.source import ParsedFile, children
+from analyzers.source import NODE_FIELDS, ParsedFile, children
 
 FAMILY = "duplicates"
 """The fact family name these facts are registered under."""
@@ -76,6 +76,8 @@ _FIELD_ORDER: dict[type[ast.AST], tuple[str, ...]] = {
     ast.keyword: ("value",),
     ast.arg: ("annotation",),
 }
+_FIELDS = {**NODE_FIELDS, **_FIELD_ORDER}
+"""The fields `_children` looks at, by node type."""
 _LEFT_OUT = frozenset({ast.Load, ast.Store, ast.Del, ast.alias})
 _ASSIGNMENTS = frozenset({ast.Expr, ast.Assign, ast.AnnAssign})
 _ALWAYS_TRIVIAL = frozenset({ast.Import, ast.ImportFrom, ast.Pass})
@@ -608,7 +610,7 @@ def _describe(node: ast.AST, concrete_names: set[int]) -> tuple[str, str | None]
 def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
     """The node's children in source order, each statement list closed by an END marker."""
     out: list[ast.AST | tuple[str, int, int]] = []
-    for field in _FIELD_ORDER.get(type(node), node._fields):
+    for field in _FIELDS.get(type(node), node._fields):
         value = getattr(node, field, None)
         if isinstance(value, ast.AST):
             if type(value) not in _LEFT_OUT:

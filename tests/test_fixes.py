@@ -107,6 +107,19 @@ def test_the_outline_keeps_every_line_ending_and_indent_and_gives_the_file_back(
     assert restored(sketch.text.replace("  pass\r\n", "", 1), sketch.stubs) is None
 
 
+def test_in_a_class_that_holds_the_fix_the_other_methods_are_stubbed() -> None:
+    text = ("class Big:\n    x = 1\n\n    @property\n    def a(self):\n        return 1\n\n"
+            "    def b(self):\n        try:\n            pass\n        except: pass\n"
+            "\n    def c(self): return 3\n")
+    sketch = outline(text, ast.parse(text), {11})
+    [(stub, original)] = sketch.stubs
+    assert original == "    @property\n    def a(self):\n        return 1\n"
+    assert stub.startswith("    def a():  # ssot-stub ")
+    assert stub.endswith("-0\n        pass\n        pass\n")
+    assert sketch.text.replace(stub, original) == text
+    assert restored(sketch.text, sketch.stubs) == text
+
+
 def test_safe_fixes_leave_the_unsafe_ones_alone() -> None:
     request = case_request(FIXTURES / "sf102_new_logger")
     plan = local_fixes.choose(audit(request, fixer=fix_files).findings, unsafe=False)

@@ -1,6 +1,7 @@
-"""A module with its top-level functions and classes that no fix edits stubbed out, for
-libcst to parse: its parser's time grows with the whole file, a fix's edits stay inside
-one top-level statement plus the module-level imports and helpers it adds.
+"""A module with the functions and classes that no fix edits stubbed out, for libcst to
+parse: its parser's time grows with the whole file, a fix's edits stay inside one
+top-level statement (in practice: one function, or one method of a class) plus the
+module-level imports and helpers it adds.
 
 A stub keeps what the codemods look at outside their statement: the statement's name and
 kind (`def NAME` / `class NAME`: a helper or logger already there is found by name),
@@ -32,40 +33,52 @@ class Outline:
 
 
 def outline(text: str, tree: ast.Module, kept_lines: Collection[int]) -> Outline:
-    """`text` (whose syntax tree is `tree`) with each top-level function and class that
-    holds none of `kept_lines` stubbed out."""
+    """`text` (whose syntax tree is `tree`) with each function and class that holds none
+    of `kept_lines` stubbed out: at the top level, and in the classes that hold one (a
+    fix inside one method of a big class parses that method)."""
     lines = _LINE.findall(text)
     marker = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     stubs: list[tuple[str, str]] = []
-    for number, statement in enumerate(tree.body):
-        stub = _stub(statement, lines, kept_lines, f"{marker}-{number}")
-        if stub is not None:
-            first, last, code = stub
-            stubs.append(("".join(code), "".join(lines[first - 1:last])))
-            lines[first - 1:last] = code
+    _stub_in(tree.body, lines, kept_lines, marker, stubs)
     return Outline("".join(lines), tuple(stubs))
 
 
-def _stub(statement: ast.stmt, lines: list[str], kept_lines: Collection[int], marker: str
-          ) -> tuple[int, int, list[str]] | None:
-    """(first line, last line, the stub's lines), or None to keep the statement."""
-    if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return None
-    first = min([statement.lineno, *(d.lineno for d in statement.decorator_list)])
-    last = statement.end_lineno
+def _stub_in(body: list[ast.stmt], lines: list[str], kept_lines: Collection[int], marker: str,
+             stubs: list[tuple[str, str]]) -> None:
+    """Stub out the definitions of `body` that hold none of `kept_lines` (in `lines`,
+    each stub as many lines as its statement), and look into the classes that do."""
+    for statement in body:
+        if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        first = min([statement.lineno, *(d.lineno for d in statement.decorator_list)])
+        last = statement.end_lineno
+        if last is None or last > len(lines):
+            continue
+        if any(first <= line <= last for line in kept_lines):
+            if isinstance(statement, ast.ClassDef):
+                _stub_in(statement.body, lines, kept_lines, marker, stubs)
+            continue
+        code = _stub(statement, first, last, lines, f"{marker}-{len(stubs)}")
+        if code is not None:
+            stubs.append(("".join(code), "".join(lines[first - 1:last])))
+            lines[first - 1:last] = code
+
+
+def _stub(statement: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, first: int,
+          last: int, lines: list[str], marker: str) -> list[str] | None:
+    """The stub's lines, or None to keep the statement: a one-line definition costs
+    nothing to parse."""
     body_line = statement.body[0].lineno
-    if last is None or last > len(lines) or body_line == statement.lineno or any(
-            first <= line <= last for line in kept_lines):
-        return None  # a one-line definition costs nothing to parse
+    own = _INDENT.match(lines[first - 1])
     indent = _INDENT.match(lines[body_line - 1])
-    if indent is None:
+    if body_line == statement.lineno or indent is None:
         return None
+    prefix = own.group() if own is not None else ""
     keyword = "class" if isinstance(statement, ast.ClassDef) else "def"
     signature = "" if keyword == "class" else "()"
-    code = [f"{keyword} {statement.name}{signature}:  # ssot-stub {marker}"]
+    code = [f"{prefix}{keyword} {statement.name}{signature}:  # ssot-stub {marker}"]
     code += [f"{indent.group()}pass"] * (last - first)
-    return first, last, [text + _ending(lines[first - 1 + offset])
-                         for offset, text in enumerate(code)]
+    return [text + _ending(lines[first - 1 + offset]) for offset, text in enumerate(code)]
 
 
 def _ending(line: str) -> str:

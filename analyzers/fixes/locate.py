@@ -20,7 +20,7 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 Positions = Mapping[cst.CSTNode, CodeRange]
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 """A line as both the tokenizer and libcst count them: only CR, LF and CRLF end one."""
 
 
@@ -38,7 +38,7 @@ class Locator:
 
     def __init__(self, module: cst.Module, tree: ast.Module, text: str) -> None:
         self.module = module
-        self.lines = _LINE.findall(text)
+        self.lines = LINE.findall(text)
         self.spans = _statement_lines(module, tree)
         self._alone: dict[int, TopStatement | None] = {}
         """`_one`'s answers: a file's findings often share a statement."""
@@ -67,7 +67,7 @@ class Locator:
             has_trailing_newline=self.module.has_trailing_newline if last else True)
         positions = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
         shift = start - positions[statement].start.line
-        code = _LINE.findall(alone.code)
+        code = LINE.findall(alone.code)
         if shift < 0 or self.lines[shift:shift + len(code)] != code:
             return None
         return TopStatement(index, {

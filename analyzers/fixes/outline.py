@@ -19,8 +19,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-"""A line as both the tokenizer and libcst count them: only CR, LF and CRLF end one."""
+from analyzers.fixes.locate import LINE
+
 _INDENT = re.compile(r"[ \t]+")
 
 
@@ -36,7 +36,7 @@ def outline(text: str, tree: ast.Module, kept_lines: Collection[int]) -> Outline
     """`text` (whose syntax tree is `tree`) with each function and class that holds none
     of `kept_lines` stubbed out: at the top level, and in the classes that hold one (a
     fix inside one method of a big class parses that method)."""
-    lines = _LINE.findall(text)
+    lines = LINE.findall(text)
     marker = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     stubs: list[tuple[str, str]] = []
     _stub_in(tree.body, lines, kept_lines, marker, stubs)

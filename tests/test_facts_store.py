@@ -116,18 +116,24 @@ def test_store_of_older_code_is_deleted_and_a_broken_one_costs_only_speed(
         database.execute("SELECT 1 FROM facts")
 
 
-def test_warm_cli_audit_reads_no_unchanged_blob(tmp_path: Path) -> None:
-    """The second audit takes an unchanged file's facts from the cache by blob id: the
-    end of that file's blob is corrupted in between, so `git ls-tree --long` still tells
-    its size (from the object's header) but reading it fails the audit."""
+def _repo_with_a_copy_of_mean(tmp_path: Path) -> tuple[GitRepo, list[str]]:
+    """A repository whose branch `feature` copies `mean` into app/util.py, and the CLI
+    audit of that branch (JSON report, exit 0)."""
     repo = GitRepo(tmp_path / "repo")
     repo.commit("base", {"app/__init__.py": "", "app/numbers.py": MEAN, "app/util.py": TOTAL,
                          "app/other.py": OTHER})
     repo.git("checkout", "-q", "-b", "feature")
     repo.commit("copy", {"app/util.py": f"{TOTAL}\n\n{MEAN}"})
-    command = [str(Path(sys.executable).parent / "ssot-bot"), "audit", "--repo",
-               str(repo.root), "--base", "main", "--head", "feature", "--format", "json",
-               "--exit-zero"]
+    return repo, [str(Path(sys.executable).parent / "ssot-bot"), "audit", "--repo",
+                  str(repo.root), "--base", "main", "--head", "feature", "--format", "json",
+                  "--exit-zero"]
+
+
+def test_warm_cli_audit_reads_no_unchanged_blob(tmp_path: Path) -> None:
+    """The second audit takes an unchanged file's facts from the cache by blob id: the
+    end of that file's blob is corrupted in between, so `git ls-tree --long` still tells
+    its size (from the object's header) but reading it fails the audit."""
+    repo, command = _repo_with_a_copy_of_mean(tmp_path)
     cold = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     other = repo.git("rev-parse", "feature:app/other.py").strip()
     loose = repo.root / ".git" / "objects" / other[:2] / other[2:]
@@ -221,14 +227,7 @@ def test_warm_cli_audit_reads_whole_clone_facts_only_of_files_like_the_change(
     of files sharing a fingerprint or a function shape with the change: an unrelated
     file's corrupted facts go unread (no warning, same findings); a related file's are
     said, and that file is indexed again by the next audit."""
-    repo = GitRepo(tmp_path / "repo")
-    repo.commit("base", {"app/__init__.py": "", "app/numbers.py": MEAN, "app/util.py": TOTAL,
-                         "app/other.py": OTHER})
-    repo.git("checkout", "-q", "-b", "feature")
-    repo.commit("copy", {"app/util.py": f"{TOTAL}\n\n{MEAN}"})
-    command = [str(Path(sys.executable).parent / "ssot-bot"), "audit", "--repo",
-               str(repo.root), "--base", "main", "--head", "feature", "--format", "json",
-               "--exit-zero"]
+    repo, command = _repo_with_a_copy_of_mean(tmp_path)
 
     def run() -> tuple[list[tuple[str, list[str]]], str]:
         done = subprocess.run(command, capture_output=True, text=True, check=True)

@@ -42,8 +42,7 @@ _MARKS_PER_STATEMENT = 500
 """Blob ids per `UPDATE ... IN (...)` that marks what a run used (under SQLite's limit of
 host parameters per statement)."""
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS blobs (blob BLOB PRIMARY KEY, families TEXT NOT NULL, "
-    "used INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS blobs (blob BLOB PRIMARY KEY, used INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS facts (blob BLOB NOT NULL, family TEXT NOT NULL, "
     "data BLOB NOT NULL, PRIMARY KEY (blob, family))",
     "CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT)",
@@ -103,37 +102,40 @@ class FactsStore(MutableMapping[bytes, Facts]):
             self._connection.close()
             self._connection = None
 
-    def _query(self, sql: str, parameters: tuple[object, ...]) -> tuple[object, ...] | None:
-        """The first row of a read, None when there is none or the store failed."""
+    def _query(self, sql: str, parameters: tuple[object, ...]) -> list[tuple[object, ...]]:
+        """The rows of a read; none when the store failed."""
         database = self._database()
         if database is None:
-            return None
+            return []
         try:
-            row: tuple[object, ...] | None = database.execute(sql, parameters).fetchone()
+            rows: list[tuple[object, ...]] = database.execute(sql, parameters).fetchall()
         except sqlite3.Error as exc:
             self._failed("read", exc)
-            return None
-        return row
+            return []
+        return rows
 
     def __getitem__(self, key: bytes) -> Facts:
         if key in self._new:
             self._used.add(key)
             return self._new[key]
-        row = self._query("SELECT families FROM blobs WHERE blob = ?", (key,))
-        if row is None or not isinstance(row[0], str):
+        # One row per family, or one with no family for a blob of no facts (a file that
+        # does not parse).
+        rows = self._query("SELECT family FROM blobs LEFT JOIN facts USING (blob) "
+                           "WHERE blob = ?", (key,))
+        if not rows:
             raise KeyError(key)
         self._used.add(key)
-        return StoredFacts(self, key, tuple(row[0].split(",")) if row[0] else ())
+        return StoredFacts(self, key, tuple(str(row[0]) for row in rows if row[0] is not None))
 
     def read_family(self, key: bytes, family: str) -> object:
         """One family of one blob's facts; KeyError (and a warning) when it cannot be
         read, and the blob is forgotten so that the next audit indexes it again."""
-        row = self._query("SELECT data FROM facts WHERE blob = ? AND family = ?",
-                          (key, family))
+        rows = self._query("SELECT data FROM facts WHERE blob = ? AND family = ?",
+                           (key, family))
         problem: Exception | str = "missing"
-        if row is not None and isinstance(row[0], bytes):
+        if rows and isinstance(data := rows[0][0], bytes):
             try:
-                return pickle.loads(row[0])
+                return pickle.loads(data)
             except _UNPICKLING_ERRORS as exc:
                 problem = exc
         if self._connection is not None:  # a failed store has said so already
@@ -164,7 +166,7 @@ class FactsStore(MutableMapping[bytes, Facts]):
             return True
         if not isinstance(key, bytes):
             return False
-        return self._query("SELECT 1 FROM blobs WHERE blob = ?", (key,)) is not None
+        return bool(self._query("SELECT 1 FROM blobs WHERE blob = ?", (key,)))
 
     def __setitem__(self, key: bytes, value: Facts) -> None:
         self._new[key] = value
@@ -217,12 +219,9 @@ class FactsStore(MutableMapping[bytes, Facts]):
 
     def _write_new(self, cursor: sqlite3.Cursor, run: int) -> None:
         for key, facts in self._new.items():
-            families = [str(family) for family in facts]
-            if any("," in family for family in families):
-                raise ValueError(f"a fact family's name holds a comma: {families}")
             cursor.execute("DELETE FROM facts WHERE blob = ?", (key,))
-            cursor.execute("INSERT OR REPLACE INTO blobs (blob, families, used) VALUES "
-                           "(?, ?, ?)", (key, ",".join(families), run))
+            cursor.execute("INSERT OR REPLACE INTO blobs (blob, used) VALUES (?, ?)",
+                           (key, run))
             cursor.executemany(
                 "INSERT INTO facts (blob, family, data) VALUES (?, ?, ?)",
                 [(key, family, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
@@ -259,10 +258,11 @@ class StoredFacts(Mapping[str, object]):
 
 
 def code_fingerprint() -> str:
-    """Changes whenever the analyzers' code does, so facts from older code are not reused."""
+    """Changes whenever the analyzers' code or the store's schema does, so facts from
+    older code are not reused and an older store is never opened as this one."""
     import analyzers
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256("\n".join(_SCHEMA).encode())
     for source in sorted(Path(analyzers.__file__).parent.rglob("*.py")):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:16]

@@ -4,8 +4,9 @@ For one audited file: every k-gram that touches a changed token is looked up amo
 fingerprints of every other file (and of the file itself); the hits are chained into
 candidate regions (a chain tolerates gaps and shifts, which is what a near-miss clone
 looks like), and each candidate is aligned token by token (`difflib`'s longest-matching-
-blocks alignment, on token kinds) to find where the copy really starts and ends, whether
-names were renamed consistently, and how similar the two regions are.
+blocks alignment on token kinds, computed by `alignment.matching_blocks`) to find where
+the copy really starts and ends, whether names were renamed consistently, and how similar
+the two regions are.
 
 Cost: one set look-up per fingerprint of the repository, then work proportional to the
 hits of the changed tokens; never a pairwise comparison of files.
@@ -13,11 +14,11 @@ hits of the changed tokens; never a pairwise comparison of files.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
+from analyzers.duplicates.alignment import Alphabet, matching_blocks
 from analyzers.duplicates.tokens import (
     CLASS_KIND,
     END_KIND,
@@ -43,7 +44,7 @@ tokens may not be covered by a shared fingerprint."""
 MIN_COVERED = K_GRAM + WINDOW
 """Tokens the hits of a chain must cover before it is aligned: more than one k-gram."""
 MAX_CHAIN = 2000
-"""Bounds the alignment work per candidate (difflib is quadratic on repetitive input)."""
+"""Bounds the alignment work per candidate (alignment is quadratic on repetitive input)."""
 MIN_EDGE_BLOCK = 6
 """Tokens an aligned stretch at either end of a clone needs to count (a short statement
 such as `total += price * rate` is seven)."""
@@ -255,6 +256,7 @@ def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, s
     clones: list[tuple[int, int, list[Clone]]] = []
     if not by_fingerprint and not shapes:
         return clones
+    alphabet = Alphabet()
     for place, other_path, other in others:
         definitions = _same_shapes(queries, shapes, other_path, other, budget)
         if by_fingerprint.keys().isdisjoint(other.fingerprints):
@@ -284,7 +286,7 @@ def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, s
                 for chain in chains
                 if budget.spend(_alignment_cost(chain))
                 and (clone := _align(query.facts, other, other_path, chain,
-                                     query.path == other_path, thresholds))
+                                     query.path == other_path, thresholds, alphabet))
             ]
             found += definitions.get(number, [])
             if largest := _largest(found):
@@ -407,9 +409,10 @@ def _covered(starts: Iterable[int]) -> int:
 
 
 def _alignment_cost(chain: list[tuple[int, int]]) -> int:
-    """Token pairs of the windows `_align` compares for `chain`, near enough: the
-    sequences hold few distinct node kinds, so difflib's work grows with the product of
-    their lengths, not the sum."""
+    """Token pairs of the windows `_align` compares for `chain`: the budget's measure
+    of an alignment. The sequences hold few distinct node kinds, so difflib's way of
+    aligning them costs the product of their lengths, not the sum; `matching_blocks`
+    costs less, but the measure stays, so that what a budget skips stays the same."""
     pad = K_GRAM + 2 * GAP
     mine = chain[-1][0] - chain[0][0] + pad
     theirs = max(t for _, t in chain) - min(t for _, t in chain) + pad
@@ -423,6 +426,7 @@ def _align(
     chain: list[tuple[int, int]],
     same_file: bool,
     thresholds: Thresholds,
+    alphabet: Alphabet,
 ) -> Clone | None:
     mine_from, mine_to = _window(facts, chain[0][0], chain[-1][0])
     theirs_from, theirs_to = _window(other, min(t for _, t in chain),
@@ -439,12 +443,9 @@ def _align(
     if not (_may_hold_clone(facts, mine_from, mine_to - 1, thresholds)
             and _may_hold_clone(other, theirs_from, theirs_to - 1, thresholds)):
         return None  # the clone lies inside these spans, so it cannot be big enough either
-    matcher = difflib.SequenceMatcher(
-        None, facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to],
-        autojunk=False,
-    )
-    blocks = [(a + mine_from, b + theirs_from, size)
-              for a, b, size in matcher.get_matching_blocks() if size]
+    blocks = [(a + mine_from, b + theirs_from, size) for a, b, size in matching_blocks(
+        alphabet.spell(facts.kinds[mine_from:mine_to]),
+        alphabet.spell(other.kinds[theirs_from:theirs_to]))]
     run = _densest_run(blocks)
     if same_file:
         run = _apart(run)

@@ -23,9 +23,20 @@ import pytest
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Finding, audit
 from analyzers.duplicates import RULES
 from analyzers.duplicates.alignment import Alphabet, matching_blocks
-from analyzers.duplicates.matching import Budget, Query, Thresholds, changed_tokens, find_clones
+from analyzers.duplicates.matching import (
+    CHAIN_STEP_COST,
+    GAP,
+    MAX_CHAIN,
+    Budget,
+    Query,
+    Thresholds,
+    _chains,
+    changed_tokens,
+    find_clones,
+)
 from analyzers.duplicates.tokens import (
     FAMILY,
+    K_GRAM,
     CloneFacts,
     CloneKeys,
     clone_keys,
@@ -504,3 +515,52 @@ def test_the_alphabet_spells_a_kind_alike_in_every_string() -> None:
     second = alphabet.spell([7, -5, 2**63 - 1])
     assert first[0] == first[2] == second[2] and first[1] == second[0]
     assert len({first[0], first[1], second[1]}) == 3
+
+
+def _chains_by_scanning(seeds: list[tuple[int, int]], budget: Budget
+                        ) -> list[list[tuple[int, int]]]:
+    """The chaining rule read literally: each hit looks at every open chain."""
+    open_chains: list[list[tuple[int, int]]] = []
+    done: list[list[tuple[int, int]]] = []
+    for mine, theirs in sorted(seeds):
+        if not budget.spend(CHAIN_STEP_COST * (len(open_chains) + 1)):
+            break
+        best: list[tuple[int, int]] | None = None
+        best_shift = GAP + 1
+        still_open = []
+        for chain in open_chains:
+            last_mine, last_theirs = chain[-1]
+            if mine - last_mine > GAP + K_GRAM or mine - chain[0][0] > MAX_CHAIN:
+                done.append(chain)
+                continue
+            still_open.append(chain)
+            shift = abs((theirs - mine) - (last_theirs - last_mine))
+            if 0 <= theirs - last_theirs <= GAP + K_GRAM and shift < best_shift:
+                best, best_shift = chain, shift
+        open_chains = still_open
+        if best is None:
+            open_chains.append([(mine, theirs)])
+        else:
+            best.append((mine, theirs))
+    return done + open_chains
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chains_are_the_literal_scans(seed: int) -> None:
+    """Chaining through sorted open chains and a heap of deadlines gives the chains (and
+    their order, which decides ties between clones) and the budget spent of looking at
+    every open chain for every hit, with and without running out of budget."""
+    rng = random.Random(seed)
+    for _ in range(300):
+        seeds = []
+        for _copy in range(rng.randint(1, 6)):  # a few copies at their own diagonals
+            shift, at = rng.randint(-300, 300), rng.randint(0, 2500)
+            for _hit in range(rng.randint(1, 40)):
+                at += rng.randint(0, GAP + K_GRAM + 5)
+                shift += rng.choice((0, 0, 0, 1, -1, GAP // 2, -GAP))
+                seeds.append((at, max(0, at + shift)))
+        seeds += [(rng.randint(0, 3000), rng.randint(0, 3000)) for _ in range(rng.randint(0, 30))]
+        total = rng.choice((10**12, rng.randint(0, 20_000)))
+        literal, fast = Budget(total, total), Budget(total, total)
+        assert _chains(list(seeds), fast) == _chains_by_scanning(list(seeds), literal)
+        assert (fast.left, fast.exhausted) == (literal.left, literal.exhausted)

@@ -14,6 +14,8 @@ hits of the changed tokens; never a pairwise comparison of files.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -238,6 +240,8 @@ class Asked:
     """k-gram hash -> the queries that have it."""
     by_shape: dict[int, list[tuple[int, FunctionSpan]]]
     """The queries' changed whole functions by shape (`_changed_definitions`)."""
+    code: list[_Code]
+    """Per query, its facts with their functions indexed."""
 
 
 def _asked(queries: Sequence[Query], thresholds: Thresholds) -> Asked:
@@ -246,7 +250,8 @@ def _asked(queries: Sequence[Query], thresholds: Thresholds) -> Asked:
     for number, found in enumerate(kgrams):
         for value in found:
             by_fingerprint.setdefault(value, []).append(number)
-    return Asked(kgrams, by_fingerprint, _changed_definitions(queries, thresholds))
+    code = [_Code(q.facts) for q in queries]
+    return Asked(kgrams, by_fingerprint, _changed_definitions(queries, code, thresholds), code)
 
 
 def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, str, CloneFacts]],
@@ -263,6 +268,7 @@ def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, s
             clones.extend((place, number, largest) for number, found in definitions.items()
                           if (largest := _largest(found)))
             continue
+        their_code = _Code(other)
         seeds: dict[int, list[tuple[int, int]]] = {}
         places: dict[int, int] = {}
         for fingerprint, theirs in zip(other.fingerprints, other.positions, strict=True):
@@ -285,7 +291,7 @@ def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, s
                 clone
                 for chain in chains
                 if budget.spend(_alignment_cost(chain))
-                and (clone := _align(query.facts, other, other_path, chain,
+                and (clone := _align(asked.code[number], their_code, other_path, chain,
                                      query.path == other_path, thresholds, alphabet))
             ]
             found += definitions.get(number, [])
@@ -294,8 +300,8 @@ def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, s
     return clones
 
 
-def _changed_definitions(queries: Sequence[Query], thresholds: Thresholds
-                         ) -> dict[int, list[tuple[int, FunctionSpan]]]:
+def _changed_definitions(queries: Sequence[Query], code: Sequence[_Code],
+                         thresholds: Thresholds) -> dict[int, list[tuple[int, FunctionSpan]]]:
     """Shape -> the changed whole functions of that shape (query number, function) that
     are judged as definitions."""
     shapes: dict[int, list[tuple[int, FunctionSpan]]] = {}
@@ -303,7 +309,7 @@ def _changed_definitions(queries: Sequence[Query], thresholds: Thresholds
         facts = query.facts
         for function in facts.functions:
             if query.changed[function.first] and _is_definition(
-                    facts, function.first, function.last, thresholds):
+                    code[number], function.first, function.last, thresholds):
                 shapes.setdefault(function.shape, []).append((number, function))
     return shapes
 
@@ -371,31 +377,67 @@ def _chains(seeds: list[tuple[int, int]], budget: Budget) -> list[list[tuple[int
     """Group hits that could be one clone: each next hit is at most GAP tokens further on
     both sides, on a diagonal at most GAP tokens away. A chain spans at most MAX_CHAIN
     tokens; a longer clone comes out in pieces, merged again into one finding. Past the
-    budget the hits not yet placed are left out."""
+    budget the hits not yet placed are left out.
+
+    Hits are taken in order; each joins the open chain whose last hit is on the nearest
+    diagonal (the oldest chain of those equally near), among the chains it may follow,
+    or starts a chain. A chain closes at the first hit past its reach (GAP + K_GRAM tokens
+    after its last hit, MAX_CHAIN after its first). Open chains are kept sorted by their
+    last hit in the other file, so a hit looks only at those it may follow, and their
+    deadlines in a heap, so closing costs nothing until one is due. Chains come out as
+    closed (in the order they were started, for those closing at one hit), then those
+    still open. Each hit costs CHAIN_STEP_COST token pairs per open chain (what looking at
+    every open chain once cost), so the budget reads the same work as always."""
     seeds.sort()
-    open_chains: list[list[tuple[int, int]]] = []
+    reach = GAP + K_GRAM
+    chains: list[list[tuple[int, int]]] = []
+    deadlines: list[int] = []
+    due: list[tuple[int, int]] = []  # (deadline, chain), a heap; stale entries skipped
+    by_last: list[tuple[int, int]] = []  # (last hit in the other file, chain), sorted
+    is_open: list[bool] = []
+    open_count = 0
     done: list[list[tuple[int, int]]] = []
     for mine, theirs in seeds:
-        if not budget.spend(CHAIN_STEP_COST * (len(open_chains) + 1)):
+        if not budget.spend(CHAIN_STEP_COST * (open_count + 1)):
             break
-        best: list[tuple[int, int]] | None = None
+        if due and due[0][0] < mine:
+            closing = []
+            while due and due[0][0] < mine:
+                deadline, number = heapq.heappop(due)
+                if is_open[number] and deadlines[number] == deadline:
+                    closing.append(number)
+            for number in sorted(closing):
+                is_open[number] = False
+                open_count -= 1
+                del by_last[bisect.bisect_left(by_last, (chains[number][-1][1], number))]
+                done.append(chains[number])
+        best = -1
         best_shift = GAP + 1
-        still_open = []
-        for chain in open_chains:
-            last_mine, last_theirs = chain[-1]
-            if mine - last_mine > GAP + K_GRAM or mine - chain[0][0] > MAX_CHAIN:
-                done.append(chain)
-                continue
-            still_open.append(chain)
-            shift = abs((theirs - mine) - (last_theirs - last_mine))
-            if 0 <= theirs - last_theirs <= GAP + K_GRAM and shift < best_shift:
-                best, best_shift = chain, shift
-        open_chains = still_open
-        if best is None:
-            open_chains.append([(mine, theirs)])
+        diagonal = theirs - mine
+        for _last, number in by_last[bisect.bisect_left(by_last, (theirs - reach, -1)):
+                                     bisect.bisect_right(by_last, (theirs, len(chains)))]:
+            last_mine, last_theirs = chains[number][-1]
+            shift = abs(diagonal - (last_theirs - last_mine))
+            if shift < best_shift or (shift == best_shift and number < best):
+                best, best_shift = number, shift
+        if best < 0:
+            best = len(chains)
+            chains.append([(mine, theirs)])
+            deadlines.append(min(mine + reach, mine + MAX_CHAIN))
+            is_open.append(True)
+            open_count += 1
+            heapq.heappush(due, (deadlines[best], best))
         else:
-            best.append((mine, theirs))
-    return done + open_chains
+            chain = chains[best]
+            del by_last[bisect.bisect_left(by_last, (chain[-1][1], best))]
+            chain.append((mine, theirs))
+            # A deadline never moves back, so one heap entry per (deadline, chain).
+            deadline = min(mine + reach, chain[0][0] + MAX_CHAIN)
+            if deadline != deadlines[best]:
+                deadlines[best] = deadline
+                heapq.heappush(due, (deadline, best))
+        bisect.insort(by_last, (theirs, best))
+    return done + [chain for number, chain in enumerate(chains) if is_open[number]]
 
 
 def _covered(starts: Iterable[int]) -> int:
@@ -420,25 +462,26 @@ def _alignment_cost(chain: list[tuple[int, int]]) -> int:
 
 
 def _align(
-    facts: CloneFacts,
-    other: CloneFacts,
+    mine: _Code,
+    theirs: _Code,
     other_path: str,
     chain: list[tuple[int, int]],
     same_file: bool,
     thresholds: Thresholds,
     alphabet: Alphabet,
 ) -> Clone | None:
-    mine_from, mine_to = _window(facts, chain[0][0], chain[-1][0])
-    theirs_from, theirs_to = _window(other, min(t for _, t in chain),
+    facts, other = mine.facts, theirs.facts
+    mine_from, mine_to = _window(mine, chain[0][0], chain[-1][0])
+    theirs_from, theirs_to = _window(theirs, min(t for _, t in chain),
                                      max(t for _, t in chain))
     if same_file:
         (mine_from, mine_to), (theirs_from, theirs_to) = _disjoint(
-            facts, chain, (mine_from, mine_to), (theirs_from, theirs_to))
+            mine, chain, (mine_from, mine_to), (theirs_from, theirs_to))
     # One shared k-gram (a line or so) is a coincidence, not a clone; but it is enough to
     # compare two small whole functions, whose match must then be the whole definition.
-    only_definitions = _covered(mine for mine, _ in chain) < MIN_COVERED
-    if only_definitions and not (_is_function(facts, mine_from, mine_to - 1)
-                                 and _is_function(other, theirs_from, theirs_to - 1)):
+    only_definitions = _covered(hit for hit, _ in chain) < MIN_COVERED
+    if only_definitions and not (mine.is_function(mine_from, mine_to - 1)
+                                 and theirs.is_function(theirs_from, theirs_to - 1)):
         return None
     if not (_may_hold_clone(facts, mine_from, mine_to - 1, thresholds)
             and _may_hold_clone(other, theirs_from, theirs_to - 1, thresholds)):
@@ -449,7 +492,7 @@ def _align(
     run = _densest_run(blocks)
     if same_file:
         run = _apart(run)
-    run = _whole_lines(facts, other, _within_definitions(facts, other, run))
+    run = _whole_lines(facts, other, _within_definitions(mine, theirs, run))
     if not run:
         return None
     first, other_first = run[0][0], run[0][1]
@@ -460,8 +503,8 @@ def _align(
     if (only_definitions or not (big_enough(facts, first, last, thresholds)
                                  and big_enough(other, other_first, other_last, thresholds))
             ) and not (
-            _is_definition(facts, first, last, thresholds)
-            and _is_definition(other, other_first, other_last, thresholds)):
+            _is_definition(mine, first, last, thresholds)
+            and _is_definition(theirs, other_first, other_last, thresholds)):
         return None
     matched, renamed = _consistent_pairs(facts, other, run)
     similarity = 2 * matched / (length + other_last - other_first + 1)
@@ -473,22 +516,21 @@ def _align(
         clone_type = 3
     else:
         return None
-    definition = clone_type < 3 and _is_function(facts, first, last) and _is_function(
-        other, other_first, other_last)
+    definition = clone_type < 3 and mine.is_function(first, last) and theirs.is_function(
+        other_first, other_last)
     return Clone(first, last, other_path, other_first, other_last, clone_type, similarity,
                  definition)
 
 
-def _window(code: CloneFacts, first: int, last: int) -> tuple[int, int]:
+def _window(code: _Code, first: int, last: int) -> tuple[int, int]:
     """The k-grams starting at tokens `first..last` (a chain's hits) and MARGIN tokens
     either side, but not past the innermost function where all the hits start: a copy
     pasted right after its original would otherwise align into its neighbour's header
     and overlap itself."""
-    low, high = max(0, first - MARGIN), min(len(code.kinds), last + K_GRAM + MARGIN)
-    holders = [f for f in code.functions if f.first <= first and last <= f.last]
-    if holders:
-        holder = min(holders, key=lambda f: f.last - f.first)
-        low, high = max(low, holder.first), min(high, holder.last + 1)
+    low, high = max(0, first - MARGIN), min(len(code.facts.kinds), last + K_GRAM + MARGIN)
+    holder = code.innermost(first, last)
+    if holder is not None:
+        low, high = max(low, holder[0]), min(high, holder[1] + 1)
     return low, high
 
 
@@ -504,17 +546,61 @@ def _may_hold_clone(code: CloneFacts, first: int, last: int, thresholds: Thresho
             or region_size(code, first, last) >= thresholds.min_definition_tokens)
 
 
-def _is_definition(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+def _is_definition(code: _Code, first: int, last: int, thresholds: Thresholds) -> bool:
     """Whether tokens `first..last` are one whole function with at least
     `min_definition_tokens` of code that does more than delegate: judged as a
     definition, not as a block."""
-    return (region_size(code, first, last) >= thresholds.min_definition_tokens
-            and any(f.first == first and f.last == last and not f.delegates
-                    for f in code.functions))
+    return code.is_definition(first, last) and (
+        region_size(code.facts, first, last) >= thresholds.min_definition_tokens)
 
 
-def _is_function(code: CloneFacts, first: int, last: int) -> bool:
-    return any(f.first == first and f.last == last for f in code.functions)
+class _Code:
+    """A file's clone facts, with its functions indexed by span and by nesting: aligning
+    asks for the innermost function around some tokens, and whether some tokens are one
+    whole function, many times per file. Functions are nested or apart (the token stream
+    is a walk of the tree), so the innermost function around tokens is the one that
+    starts last before them, or the nearest of its parents that reaches past them."""
+
+    __slots__ = ("_definitions", "_firsts", "_lasts", "_parents", "_spans", "facts")
+
+    def __init__(self, facts: CloneFacts) -> None:
+        self.facts = facts
+        self._spans = {(f.first, f.last) for f in facts.functions}
+        self._definitions = {(f.first, f.last) for f in facts.functions if not f.delegates}
+        # Outer before inner where two start at one token (they never do: a safeguard
+        # that keeps `innermost` right if they did).
+        ordered = sorted(self._spans, key=lambda span: (span[0], -span[1]))
+        self._firsts = [first for first, _ in ordered]
+        self._lasts = [last for _, last in ordered]
+        self._parents: list[int] = []
+        holders: list[int] = []
+        for number, (first, _last) in enumerate(ordered):
+            while holders and self._lasts[holders[-1]] < first:
+                holders.pop()
+            self._parents.append(holders[-1] if holders else -1)
+            holders.append(number)
+
+    def is_function(self, first: int, last: int) -> bool:
+        return (first, last) in self._spans
+
+    def is_definition(self, first: int, last: int) -> bool:
+        """Whether tokens `first..last` are a function that does more than delegate."""
+        return (first, last) in self._definitions
+
+    def innermost(self, first: int, last: int) -> tuple[int, int] | None:
+        """The span of the smallest function holding tokens `first..last`."""
+        number = bisect.bisect_right(self._firsts, first) - 1
+        while number >= 0 and self._lasts[number] < last:
+            number = self._parents[number]
+        return None if number < 0 else (self._firsts[number], self._lasts[number])
+
+    def first_function_between(self, after: int, before: int) -> int | None:
+        """The first token of the first function that starts after `after` and before
+        `before`."""
+        number = bisect.bisect_right(self._firsts, after)
+        if number < len(self._firsts) and self._firsts[number] < before:
+            return self._firsts[number]
+        return None
 
 
 def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -539,7 +625,7 @@ def _densest_run(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int
     return run
 
 
-def _disjoint(facts: CloneFacts, chain: list[tuple[int, int]], mine: tuple[int, int],
+def _disjoint(code: _Code, chain: list[tuple[int, int]], mine: tuple[int, int],
               theirs: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
     """Two windows of one file that do not overlap, when the chain's hits on one side all
     come before those on the other: split where they meet, at the start of a function
@@ -554,11 +640,12 @@ def _disjoint(facts: CloneFacts, chain: list[tuple[int, int]], mine: tuple[int, 
                             else (max(their_hits), min(mine_hits)))
     if low_last >= high_first or low[1] <= high[0]:
         return mine, theirs  # interleaved hits, or apart already
-    definitions = [f.first for f in facts.functions
-                   if low_last < f.first < high_first + K_GRAM]
-    definitions += [at for at in range(low_last + 1, min(high_first + K_GRAM, len(facts.kinds)))
-                    if facts.kinds[at] == CLASS_KIND]
-    split = min(definitions, default=high_first)
+    kinds = code.facts.kinds
+    function = code.first_function_between(low_last, high_first + K_GRAM)
+    definitions = [at for at in range(low_last + 1, min(high_first + K_GRAM, len(kinds)))
+                   if kinds[at] == CLASS_KIND]
+    split = min([*definitions, *([] if function is None else [function])],
+                default=high_first)
     low, high = (low[0], min(low[1], split)), (max(high[0], split), high[1])
     return (low, high) if mine_first else (high, low)
 
@@ -603,33 +690,30 @@ def _blocks(pairs: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
     return blocks
 
 
-def _within_definitions(facts: CloneFacts, other: CloneFacts,
+def _within_definitions(mine: _Code, theirs: _Code,
                         run: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """The run without the tail of a function it starts in and the head of a function
     it ends in, on either side, when that part is the smaller one: every two neighbouring
     definitions share such an edge (`return result`, then `def ...(self`), so a copy of
     the next function would otherwise be shown from the last line of the previous one,
     and a copy would reach into the next definition's signature."""
-    for code, side in ((facts, 0), (other, 1)):
+    for code, side in ((mine, 0), (theirs, 1)):
         for at_start in (True, False):
             if not run:
                 return run
             first, last = run[0][side], run[-1][side] + run[-1][2] - 1
-            holder = _innermost(code, first if at_start else last)
+            token = first if at_start else last
+            holder = code.innermost(token, token)
             if holder is None:
                 continue
-            if at_start and holder.first < first and holder.last < last \
-                    and 2 * (holder.last - first + 1) < last - first + 1:
-                run = _cut(run, side, start=holder.last + 1)
-            elif not at_start and first < holder.first and last < holder.last \
-                    and 2 * (last - holder.first + 1) < last - first + 1:
-                run = _cut(run, side, end=holder.first)
+            holder_first, holder_last = holder
+            if at_start and holder_first < first and holder_last < last \
+                    and 2 * (holder_last - first + 1) < last - first + 1:
+                run = _cut(run, side, start=holder_last + 1)
+            elif not at_start and first < holder_first and last < holder_last \
+                    and 2 * (last - holder_first + 1) < last - first + 1:
+                run = _cut(run, side, end=holder_first)
     return run
-
-
-def _innermost(code: CloneFacts, token: int) -> FunctionSpan | None:
-    holders = [f for f in code.functions if f.first <= token <= f.last]
-    return min(holders, key=lambda f: f.last - f.first) if holders else None
 
 
 def _cut(run: list[tuple[int, int, int]], side: int, start: int = 0,

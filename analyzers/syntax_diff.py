@@ -20,10 +20,10 @@ not change is not new.
 from __future__ import annotations
 
 import ast
-import difflib
 from collections import Counter
 from collections.abc import Iterator
 
+from analyzers.alignment import matching_blocks, spelled
 from analyzers.source import STATEMENT_BODY_FIELDS
 
 MAX_UNITS = 50_000
@@ -43,12 +43,10 @@ def syntax_changed_lines(
     base_units = list(_units(base))
     if len(head_units) > MAX_UNITS or len(base_units) > MAX_UNITS:
         return changed
-    matcher = difflib.SequenceMatcher(
-        None, [u[0] for u in base_units], [u[0] for u in head_units], autojunk=False
-    )
     unchanged = [False] * len(head_units)
-    for block in matcher.get_matching_blocks():
-        for index in range(block.b, block.b + block.size):
+    for _, head_at, size in matching_blocks(*spelled([u[0] for u in base_units],
+                                                     [u[0] for u in head_units])):
+        for index in range(head_at, head_at + size):
             unchanged[index] = True
     # A shape that head holds more often than base was copied: which copy the alignment
     # calls the old one is arbitrary, so every copy on a changed line counts as new (the

@@ -11,7 +11,6 @@ no other DU finding may be reported.
 
 from __future__ import annotations
 
-import difflib
 import pickle
 import random
 import re
@@ -22,7 +21,6 @@ import pytest
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Finding, audit
 from analyzers.duplicates import RULES
-from analyzers.duplicates.alignment import Alphabet, matching_blocks
 from analyzers.duplicates.matching import (
     CHAIN_STEP_COST,
     GAP,
@@ -476,45 +474,6 @@ def test_what_the_budget_skips_does_not_depend_on_the_processes() -> None:
                       parallel_from_tokens=1)
     assert alone.exhausted and shared.exhausted
     assert got == expected
-
-
-def _edited(rng: random.Random, text: str, alphabet: str) -> str:
-    """`text` with a few letters inserted, deleted or replaced: a near-miss of it."""
-    letters = list(text)
-    for _ in range(rng.randint(0, 6)):
-        at = rng.randint(0, len(letters))
-        edit = rng.choice(("insert", "delete", "replace"))
-        if edit == "insert":
-            letters.insert(at, rng.choice(alphabet))
-        elif letters:
-            at = min(at, len(letters) - 1)
-            if edit == "delete":
-                del letters[at]
-            else:
-                letters[at] = rng.choice(alphabet)
-    return "".join(letters)
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_matching_blocks_are_difflibs(seed: int) -> None:
-    """The alignment is difflib's (ties included: which of two equal runs is taken moves
-    a clone's edges), on repetitive text like token kinds, near-misses and unrelated."""
-    rng = random.Random(seed)
-    for _ in range(3000):
-        alphabet = "abcdef"[:rng.randint(1, 6)]
-        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
-        b = _edited(rng, a, alphabet) if rng.random() < 0.6 else "".join(
-            rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
-        expected = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
-        assert matching_blocks(a, b) == [tuple(m) for m in expected[:-1]], (a, b)
-
-
-def test_the_alphabet_spells_a_kind_alike_in_every_string() -> None:
-    alphabet = Alphabet()
-    first = alphabet.spell([2**63 - 1, 7, 2**63 - 1])
-    second = alphabet.spell([7, -5, 2**63 - 1])
-    assert first[0] == first[2] == second[2] and first[1] == second[0]
-    assert len({first[0], first[1], second[1]}) == 3
 
 
 def _chains_by_scanning(seeds: list[tuple[int, int]], budget: Budget

@@ -4,7 +4,7 @@ For one audited file: every k-gram that touches a changed token is looked up amo
 fingerprints of every other file (and of the file itself); the hits are chained into
 candidate regions (a chain tolerates gaps and shifts, which is what a near-miss clone
 looks like), and each candidate is aligned token by token (`difflib`'s longest-matching-
-blocks alignment on token kinds, computed by `alignment.matching_blocks`) to find where
+blocks alignment on token kinds, computed by `analyzers.alignment`) to find where
 the copy really starts and ends, whether names were renamed consistently, and how similar
 the two regions are.
 
@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from analyzers.duplicates.alignment import Alphabet, matching_blocks
+from analyzers.alignment import matching_blocks, spelled
 from analyzers.duplicates.tokens import (
     CLASS_KIND,
     END_KIND,
@@ -261,7 +261,6 @@ def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, s
     clones: list[tuple[int, int, list[Clone]]] = []
     if not by_fingerprint and not shapes:
         return clones
-    alphabet = Alphabet()
     for place, other_path, other in others:
         definitions = _same_shapes(queries, shapes, other_path, other, budget)
         if by_fingerprint.keys().isdisjoint(other.fingerprints):
@@ -292,7 +291,7 @@ def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, s
                 for chain in chains
                 if budget.spend(_alignment_cost(chain))
                 and (clone := _align(asked.code[number], their_code, other_path, chain,
-                                     query.path == other_path, thresholds, alphabet))
+                                     query.path == other_path, thresholds))
             ]
             found += definitions.get(number, [])
             if largest := _largest(found):
@@ -468,7 +467,6 @@ def _align(
     chain: list[tuple[int, int]],
     same_file: bool,
     thresholds: Thresholds,
-    alphabet: Alphabet,
 ) -> Clone | None:
     facts, other = mine.facts, theirs.facts
     mine_from, mine_to = _window(mine, chain[0][0], chain[-1][0])
@@ -487,8 +485,7 @@ def _align(
             and _may_hold_clone(other, theirs_from, theirs_to - 1, thresholds)):
         return None  # the clone lies inside these spans, so it cannot be big enough either
     blocks = [(a + mine_from, b + theirs_from, size) for a, b, size in matching_blocks(
-        alphabet.spell(facts.kinds[mine_from:mine_to]),
-        alphabet.spell(other.kinds[theirs_from:theirs_to]))]
+        *spelled(facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to]))]
     run = _densest_run(blocks)
     if same_file:
         run = _apart(run)

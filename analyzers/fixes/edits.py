@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import io
 import tokenize
 from collections.abc import Iterable, Sequence
 
+from analyzers.alignment import opcodes, spelled
 from analyzers.model import Edit
 
 
@@ -14,11 +14,15 @@ def edits_between(path: str, before: str, after: str) -> tuple[Edit, ...]:
     """The smallest whole-line edits that turn `before` into `after`."""
     old = before.splitlines(keepends=True)
     new = after.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     return tuple(
         Edit(path, first + 1, 1, last + 1, 1, "".join(new[start:end]))
-        for tag, first, last, start, end in matcher.get_opcodes() if tag != "equal"
+        for tag, first, last, start, end in _line_opcodes(old, new) if tag != "equal"
     )
+
+
+def _line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes between two lists of lines (no junk)."""
+    return opcodes(*spelled(old, new))
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
@@ -74,9 +78,8 @@ def carry_changed_lines(before: str, after: str, changed: frozenset[int] | None
         return None
     old = before.splitlines(keepends=True)
     new = after.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     carried: set[int] = set()
-    for tag, first, last, start, end in matcher.get_opcodes():
+    for tag, first, last, start, end in _line_opcodes(old, new):
         if tag == "equal":
             carried.update(start + n - first + 1 for n in range(first, last) if n + 1 in changed)
         else:

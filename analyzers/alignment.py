@@ -1,13 +1,16 @@
-"""Token alignment: `difflib`'s matching blocks, found with `str.find`.
+"""Sequence alignment: `difflib`'s matching blocks and opcodes, found with `str.find`.
 
 `matching_blocks(a, b)` returns exactly what
 `difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()` returns
-(without its closing `(len(a), len(b), 0)`): the longest common run, then the same on
-either side of it, recursively. difflib finds each longest run by walking every pair of
-equal elements, which on token kinds (few distinct values) is the product of the two
-lengths in Python bytecode; here the two sequences are strings (one character per kind),
-and each longest run is found by asking, for each start in `a`, whether a run longer than
-the best so far occurs in `b`: one `str.find` per start, in C.
+(without its closing `(len(a), len(b), 0)`), and `opcodes(a, b)` what its
+`get_opcodes()` returns: the longest common run, then the same on either side of it,
+recursively. difflib finds each longest run by walking every pair of equal elements,
+which on token kinds (few distinct values) or a file's lines (blank lines, closing
+brackets) is near the product of the two lengths, in Python bytecode. Here the two
+sequences are strings (`spelled` writes each element as one character), and each longest
+run is found by asking, for each start in `a`, whether a run longer than the best so far
+occurs in `b`: one `str.find` per start, in C, and none left once the best run is most
+of what remains (two versions of a file).
 
 Why the result is the same: difflib's longest run is the longest, then the one that starts
 earliest in `a`, then earliest in `b` (its documented contract, with no junk). Scanning
@@ -19,21 +22,33 @@ recursion, the order it records runs in and the merging of adjacent runs are dif
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 
-class Alphabet:
-    """Spells sequences of token kinds (64-bit hashes) as strings, one character per
-    kind, the same character for the same kind in every string it spells."""
+def spelled(a: Sequence[Hashable], b: Sequence[Hashable]) -> tuple[str, str]:
+    """`a` and `b` as strings, one character per distinct element, the same character for
+    the same element in both. ValueError past one character per code point (1,114,112
+    distinct elements: two files of over a million distinct lines)."""
+    letters: dict[Hashable, str] = {}
+    for element in {*a, *b}:
+        letters[element] = chr(len(letters))
+    return "".join(map(letters.__getitem__, a)), "".join(map(letters.__getitem__, b))
 
-    def __init__(self) -> None:
-        self._letters: dict[int, str] = {}
 
-    def spell(self, kinds: Sequence[int]) -> str:
-        letters = self._letters
-        for kind in set(kinds).difference(letters):
-            letters[kind] = chr(len(letters))
-        return "".join(map(letters.__getitem__, kinds))
+def opcodes(a: str, b: str) -> list[tuple[str, int, int, int, int]]:
+    """difflib's `get_opcodes()`: (tag, a_from, a_to, b_from, b_to) with tag `equal`,
+    `replace`, `delete` or `insert`, covering both strings in order."""
+    codes: list[tuple[str, int, int, int, int]] = []
+    i = j = 0
+    for a_at, b_at, size in [*matching_blocks(a, b), (len(a), len(b), 0)]:
+        tag = ("replace" if i < a_at and j < b_at else "delete" if i < a_at
+               else "insert" if j < b_at else "")
+        if tag:
+            codes.append((tag, i, a_at, j, b_at))
+        i, j = a_at + size, b_at + size
+        if size:
+            codes.append(("equal", a_at, i, b_at, j))
+    return codes
 
 
 def matching_blocks(a: str, b: str) -> list[tuple[int, int, int]]:

@@ -120,6 +120,20 @@ def test_in_a_class_that_holds_the_fix_the_other_methods_are_stubbed() -> None:
     assert restored(sketch.text, sketch.stubs) == text
 
 
+def test_a_definition_whose_body_shares_a_line_with_its_signature_is_kept() -> None:
+    """A stub's body is indented as the body's first line; a body that shares a line
+    with the end of a signature (an `@overload` stub) has no such line of its own."""
+    text = ("class Session:\n    @overload\n    def run(\n        self,\n    ) -> int: ...\n\n"
+            "    def other(\n        self,\n    ):\n        return 2\n\n"
+            "    def target(self):\n        try:\n            pass\n        except: pass\n")
+    sketch = outline(text, ast.parse(text), {15})
+    assert [original for _, original in sketch.stubs] == [
+        "    def other(\n        self,\n    ):\n        return 2\n"]
+    ast.parse(sketch.text)
+    assert "    ) -> int: ...\n" in sketch.text
+    assert restored(sketch.text, sketch.stubs) == text
+
+
 def test_safe_fixes_leave_the_unsafe_ones_alone() -> None:
     request = case_request(FIXTURES / "sf102_new_logger")
     plan = local_fixes.choose(audit(request, fixer=fix_files).findings, unsafe=False)

@@ -66,14 +66,17 @@ def _stub_in(body: list[ast.stmt], lines: list[str], kept_lines: Collection[int]
 
 def _stub(statement: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, first: int,
           last: int, lines: list[str], marker: str) -> list[str] | None:
-    """The stub's lines, or None to keep the statement: a one-line definition costs
-    nothing to parse."""
-    body_line = statement.body[0].lineno
+    """The stub's lines, or None to keep the statement when its body does not start a
+    line of its own (`def f(): return 1`, or an `@overload` whose `...` ends its
+    signature's last line): the stub's body takes the indentation of the body's first
+    line, which only such a line has. Such a definition costs little to parse."""
+    body = statement.body[0]
     own = _INDENT.match(lines[first - 1])
-    indent = _INDENT.match(lines[body_line - 1])
-    if body_line == statement.lineno or indent is None:
-        return None
+    indent = _INDENT.match(lines[body.lineno - 1])
     prefix = own.group() if own is not None else ""
+    if indent is None or len(indent.group()) != body.col_offset or (
+            len(indent.group()) <= len(prefix)):
+        return None
     keyword = "class" if isinstance(statement, ast.ClassDef) else "def"
     signature = "" if keyword == "class" else "()"
     code = [f"{prefix}{keyword} {statement.name}{signature}:  # ssot-stub {marker}"]

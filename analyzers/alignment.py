@@ -22,6 +22,7 @@ recursion, the order it records runs in and the merging of adjacent runs are dif
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Sequence
 
 
@@ -33,6 +34,25 @@ def spelled(a: Sequence[Hashable], b: Sequence[Hashable]) -> tuple[str, str]:
     for element in {*a, *b}:
         letters[element] = chr(len(letters))
     return "".join(map(letters.__getitem__, a)), "".join(map(letters.__getitem__, b))
+
+
+class Alphabet:
+    """Like `spelled`, for many sequences: the same letter for the same element in
+    every string it spells, so a file's kinds are spelled once and its windows sliced.
+    `spell` returns None once the letters run out (past 1,114,112 distinct elements);
+    `spelled` still spells a pair."""
+
+    def __init__(self) -> None:
+        self._letters: dict[Hashable, str] = {}
+
+    def spell(self, elements: Sequence[Hashable]) -> str | None:
+        letters = self._letters
+        new = set(elements).difference(letters)
+        if len(letters) + len(new) > sys.maxunicode + 1:
+            return None
+        for element in new:
+            letters[element] = chr(len(letters))
+        return "".join(map(letters.__getitem__, elements))
 
 
 def opcodes(a: str, b: str) -> list[tuple[str, int, int, int, int]]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import random
+import sys
 
 import pytest
 
-from analyzers.alignment import matching_blocks, opcodes, spelled
+from analyzers.alignment import Alphabet, matching_blocks, opcodes, spelled
 
 
 def _edited(rng: random.Random, text: str, letters: str) -> str:
@@ -75,3 +76,14 @@ def test_spelled_writes_an_element_alike_in_both_strings() -> None:
     assert first[0] == first[2] == second[2] and first[1] == second[0]
     assert len({first[0], first[1], second[1]}) == 3
     assert spelled([], []) == ("", "")
+
+
+def test_the_alphabet_spells_alike_across_strings_until_its_letters_run_out() -> None:
+    alphabet = Alphabet()
+    first, second = alphabet.spell([5, 9, 5]), alphabet.spell([9, 4])
+    assert first is not None and second is not None
+    assert first[1] == second[0] and len({first[0], first[1], second[1]}) == 3
+    taken = 3
+    assert alphabet.spell(range(10, 10 + sys.maxunicode + 2 - taken)) is None
+    assert alphabet.spell([4, 5]) == second[1] + first[0]
+    assert alphabet.spell(range(10, 10 + sys.maxunicode + 1 - taken)) is not None

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from analyzers.alignment import matching_blocks, spelled
+from analyzers.alignment import Alphabet, matching_blocks, spelled
 from analyzers.duplicates.tokens import (
     CLASS_KIND,
     END_KIND,
@@ -145,16 +145,18 @@ PARALLEL_FROM_TOKENS = 200_000
 """Changed tokens (a whole tree's audit, not a pull request's) from which the matching is
 split over the audit's processes: below it, shipping every file's facts to them costs
 more than the matching."""
-SHARES_PER_PROCESS = 2
-"""The files compared with are dealt out (every n-th file to a share) in this many shares
-per process: matching time differs a lot from file to file, and each share ships every
-query's facts to its process once."""
+SHARES_PER_PROCESS = 4
+"""The queries are dealt out (every n-th query to a share) in this many shares per
+process: matching time differs a lot from file to file, and each share ships every
+file's facts to its process once."""
 
 
 @dataclass(frozen=True, slots=True)
 class Share:
-    """One process's part of the matching: the queries against some of the other files
-    (each with its place in the whole list), with a budget of `budget` token pairs."""
+    """One process's part of the matching: some of the queries against all the other
+    files (each with its place in the whole list), with a budget of `budget` token
+    pairs. A share's memory is what its own queries ask (their changed k-grams, a
+    whole file's each in a whole tree's audit), not what all of them ask."""
 
     queries: Sequence[Query]
     others: Sequence[tuple[int, str, CloneFacts]]
@@ -164,8 +166,8 @@ class Share:
 
 @dataclass(frozen=True, slots=True)
 class Matched:
-    """A share's clones, as (place of the other file, query number, clones), and the
-    budget it spent."""
+    """A share's clones, as (place of the other file, query number in the share, clones),
+    and the budget it spent."""
 
     clones: list[tuple[int, int, list[Clone]]]
     spent: int
@@ -200,14 +202,16 @@ def find_clones(
         # Every file goes: the shares work out what is asked (a whole tree's changed
         # k-grams) in parallel, and in such an audit nearly every file is a query anyway.
         listed = [(place, path, facts_of[path]) for place, (path, _keys) in enumerate(others)]
-        count = processes * SHARES_PER_PROCESS
-        shares = [Share(queries, listed[start::count], thresholds, budget.left)
-                  for start in range(min(count, len(listed)))]
+        count = min(processes * SHARES_PER_PROCESS, len(queries))
+        shares = [Share(queries[start::count], listed, thresholds, budget.left)
+                  for start in range(count)]
         matched = list(map_shares(match_share, shares))
         spent = sum(m.spent for m in matched)
         if not any(m.exhausted for m in matched) and spent <= budget.left:
             budget.left -= spent
-            return _gathered(len(queries), [c for m in matched for c in m.clones])
+            return _gathered(len(queries), [
+                (place, start + count * number, clones)
+                for start, share in enumerate(matched) for place, number, clones in share.clones])
     asked = _asked(queries, thresholds)
     listed = [(place, path, facts_of[path]) for place, (path, keys) in enumerate(others)
               if keys.shares(asked.by_fingerprint.keys(), asked.by_shape.keys())]
@@ -242,6 +246,8 @@ class Asked:
     """The queries' changed whole functions by shape (`_changed_definitions`)."""
     code: list[_Code]
     """Per query, its facts with their functions indexed."""
+    alphabet: Alphabet
+    """Spells the kinds of the queries and of the files they are compared with."""
 
 
 def _asked(queries: Sequence[Query], thresholds: Thresholds) -> Asked:
@@ -250,8 +256,10 @@ def _asked(queries: Sequence[Query], thresholds: Thresholds) -> Asked:
     for number, found in enumerate(kgrams):
         for value in found:
             by_fingerprint.setdefault(value, []).append(number)
-    code = [_Code(q.facts) for q in queries]
-    return Asked(kgrams, by_fingerprint, _changed_definitions(queries, code, thresholds), code)
+    alphabet = Alphabet()
+    code = [_Code(q.facts, alphabet) for q in queries]
+    return Asked(kgrams, by_fingerprint, _changed_definitions(queries, code, thresholds), code,
+                 alphabet)
 
 
 def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, str, CloneFacts]],
@@ -267,7 +275,7 @@ def _match(queries: Sequence[Query], asked: Asked, others: Sequence[tuple[int, s
             clones.extend((place, number, largest) for number, found in definitions.items()
                           if (largest := _largest(found)))
             continue
-        their_code = _Code(other)
+        their_code = _Code(other, asked.alphabet)
         seeds: dict[int, list[tuple[int, int]]] = {}
         places: dict[int, int] = {}
         for fingerprint, theirs in zip(other.fingerprints, other.positions, strict=True):
@@ -484,8 +492,13 @@ def _align(
     if not (_may_hold_clone(facts, mine_from, mine_to - 1, thresholds)
             and _may_hold_clone(other, theirs_from, theirs_to - 1, thresholds)):
         return None  # the clone lies inside these spans, so it cannot be big enough either
-    blocks = [(a + mine_from, b + theirs_from, size) for a, b, size in matching_blocks(
-        *spelled(facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to]))]
+    mine_letters, their_letters = mine.letters(), theirs.letters()
+    if mine_letters is None or their_letters is None:
+        windows = spelled(facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to])
+    else:
+        windows = mine_letters[mine_from:mine_to], their_letters[theirs_from:theirs_to]
+    blocks = [(a + mine_from, b + theirs_from, size)
+              for a, b, size in matching_blocks(*windows)]
     run = _densest_run(blocks)
     if same_file:
         run = _apart(run)
@@ -552,16 +565,21 @@ def _is_definition(code: _Code, first: int, last: int, thresholds: Thresholds) -
 
 
 class _Code:
-    """A file's clone facts, with its functions indexed by span and by nesting: aligning
-    asks for the innermost function around some tokens, and whether some tokens are one
-    whole function, many times per file. Functions are nested or apart (the token stream
-    is a walk of the tree), so the innermost function around tokens is the one that
-    starts last before them, or the nearest of its parents that reaches past them."""
+    """A file's clone facts, with its functions indexed by span and by nesting, and its
+    kinds spelled (once, when first aligned): aligning asks for the innermost function
+    around some tokens, and whether some tokens are one whole function, many times per
+    file. Functions are nested or apart (the token stream is a walk of the tree), so the
+    innermost function around tokens is the one that starts last before them, or the
+    nearest of its parents that reaches past them."""
 
-    __slots__ = ("_definitions", "_firsts", "_lasts", "_parents", "_spans", "facts")
+    __slots__ = ("_alphabet", "_definitions", "_firsts", "_lasts", "_letters", "_parents",
+                 "_spans", "_spelled", "facts")
 
-    def __init__(self, facts: CloneFacts) -> None:
+    def __init__(self, facts: CloneFacts, alphabet: Alphabet) -> None:
         self.facts = facts
+        self._alphabet = alphabet
+        self._letters: str | None = None
+        self._spelled = False
         self._spans = {(f.first, f.last) for f in facts.functions}
         self._definitions = {(f.first, f.last) for f in facts.functions if not f.delegates}
         # Outer before inner where two start at one token (they never do: a safeguard
@@ -576,6 +594,12 @@ class _Code:
                 holders.pop()
             self._parents.append(holders[-1] if holders else -1)
             holders.append(number)
+
+    def letters(self) -> str | None:
+        """The kinds as spelled by the alphabet; None when it ran out of letters."""
+        if not self._spelled:
+            self._letters, self._spelled = self._alphabet.spell(self.facts.kinds), True
+        return self._letters
 
     def is_function(self, first: int, last: int) -> bool:
         return (first, last) in self._spans

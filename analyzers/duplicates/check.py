@@ -311,10 +311,8 @@ def _copies(query: Query, group: list[Clone], everything: Mapping[str, CloneFact
     copies = []
     for clone in places:
         other = everything[clone.other_path]
-        new = clone.other_path in changed and _mostly_changed(
-            other, changed_tokens(other, changed[clone.other_path]),
-            clone.other_first, clone.other_last,
-        )
+        new = clone.other_path in changed and _lines_mostly_changed(
+            other, changed[clone.other_path], clone.other_first, clone.other_last)
         first_line, last_line = _span_lines(other, clone.other_first, clone.other_last)
         copies.append(_Copy(clone.other_path, first_line, last_line, clone, new))
     return sorted(copies, key=lambda c: (c.path, c.first_line))
@@ -610,7 +608,7 @@ def _is_run_of_small_definitions(facts: CloneFacts, first: int, last: int,
 def _is_alternative(facts: CloneFacts, first: int, last: int, copy: _Copy) -> bool:
     """Whether a block and its copy are the two branches of one module- or class-level
     `if`/`else` (a version or platform switch): only one of them ever runs."""
-    if copy.clone.other_path != copy.path:
+    if copy.clone.other_path != copy.path or not facts.alternatives:
         return False
     mine = _span_lines(facts, first, last)
     theirs = (copy.first_line, copy.last_line)
@@ -704,10 +702,21 @@ def _mostly_changed(facts: CloneFacts, mask: Sequence[bool], first: int, last: i
     return 2 * len(changed) >= len(lines)
 
 
+def _lines_mostly_changed(facts: CloneFacts, changed_lines: frozenset[int] | None,
+                          first: int, last: int) -> bool:
+    """`_mostly_changed` with the mask given as the changed lines (None: all changed)."""
+    if changed_lines is None:
+        return True
+    lines = set(facts.lines[first:last + 1])
+    return 2 * len(lines & changed_lines) >= len(lines)
+
+
 def _span_lines(facts: CloneFacts, first: int, last: int) -> tuple[int, int]:
     """The lines tokens `first..last` show: an END token stands on the last line of the
     statement list it closes (the end of the previous function), so it does not count."""
-    lines = [facts.lines[i] for i in range(first, last + 1) if facts.kinds[i] != END_KIND]
+    lines = [line for line, kind in zip(facts.lines[first:last + 1],
+                                        facts.kinds[first:last + 1], strict=True)
+             if kind != END_KIND]
     if not lines:
         lines = list(facts.lines[first:last + 1])
     return min(lines), max(lines)

@@ -98,13 +98,13 @@ def test_the_outline_keeps_every_line_ending_and_indent_and_gives_the_file_back(
     assert [original.splitlines()[-1] for _, original in sketch.stubs] == ['#"""', "  await a"]
     markers = [stub.splitlines()[0].partition("  # ")[2] for stub, _ in sketch.stubs]
     assert sketch.text.splitlines(keepends=True) == [
-        "import os\r\n", "\r\n", f"class Kept:  # {markers[0]}\r\n", *["  pass\r\n"] * 6,
-        "\r\n", "def one(): return 1\r\n", "\r\n", "def target():\r\n", "  try:\r\n",
-        "    pass\r\n", "  except: pass\r\n", "\r\n", f"def tail():  # {markers[1]}\r\n",
-        "  pass\r\n", "  pass"]
+        "import os\r\n", "\r\n", f"class Kept:  # {markers[0]}\r\n", '  """\r\n',
+        *["\r\n"] * 4, '  """\r\n', "\r\n", "def one(): return 1\r\n", "\r\n",
+        "def target():\r\n", "  try:\r\n", "    pass\r\n", "  except: pass\r\n", "\r\n",
+        f"def tail():  # {markers[1]}\r\n", '  """\r\n', '  """']
     assert all(marker.startswith("ssot-stub ") for marker in markers)
     assert restored(sketch.text, sketch.stubs) == text
-    assert restored(sketch.text.replace("  pass\r\n", "", 1), sketch.stubs) is None
+    assert restored(sketch.text.replace('  """\r\n', "", 1), sketch.stubs) is None
 
 
 def test_in_a_class_that_holds_the_fix_the_other_methods_are_stubbed() -> None:
@@ -115,7 +115,7 @@ def test_in_a_class_that_holds_the_fix_the_other_methods_are_stubbed() -> None:
     [(stub, original)] = sketch.stubs
     assert original == "    @property\n    def a(self):\n        return 1\n"
     assert stub.startswith("    def a():  # ssot-stub ")
-    assert stub.endswith("-0\n        pass\n        pass\n")
+    assert stub.endswith('-0\n        """\n        """\n')
     assert sketch.text.replace(stub, original) == text
     assert restored(sketch.text, sketch.stubs) == text
 

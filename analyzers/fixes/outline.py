@@ -5,7 +5,9 @@ module-level imports and helpers it adds.
 
 A stub keeps what the codemods look at outside their statement: the statement's name and
 kind (`def NAME` / `class NAME`: a helper or logger already there is found by name),
-its lines (so every other statement keeps its line numbers), the file's line endings and
+its lines (so every other statement keeps its line numbers: the body is one string
+literal of as many lines, a few nodes for libcst however long the statement, where one
+`pass` a line made thousands of the outline's nodes), the file's line endings and
 indentation (libcst writes new code with the ones it detects first), and a marker comment
 unique to the file, by which `restored` puts the original lines back in the fixed code.
 Imports, assignments and every other statement stay as they are.
@@ -80,7 +82,11 @@ def _stub(statement: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, firs
     keyword = "class" if isinstance(statement, ast.ClassDef) else "def"
     signature = "" if keyword == "class" else "()"
     code = [f"{prefix}{keyword} {statement.name}{signature}:  # ssot-stub {marker}"]
-    code += [f"{indent.group()}pass"] * (last - first)
+    body_lines = last - first
+    if body_lines == 1:
+        code.append(f"{indent.group()}pass")
+    else:  # the lines inside a string need no indentation
+        code += [f'{indent.group()}"""', *[""] * (body_lines - 2), f'{indent.group()}"""']
     return [text + _ending(lines[first - 1 + offset]) for offset, text in enumerate(code)]
 
 

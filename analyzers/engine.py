@@ -386,6 +386,11 @@ def _needs_facts(config: AuditConfig) -> bool:
     return any(config.enabled(rule.id) for rule in CROSS_FILE_RULES)
 
 
+_STATEMENT_KINDS = (ast.mod, ast.stmt, ast.excepthandler, ast.match_case)
+"""What `ParsedFile.statements` holds: rules that look at nothing else skip the
+expressions."""
+
+
 def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig,
                notes: list[Finding]) -> Iterator[Finding]:
     """Every rule's findings in one walk. A rule that raises is dropped for the rest of
@@ -396,7 +401,8 @@ def _run_rules(rules: Sequence[FileRule], file: ParsedFile, config: AuditConfig,
         for node_type in rule.node_types:
             dispatch[node_type].append(rule)
     broken: set[str] = set()
-    for node in file.nodes:
+    statements_only = all(issubclass(kind, _STATEMENT_KINDS) for kind in dispatch)
+    for node in file.statements if statements_only else file.nodes:
         for rule in dispatch.get(type(node), ()):
             if rule.id in broken:
                 continue

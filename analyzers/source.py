@@ -13,6 +13,7 @@ nesting as an exception, where libcst 1.9's native parser segfaults.
 from __future__ import annotations
 
 import ast
+import bisect
 import codecs
 import io
 import re
@@ -79,12 +80,23 @@ class ParsedFile:
     lines: list[str]
     imports: dict[str, str]
     """Local name -> qualified name, from every import in the file."""
-    nodes: list[ast.AST] = field(default_factory=list)
-    """Every node in pre-order (source order), expression contexts left out."""
+    statements: list[ast.AST] = field(default_factory=list)
+    """The module, then every statement, handler and match case in pre-order (source
+    order): what the file rules look at."""
     suppressions: dict[int, SuppressionComment] = field(default_factory=dict)
     derived: dict[str, object] = field(default_factory=dict)
     """What rules compute once per file and share (by a key of their family's), so a
     per-file result lives and dies with the file instead of in a module-level cache."""
+
+    _nodes: list[ast.AST] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def nodes(self) -> list[ast.AST]:
+        """Every node in pre-order (source order), expression contexts left out; walked
+        when first asked for (most files' rules need the statements only)."""
+        if self._nodes is None:
+            self._nodes = _preorder(self.tree)
+        return self._nodes
 
     def qualified_name(self, node: ast.expr) -> str | None:
         """`os.getenv`, `from os import getenv` and `import os as o; o.getenv` all give
@@ -127,9 +139,9 @@ def decode(data: bytes) -> str | ParseFailure:
 
 
 def parse(path: str, data: bytes, *, for_rules: bool = True) -> ParsedFile | ParseFailure:
-    """`for_rules=False` for a file only indexed for facts (a context file): no node list
-    and no suppression comments, which only the file rules and the engine's suppressions
-    read; the imports are the same, found by a walk over the statements alone."""
+    """`for_rules=False` for a file only indexed for facts (a context file): no statement
+    list and no suppression comments, which only the file rules and the engine's
+    suppressions read."""
     text = decode(data)
     if isinstance(text, ParseFailure):
         return text
@@ -153,16 +165,12 @@ def parse(path: str, data: bytes, *, for_rules: bool = True) -> ParsedFile | Par
         return ParseFailure(
             "SX004", f"nesting deeper than {MAX_DEPTH} levels; not audited", indexed
         )
-    nodes, imports = indexed
-    return ParsedFile(
-        path=path,
-        text=text,
-        tree=tree,
-        lines=text.splitlines(),
-        imports=imports,
-        nodes=nodes,
-        suppressions=_suppressions(text) if for_rules and _may_suppress(text) else {},
-    )
+    statements, imports = indexed
+    parsed = ParsedFile(path=path, text=text, tree=tree, lines=text.splitlines(),
+                        imports=imports, statements=statements)
+    if for_rules and _may_suppress(text):
+        parsed.suppressions = _suppressions(text, statements)
+    return parsed
 
 
 def children(node: ast.AST) -> list[ast.AST]:
@@ -216,26 +224,51 @@ def walk(tree: ast.AST) -> Iterator[ast.AST]:
 
 def _index(tree: ast.Module, *, for_rules: bool = True
            ) -> tuple[list[ast.AST], dict[str, str]] | int:
-    """One pass over the tree: the import table, with every node in pre-order when the
-    file rules will run (`for_rules`), or the line where nesting passes MAX_DEPTH.
-    Without rules the walk covers statements only: an import is a statement, and
-    statements sit only in other statements' bodies (never inside an expression), so
-    the imports come in the same order at a fraction of the nodes."""
-    below_of = children if for_rules else _statement_children
-    nodes: list[ast.AST] = []
+    """One pass over the statements: the import table, with the module and every
+    statement (handler, match case) in pre-order when the file rules will run
+    (`for_rules`), or the line where nesting passes MAX_DEPTH. Statements sit only in
+    other statements' bodies (never inside an expression), so an import is found at a
+    fraction of the nodes."""
+    statements: list[ast.AST] = [tree] if for_rules else []
     imports: dict[str, str] = {}
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return getattr(node, "lineno", 1)
-        if for_rules:
+    # A stack of the children still to visit at each level: its height is the depth, so
+    # no node carries its own.
+    pending = [iter(_statement_children(tree))]
+    while pending:
+        for node in pending[-1]:
+            if for_rules:
+                statements.append(node)
+            if isinstance(node, _IMPORTS):
+                _record_import(node, imports)
+            below = _statement_children(node)
+            if below:
+                if len(pending) >= MAX_DEPTH:
+                    return getattr(below[0], "lineno", 1)
+                pending.append(iter(below))
+                break
+        else:
+            pending.pop()
+    return statements, imports
+
+
+def _preorder(tree: ast.Module) -> list[ast.AST]:
+    """Every node of `tree` in pre-order, as `walk` gives them, without a generator's
+    cost per node (1.7 million nodes on a large project)."""
+    nodes: list[ast.AST] = [tree]
+    pending = [iter(children(tree))]
+    while pending:
+        for node in pending[-1]:
             nodes.append(node)
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            _record_import(node, imports)
-        below = depth + 1
-        stack.extend((child, below) for child in reversed(below_of(node)))
-    return nodes, imports
+            below = children(node)
+            if below:
+                pending.append(iter(below))
+                break
+        else:
+            pending.pop()
+    return nodes
+
+
+_IMPORTS = (ast.Import, ast.ImportFrom)
 
 
 def _statement_children(node: ast.AST) -> list[ast.AST]:
@@ -266,9 +299,135 @@ def _may_suppress(text: str) -> bool:
     return "ssot:" in text or "noqa" in text or "NOQA" in text or "pylint:" in text
 
 
-def _suppressions(text: str) -> dict[int, SuppressionComment]:
-    """Read suppression comments with the tokenizer, so text inside strings is not one.
-    Our own `ssot: ignore` wins over a peer tool's comment on the same line."""
+def _suppressions(text: str, statements: list[ast.AST]) -> dict[int, SuppressionComment]:
+    """Read suppression comments: where the syntax tree (its `statements`) tells every
+    comment from text inside a string (`_comment_starts`), from the lines that hold a
+    `#`; else with the tokenizer. Our own `ssot: ignore` wins over a peer tool's comment
+    on the same line."""
+    starts = _comment_starts(text, statements)
+    if starts is None:
+        return _tokenized_suppressions(text)
+    found: dict[int, SuppressionComment] = {}
+    for line, (code, column) in starts.items():
+        comment = _comment(code[column:], line, column + 1)
+        if comment is not None:
+            found[comment.line] = comment
+    return found
+
+
+_STRINGS = frozenset(kind for kind in (ast.Constant, ast.JoinedStr,
+                                       getattr(ast, "TemplateStr", None)) if kind is not None)
+"""The nodes of string literals (and of other constants, which hold no `#`)."""
+
+
+def _comment_starts(text: str, statements: list[ast.AST]) -> dict[int, tuple[str, int]] | None:
+    """Per line that holds a comment, in order: (the line, the comment's 0-based column);
+    None when only the tokenizer can tell (a line ending other than LF, or a `#` inside a
+    string that spans lines and may be several pieces with a comment between them).
+
+    Outside string literals a `#` always starts a comment, so a line's comment starts at
+    its first `#` that no string literal covers; a literal on one line never holds a
+    comment (one would run to the line's end, past the literal's closing quote), and one
+    triple-quoted token spanning lines holds none either. A literal lies within the lines
+    of its statement, so only the expressions of the statements (`statements`: the
+    module, then every statement in pre-order) whose lines hold a `#` are searched."""
+    if "\r" in text:
+        return None
+    lines = text.split("\n")
+    marked = {number for number, code in enumerate(lines, 1) if "#" in code}
+    if not marked:
+        return {}
+    covered: dict[int, list[tuple[int, int, ast.expr | None]]] = {}
+    """Per marked line: (first byte, end byte, the literal when it spans lines) of each
+    literal on it."""
+    for node in _literals(statements, sorted(marked)):
+        if type(node) is ast.Constant and not isinstance(node.value, str | bytes):
+            continue
+        first, last = node.lineno, node.end_lineno or node.lineno
+        end = node.end_col_offset if node.end_col_offset is not None else 1 << 62
+        if first == last:
+            if first in marked:
+                covered.setdefault(first, []).append((node.col_offset, end, None))
+            continue
+        for number in range(first, last + 1):
+            if number in marked:
+                covered.setdefault(number, []).append(
+                    (node.col_offset if number == first else 0,
+                     end if number == last else 1 << 62, node))
+    starts: dict[int, tuple[str, int]] = {}
+    for number in sorted(marked):
+        code = lines[number - 1]
+        spans = covered.get(number, ())
+        column = code.find("#")
+        while column != -1:
+            at = column if code.isascii() else len(code[:column].encode("utf-8"))
+            inside = [literal for start, end, literal in spans if start <= at < end]
+            if not inside:
+                starts[number] = (code, column)
+                break
+            if any(literal is not None and not _one_token(lines, literal) for literal in inside):
+                return None
+            column = code.find("#", column + 1)
+    return starts
+
+
+def _literals(statements: list[ast.AST], marked: list[int]) -> list[ast.expr]:
+    """The string literals (and other constants) in the expressions of the statements
+    whose lines (decorators included) hold one of the `marked` (sorted) lines; a
+    statement's own expressions only, not those of the statements in its body."""
+    found: list[ast.expr] = []
+    for statement in statements[1:]:
+        if isinstance(statement, ast.match_case):  # no lines of its own
+            parts: list[ast.pattern | ast.expr] = [statement.pattern]
+            if statement.guard is not None:
+                parts.append(statement.guard)
+            first = min(part.lineno for part in parts)
+            last = max(part.end_lineno or part.lineno for part in parts)
+        else:
+            assert isinstance(statement, ast.stmt | ast.excepthandler)
+            first, last = statement.lineno, statement.end_lineno or statement.lineno
+            for decorator in getattr(statement, "decorator_list", ()):
+                first = min(first, decorator.lineno)
+        at = bisect.bisect_left(marked, first)
+        if at == len(marked) or marked[at] > last:
+            continue
+        for name in statement._fields:
+            if name in STATEMENT_BODY_FIELDS:
+                continue
+            value = getattr(statement, name, None)
+            for part in value if type(value) is list else (value,):
+                if isinstance(part, ast.AST):
+                    found.extend(node for node in walk(part)
+                                 if type(node) in _STRINGS and isinstance(node, ast.expr))
+    return found
+
+
+def _one_token(lines: list[str], node: ast.expr) -> bool:
+    """Whether a string literal that spans lines is one triple-quoted token (a plain
+    one: an f-string's fields may hold quotes of their own): its code opens with three
+    quotes and first closes them, past any escaped quote, at its very end."""
+    if type(node) is not ast.Constant:
+        return False
+    assert node.end_lineno is not None and node.end_col_offset is not None
+    first = lines[node.lineno - 1].encode("utf-8")[node.col_offset:]
+    middle = [line.encode("utf-8") for line in lines[node.lineno:node.end_lineno - 1]]
+    last = lines[node.end_lineno - 1].encode("utf-8")[:node.end_col_offset]
+    code = b"\n".join([first, *middle, last])
+    body = len(code) - len(code.lstrip(b"rRbBuU")) + 3
+    opening = code[body - 3:body]
+    if opening not in (b'"""', b"'''"):
+        return False
+    closing = code.find(opening, body)
+    while closing != -1:
+        escapes = closing - len(code[:closing].rstrip(b"\\"))
+        if escapes % 2 == 0:
+            return closing + 3 == len(code)
+        closing = code.find(opening, closing + 1)
+    return False
+
+
+def _tokenized_suppressions(text: str) -> dict[int, SuppressionComment]:
+    """The suppression comments the tokenizer finds, so text inside strings is not one."""
     found: dict[int, SuppressionComment] = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):

@@ -12,7 +12,7 @@ from analyzers.engine import _run_rules
 from analyzers.model import Finding, Principle, Severity, SuppressionKind
 from analyzers.registry import FILE_RULES
 from analyzers.rule import FileRule, Hit
-from analyzers.source import ParsedFile, parse
+from analyzers.source import ParsedFile, SuppressionComment, _tokenized_suppressions, parse
 
 SWALLOW = "try:\n    run()\nexcept:{comment}\n    pass\n"
 
@@ -54,6 +54,41 @@ def test_unused_and_unknown_suppressions_are_reported() -> None:
 def test_suppression_comment_inside_a_string_is_not_a_suppression() -> None:
     text = 'HELP = "write # ssot: ignore[SF101] why"\n' + SWALLOW.format(comment="")
     assert rules(audit_text(text)) == [("SF101", 4, False)]
+
+
+TRICKY_COMMENTS = [
+    'x = "#"  # noqa: E501 the string holds a hash first\n',
+    'x = "é # noqa: E1"  # noqa: E2 bytes and characters differ\n',
+    'DOC = """\n# noqa: E3 inside a docstring\n"""  # noqa: E4 after it\n',
+    'x = ("a"  # noqa: E5 between two pieces\n     "b")\n',
+    'x = ("a # noqa: E6"\n     "b")  # noqa: E7\n',
+    'x = f"""{1}\n# noqa: E8 in an f-string\n"""\n',
+    '@mark("#")  # noqa: E9 on a decorator\ndef f():\n    return "\\"""#"  # noqa: E10\n',
+    'match x:\n    case {"#": 1} if y == "#":  # noqa: E11 a case\n        pass\n',
+    'x = r"""\\"""  # noqa: E12 a raw escape quote: one string\n"""\n',
+    'x = 1\r\ny = 2  # noqa: E13 CRLF\r\n',
+]
+
+
+def test_suppression_comments_are_the_tokenizers_comments() -> None:
+    """Suppression comments are read from the lines with a `#` and the string literals of
+    the syntax tree, and must be exactly what the tokenizer calls comments: a `#` in a
+    string (on one line, in a docstring, in an f-string) is text; a comment between two
+    pieces of one implicitly joined string is a comment."""
+    for text in TRICKY_COMMENTS:
+        parsed = parse("app/mod.py", text.encode())
+        assert isinstance(parsed, ParsedFile), text
+        assert list(parsed.suppressions.items()) == list(
+            _tokenized_suppressions(text).items()), text
+    codes = {code for text in TRICKY_COMMENTS
+             for comment in parse_suppressions(text) for code in comment.rule_ids}
+    assert codes == {"E501", "E2", "E4", "E5", "E7", "E9", "E10", "E11", "E13"}
+
+
+def parse_suppressions(text: str) -> list[SuppressionComment]:
+    parsed = parse("app/mod.py", text.encode())
+    assert isinstance(parsed, ParsedFile)
+    return list(parsed.suppressions.values())
 
 
 def test_only_findings_touching_changed_lines_count() -> None:

@@ -276,7 +276,14 @@ def _region_line_sizes(facts: CloneFacts, first: int, last: int) -> array[int]:
 
 
 def _line_sizes(lines: Sequence[str], quiet: Sequence[tuple[int, int]]) -> array[int]:
-    sizes = array("H", (min(_line_size(line), 65535) for line in lines))
+    known: dict[str, int] = {}
+    """Sizes by the line's text: blank lines, `)`, `pass`, `else:` recur."""
+    sizes = array("H", bytes(2 * len(lines)))
+    for number, text in enumerate(lines):
+        size = known.get(text)
+        if size is None:
+            size = known[text] = min(_line_size(text), 65535)
+        sizes[number] = size
     for first, last in quiet:
         for line in range(first, min(last, len(sizes)) + 1):
             sizes[line - 1] = 0
@@ -285,7 +292,9 @@ def _line_sizes(lines: Sequence[str], quiet: Sequence[tuple[int, int]]) -> array
 
 def _line_size(line: str) -> int:
     """Lexical tokens on the line, its end-of-line token included, comments left out."""
-    code = sum(1 for token in _LEXICAL_TOKEN.findall(line) if token[0] != "#")
+    found = _LEXICAL_TOKEN.findall(line)
+    # A comment runs to the end of the line, so only the last token can be one.
+    code = len(found) - 1 if found and found[-1][0] == "#" else len(found)
     return code + 1 if code else 0
 
 
@@ -305,8 +314,10 @@ def encode(kinds: Sequence[int], params: Sequence[int]) -> list[int]:
 
 
 def kgram_hashes(encoded: Sequence[int]) -> list[int]:
-    """The hash of every K_GRAM-token run, by its first token's index."""
-    return [kgram_hash(encoded, i) for i in range(len(encoded) - K_GRAM + 1)]
+    """The hash of every K_GRAM-token run, by its first token's index: `kgram_hash` of
+    each, the runs made by `zip` (tuples, as there)."""
+    shifted = (encoded[offset:] for offset in range(K_GRAM))
+    return list(map(hash, zip(*shifted, strict=False)))  # ends with the shortest: the last run
 
 
 def kgram_hash(encoded: Sequence[int], start: int) -> int:
@@ -315,11 +326,23 @@ def kgram_hash(encoded: Sequence[int], start: int) -> int:
     return hash(tuple(encoded[start:start + K_GRAM]))
 
 
+def _window_minima(hashes: Sequence[int]) -> list[int]:
+    """`min(hashes[start:start + WINDOW])` for every start (windows that run past the end
+    are shorter), from the minima over windows half as long (C loops, not a slice per
+    start): the minimum over `a + b` values is that of the first `a` and the last `b`."""
+    minima, span = list(hashes), 1
+    while span < WINDOW:
+        step = min(span, WINDOW - span)
+        minima = [*map(min, minima, minima[step:]), *minima[-step:]]
+        span += step
+    return minima
+
+
 def winnow(hashes: Sequence[int]) -> tuple[list[int], list[int]]:
     """The minimum hash of each WINDOW-long window (its first position on ties), each
     chosen position once."""
     count = max(len(hashes) - WINDOW + 1, 1 if hashes else 0)
-    minima = [min(hashes[start:start + WINDOW]) for start in range(count)]
+    minima = _window_minima(hashes)[:count]
     fingerprints: list[int] = []
     positions: list[int] = []
     chosen = -1
@@ -377,6 +400,8 @@ class _TokenStream:
         declarations = _declarations(tree.body)
         while stack:
             item = stack.pop()
+            # `ast.parse` makes nodes of exact types, so `type(...) is` stands for
+            # `isinstance` (the loop runs for every node: millions on a large project).
             if isinstance(item, tuple):
                 marker, first, end_line = item
                 if marker:
@@ -385,29 +410,31 @@ class _TokenStream:
                     continue
                 kind, param = END, None  # an empty name closes a statement list
                 line = end_line
-            elif type(item) in _MAYBE_TRIVIAL and _is_trivial_statement(item, self.source_lines):
+            elif (node_type := type(item)) in _MAYBE_TRIVIAL and _is_trivial_statement(
+                    item, self.source_lines):
                 start = getattr(item, "lineno", line)
                 self.quiet_lines.append((start, getattr(item, "end_lineno", None) or start))
-                if isinstance(item, ast.Import | ast.ImportFrom):
+                if node_type is ast.Import or node_type is ast.ImportFrom:
                     self.imports.append((start, stable_hash(ast.dump(item))))
-                elif isinstance(item, ast.Assign | ast.AnnAssign):
+                elif node_type is ast.Assign or node_type is ast.AnnAssign:
+                    assert isinstance(item, ast.Assign | ast.AnnAssign)
                     self.settings.append((start, stable_hash(_setting(item))))
                 continue
             else:
                 line = getattr(item, "lineno", line)
                 column = getattr(item, "col_offset", column)
-                if id(item) in declarations or (type(item) in _MAYBE_DECLARATIVE
+                if id(item) in declarations or (node_type in _MAYBE_DECLARATIVE
                                                 and _is_declarative_call(item)):
                     self.quiet_lines.append((line, getattr(item, "end_lineno", None) or line))
-                elif isinstance(item, ast.ClassDef):
+                elif type(item) is ast.ClassDef:
                     declarations |= _declarations(item.body)
-                if type(item) in _CONTAINERS and _is_table(item):  # type: ignore[arg-type]
+                if node_type in _CONTAINERS and _is_table(item):  # type: ignore[arg-type]
                     # One token, its first line counted; its value is its contents, so
                     # two different tables are a renaming, not identical.
                     kind, param = "table", "t:" + ast.dump(item)
                     self.quiet_lines.append((line + 1, getattr(item, "end_lineno", None) or line))
                 else:
-                    if isinstance(item, ast.Dict) and not all(
+                    if type(item) is ast.Dict and not all(
                             isinstance(v, _LITERAL_NODES) for v in item.values):
                         # A record built from computed values: its field names are its
                         # shape, not values, so two dicts with other keys (a WSGI environ,
@@ -415,8 +442,12 @@ class _TokenStream:
                         outline.concrete_names.update(
                             id(k) for k in item.keys
                             if isinstance(k, ast.Constant) and isinstance(k.value, str))
-                    kind, param = _describe(item, outline.concrete_names)
-                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    if node_type in _DESCRIBED:
+                        kind, param = _describe(item, outline.concrete_names)
+                    else:
+                        kind, param = node_type.__name__, None
+                    if node_type is ast.FunctionDef or node_type is ast.AsyncFunctionDef:
+                        assert isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
                         stack.append((str(id(item)), len(kinds), 0))
                         self.quiet_lines.extend((d.lineno, d.end_lineno or d.lineno)
                                                 for d in item.decorator_list
@@ -425,11 +456,15 @@ class _TokenStream:
                         # lines do not count towards a clone's size.
                         self.quiet_lines.append((item.lineno, item.body[0].lineno - 1))
                     stack.extend(reversed(_children(item)))
-            for text in (kind, param):
-                if text is not None and text not in hashes:
-                    hashes[text] = stable_hash(text)
-            kinds.append(hashes[kind])
-            params.append(hashes[param])
+            kind_hash = hashes.get(kind)
+            if kind_hash is None:
+                kind_hash = hashes[kind] = stable_hash(kind)
+            param_hash = hashes.get(param)
+            if param_hash is None:
+                assert param is not None
+                param_hash = hashes[param] = stable_hash(param)
+            kinds.append(kind_hash)
+            params.append(param_hash)
             lines.append(line)
             columns.append(column)
 
@@ -519,8 +554,8 @@ def _end_line(node: ast.stmt) -> int:
     return node.end_lineno or node.lineno
 
 
-_NAMED_BINDINGS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler,
-                   ast.MatchAs, ast.MatchStar)
+_NAMED_BINDINGS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                             ast.ExceptHandler, ast.MatchAs, ast.MatchStar})
 
 
 def _concrete_names(tree: ast.Module) -> set[int]:
@@ -534,12 +569,14 @@ def _concrete_names(tree: ast.Module) -> set[int]:
     concrete: set[int] = set()
     outermost: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
     stack: list[ast.AST] = [tree]
+    # Exact node types (`ast.parse` makes no subclasses): `type(...) is`, the cheap
+    # `isinstance`, as the walk looks at every node.
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if type(node) is ast.FunctionDef or type(node) is ast.AsyncFunctionDef:
             outermost.append(node)
             continue
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if type(node) is ast.Call and type(node.func) is ast.Name:
             concrete.add(id(node.func))
         stack.extend(children(node))
     for function in outermost:
@@ -548,19 +585,23 @@ def _concrete_names(tree: ast.Module) -> set[int]:
         stack = [function]
         while stack:
             node = stack.pop()
-            if isinstance(node, ast.Name):
+            node_type = type(node)
+            if type(node) is ast.Name:
                 used.append(node)
-                if not isinstance(node.ctx, ast.Load):
+                if type(node.ctx) is not ast.Load:
                     bound.add(node.id)
                 continue  # no node below a name
-            if isinstance(node, ast.Constant):
+            if node_type is ast.Constant:
                 continue
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                concrete.add(id(node.func))
-            elif isinstance(node, ast.arg):
+            if type(node) is ast.Call:
+                if type(node.func) is ast.Name:
+                    concrete.add(id(node.func))
+            elif type(node) is ast.arg:
                 bound.add(node.arg)
-            elif isinstance(node, _NAMED_BINDINGS) and node.name:
-                bound.add(node.name)
+            elif node_type in _NAMED_BINDINGS:
+                name = getattr(node, "name", None)
+                if name:
+                    bound.add(name)
             stack.extend(children(node))
         for name in used:
             if name.id in bound:
@@ -612,13 +653,14 @@ def _children(node: ast.AST) -> list[ast.AST | tuple[str, int, int]]:
     out: list[ast.AST | tuple[str, int, int]] = []
     for field in _FIELDS.get(type(node), node._fields):
         value = getattr(node, field, None)
-        if isinstance(value, ast.AST):
-            if type(value) not in _LEFT_OUT:
-                out.append(value)
-        elif isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST) and type(v) not in _LEFT_OUT)
-            if field in _STATEMENT_LISTS and value:
-                out.append(("", 0, getattr(value[-1], "end_lineno", None) or 1))
+        if type(value) is list:
+            if value:
+                out.extend([v for v in value
+                            if type(v) not in _LEFT_OUT and isinstance(v, ast.AST)])
+                if field in _STATEMENT_LISTS:
+                    out.append(("", 0, getattr(value[-1], "end_lineno", None) or 1))
+        elif isinstance(value, ast.AST) and type(value) not in _LEFT_OUT:
+            out.append(value)
     return out
 
 

@@ -489,8 +489,8 @@ def _align(
     if only_definitions and not (mine.is_function(mine_from, mine_to - 1)
                                  and theirs.is_function(theirs_from, theirs_to - 1)):
         return None
-    if not (_may_hold_clone(facts, mine_from, mine_to - 1, thresholds)
-            and _may_hold_clone(other, theirs_from, theirs_to - 1, thresholds)):
+    if not (_may_hold_clone(mine, mine_from, mine_to - 1, thresholds)
+            and _may_hold_clone(theirs, theirs_from, theirs_to - 1, thresholds)):
         return None  # the clone lies inside these spans, so it cannot be big enough either
     mine_letters, their_letters = mine.letters(), theirs.letters()
     if mine_letters is None or their_letters is None:
@@ -510,8 +510,8 @@ def _align(
     if same_file and first <= other_last and other_first <= last:
         return None
     length = last - first + 1
-    if (only_definitions or not (big_enough(facts, first, last, thresholds)
-                                 and big_enough(other, other_first, other_last, thresholds))
+    if (only_definitions or not (_big_enough(mine, first, last, thresholds)
+                                 and _big_enough(theirs, other_first, other_last, thresholds))
             ) and not (
             _is_definition(mine, first, last, thresholds)
             and _is_definition(theirs, other_first, other_last, thresholds)):
@@ -550,10 +550,17 @@ def big_enough(code: CloneFacts, first: int, last: int, thresholds: Thresholds) 
             and region_lines(code, first, last) >= thresholds.min_lines)
 
 
-def _may_hold_clone(code: CloneFacts, first: int, last: int, thresholds: Thresholds) -> bool:
+def _big_enough(code: _Code, first: int, last: int, thresholds: Thresholds) -> bool:
+    """`big_enough`, from the file's running sums."""
+    size, lines = code.region(first, last)
+    return size >= thresholds.min_tokens and lines >= thresholds.min_lines
+
+
+def _may_hold_clone(code: _Code, first: int, last: int, thresholds: Thresholds) -> bool:
     """Whether tokens `first..last` are big enough to hold a block or a whole function."""
-    return (big_enough(code, first, last, thresholds)
-            or region_size(code, first, last) >= thresholds.min_definition_tokens)
+    size, lines = code.region(first, last)
+    return (size >= thresholds.min_tokens and lines >= thresholds.min_lines) or (
+        size >= thresholds.min_definition_tokens)
 
 
 def _is_definition(code: _Code, first: int, last: int, thresholds: Thresholds) -> bool:
@@ -561,7 +568,7 @@ def _is_definition(code: _Code, first: int, last: int, thresholds: Thresholds) -
     `min_definition_tokens` of code that does more than delegate: judged as a
     definition, not as a block."""
     return code.is_definition(first, last) and (
-        region_size(code.facts, first, last) >= thresholds.min_definition_tokens)
+        code.region(first, last)[0] >= thresholds.min_definition_tokens)
 
 
 class _Code:
@@ -572,14 +579,18 @@ class _Code:
     innermost function around tokens is the one that starts last before them, or the
     nearest of its parents that reaches past them."""
 
-    __slots__ = ("_alphabet", "_definitions", "_firsts", "_lasts", "_letters", "_parents",
-                 "_spans", "_spelled", "facts")
+    __slots__ = ("_alphabet", "_code_lines_before", "_definitions", "_firsts", "_lasts",
+                 "_letters", "_parents", "_size_before", "_spans", "_spelled", "facts")
 
     def __init__(self, facts: CloneFacts, alphabet: Alphabet) -> None:
         self.facts = facts
         self._alphabet = alphabet
         self._letters: str | None = None
         self._spelled = False
+        self._size_before: list[int] | None = None
+        """Running sums of the line sizes (from `region`'s first call), and of the lines
+        with code: a region's size is a difference, not a sum per question."""
+        self._code_lines_before: list[int] = []
         self._spans = {(f.first, f.last) for f in facts.functions}
         self._definitions = {(f.first, f.last) for f in facts.functions if not f.delegates}
         # Outer before inner where two start at one token (they never do: a safeguard
@@ -600,6 +611,26 @@ class _Code:
         if not self._spelled:
             self._letters, self._spelled = self._alphabet.spell(self.facts.kinds), True
         return self._letters
+
+    def region(self, first: int, last: int) -> tuple[int, int]:
+        """(`region_size`, `region_lines`) of tokens `first..last`."""
+        lines = self.facts.lines[first:last + 1]
+        if not lines:
+            return 0, 0
+        low, high = min(lines), max(lines)
+        if low < 1:  # never from `ast`; a slice from a negative start reads otherwise
+            return (region_size(self.facts, first, last),
+                    region_lines(self.facts, first, last))
+        if self._size_before is None:
+            self._size_before = [0, *accumulate(self.facts.line_sizes)]
+            self._code_lines_before = [0, *accumulate(1 if size else 0
+                                                      for size in self.facts.line_sizes)]
+        count = len(self._size_before) - 1
+        start, end = min(low - 1, count), min(high, count)
+        if start >= end:
+            return 0, 0
+        return (self._size_before[end] - self._size_before[start],
+                self._code_lines_before[end] - self._code_lines_before[start])
 
     def is_function(self, first: int, last: int) -> bool:
         return (first, last) in self._spans

@@ -8,7 +8,9 @@ finding. Whatever cannot be fixed costs an SX010 note that says why, never the f
 from __future__ import annotations
 
 import ast
+import codecs
 import keyword
+import re
 import warnings
 from collections import defaultdict, deque
 from collections.abc import Sequence
@@ -103,6 +105,12 @@ class _Source:
         return None
 
 
+_DEFINITION_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:def|async|class)\b")
+"""A line that may start a top-level definition (a UTF-8 BOM before the first)."""
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
+              codecs.BOM_UTF32_BE)
+
+
 class _Planner:
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -139,7 +147,8 @@ class _Planner:
     def _definition(self, finding: Finding) -> tuple[Plan, str, Applicability]:
         new_name = finding.subject
         named = [r for r in finding.related if r.name is not None]
-        if new_name is None or not named:
+        if new_name is None or not named or not self._may_define(
+                finding.path, finding.line, finding.end_line):
             raise _Quiet
         mine = self._tree(finding.path)
         new = mine.top_level(new_name) if mine else None
@@ -251,6 +260,18 @@ class _Planner:
                 return _Definition(related.path, related.name, old)
             reason = reason or f"`{related.name}` at {related.path} is not the same code"
         raise _Skip(reason)
+
+    def _may_define(self, path: str, first: int, last: int) -> bool:
+        """Whether a top-level definition may start on lines `first..last` of the file:
+        one starts its line with `def`, `async` or `class` (no statement can come before
+        it on its line). Most copied functions are methods, so this spares parsing their
+        files (in the audit's own process, after the rest of the audit). Files in an
+        encoding that is not ASCII-compatible (a UTF-16 or UTF-32 BOM) are parsed."""
+        data = self.sources.get(path)
+        if data is None or data.startswith(_WIDE_BOMS):
+            return True
+        return any(_DEFINITION_START.match(line)
+                   for line in data.splitlines()[max(0, first - 1):last])
 
     def _tree(self, path: str) -> _Source | None:
         if path not in self._trees:

@@ -123,7 +123,8 @@ class ChangedModule:
 
     @cached_property
     def parsed(self) -> ParsedFile | None:
-        parsed = parse(self.path, self.head)
+        """The head's tree, lines and imports (no file rule runs on it here)."""
+        parsed = parse(self.path, self.head, for_rules=False)
         return parsed if isinstance(parsed, ParsedFile) else None
 
     def existed_before(self, name: str) -> bool:

@@ -12,7 +12,7 @@ import codecs
 import keyword
 import re
 import warnings
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -105,6 +105,8 @@ class _Source:
         return None
 
 
+KEPT_TREES = 8
+"""How many files' trees the planner keeps parsed at once."""
 _DEFINITION_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:def|async|class)\b")
 """A line that may start a top-level definition (a UTF-8 BOM before the first)."""
 _WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
@@ -121,7 +123,7 @@ class _Planner:
         self.repo = RepoIndex(project)
         self.modules = self.repo.modules
         self.module_map = self.repo.module_map
-        self._trees: dict[str, _Source | None] = {}
+        self._trees: OrderedDict[str, _Source | None] = OrderedDict()
 
     def plan(self, finding: Finding) -> tuple[Plan, str, Applicability]:
         if finding.rule in ("SF101", "SF102", "SF105"):
@@ -274,18 +276,24 @@ class _Planner:
                    for line in data.splitlines()[max(0, first - 1):last])
 
     def _tree(self, path: str) -> _Source | None:
-        if path not in self._trees:
-            data = self.sources.get(path)
-            tree = None
-            if data is not None:
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        tree = _Source(ast.parse(data))
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    tree = None
-            self._trees[path] = tree
-        return self._trees[path]
+        """The file's tree; the last KEPT_TREES stay parsed (findings come by file, and a
+        whole tree's trees would hold most of the audit's memory)."""
+        if path in self._trees:
+            self._trees.move_to_end(path)
+            return self._trees[path]
+        data = self.sources.get(path)
+        tree = None
+        if data is not None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = _Source(ast.parse(data))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = None
+        self._trees[path] = tree
+        if len(self._trees) > KEPT_TREES:
+            self._trees.popitem(last=False)
+        return tree
 
     def _importable(self, importer: str, path: str) -> str:
         """The module path to import `path` by from `importer`; `_Skip` when there is

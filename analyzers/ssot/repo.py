@@ -103,8 +103,8 @@ change, the one here is the original."""
 
 @dataclass(frozen=True)
 class ChangedModule:
-    """A module of the change. Not slotted: its base facts and head tree are computed on
-    first use (`cached_property`), since most rules never need them."""
+    """A module of the change. Not slotted: its base facts are computed on first use
+    (`cached_property`), since most rules never need them."""
 
     path: str
     facts: ModuleFacts
@@ -120,12 +120,6 @@ class ChangedModule:
     @cached_property
     def base_facts(self) -> ModuleFacts | None:
         return _facts_of(self.path, self.base) if self.base is not None else None
-
-    @cached_property
-    def parsed(self) -> ParsedFile | None:
-        """The head's tree, lines and imports (no file rule runs on it here)."""
-        parsed = parse(self.path, self.head, for_rules=False)
-        return parsed if isinstance(parsed, ParsedFile) else None
 
     def existed_before(self, name: str) -> bool:
         """True when the base version already defined `name` at the top level."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
-from analyzers.source import ParsedFile, last_name
+from analyzers.source import ParsedFile, last_name, parse
 from analyzers.ssot.index import CONSTANT_NAME, literal
 from analyzers.ssot.repo import ChangedModule, RepoIndex, is_config_module, is_peripheral
 
@@ -67,12 +67,15 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
     for module in repo.changed:
         if is_peripheral(module.path) or not _may_hold_named_value(module, repo):
             continue
-        if module.parsed is None:
+        # Parsed here and let go with the module: in a whole-tree audit every module
+        # is changed, and kept trees were most of the audit's memory.
+        parsed = parse(module.path, module.head, for_rules=False)
+        if not isinstance(parsed, ParsedFile):
             continue
-        for node in _code_literals(module.parsed, repo.value_callees):
+        for node in _code_literals(parsed, repo.value_callees):
             if not module.touches(node.lineno, node.end_lineno):
                 continue
-            value = literal(node, module.parsed)
+            value = literal(node, parsed)
             if value is None or not value.distinctive:
                 continue
             text = (node.value if isinstance(node, ast.Constant)
@@ -93,7 +96,7 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             path, canonical = ranked[0]
             where = "this module" if path == module.path else path
             yield repo.finding_at(
-                MagicValueHasName, module.path, node.lineno, _column(module, node),
+                MagicValueHasName, module.path, node.lineno, parsed.column(node),
                 node.end_lineno or node.lineno,
                 f"{value.shown} is the value of `{canonical.name}` "
                 f"({path}:{canonical.line})",
@@ -122,10 +125,6 @@ def _may_hold_named_value(module: ChangedModule, repo: RepoIndex) -> bool:
             if repr(value) in repo.constants_by_value:
                 return True
     return False
-
-
-def _column(module: ChangedModule, node: ast.expr) -> int:
-    return module.parsed.column(node) if module.parsed is not None else 1
 
 
 def _code_literals(parsed: ParsedFile, callees: frozenset[str]

@@ -617,10 +617,7 @@ class _Code:
         lines = self.facts.lines[first:last + 1]
         if not lines:
             return 0, 0
-        low, high = min(lines), max(lines)
-        if low < 1:  # never from `ast`; a slice from a negative start reads otherwise
-            return (region_size(self.facts, first, last),
-                    region_lines(self.facts, first, last))
+        low, high = min(lines), max(lines)  # token lines are 1-based (`ast`'s)
         if self._size_before is None:
             self._size_before = [0, *accumulate(self.facts.line_sizes)]
             self._code_lines_before = [0, *accumulate(1 if size else 0

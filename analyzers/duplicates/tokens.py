@@ -278,7 +278,7 @@ def _region_line_sizes(facts: CloneFacts, first: int, last: int) -> array[int]:
 def _line_sizes(lines: Sequence[str], quiet: Sequence[tuple[int, int]]) -> array[int]:
     known: dict[str, int] = {}
     """Sizes by the line's text: blank lines, `)`, `pass`, `else:` recur."""
-    sizes = array("H", bytes(2 * len(lines)))
+    sizes = array("H", [0]) * len(lines)
     for number, text in enumerate(lines):
         size = known.get(text)
         if size is None:

@@ -10,7 +10,9 @@ brackets) is near the product of the two lengths, in Python bytecode. Here the t
 sequences are strings (`spelled` writes each element as one character), and each longest
 run is found by asking, for each start in `a`, whether a run longer than the best so far
 occurs in `b`: one `str.find` per start, in C, and none left once the best run is most
-of what remains (two versions of a file).
+of what remains (two versions of a file). Once the best run is long, starts are passed
+half its length at a time: every run longer than it from one of those starts holds one
+common piece, and where `b` lacks that piece none of them needs its own look.
 
 Why the result is the same: difflib's longest run is the longest, then the one that starts
 earliest in `a`, then earliest in `b` (its documented contract, with no junk). Scanning
@@ -110,6 +112,13 @@ def longest_match(a: str, b: str, a_low: int, a_high: int, b_low: int, b_high: i
     find = b.find
     i = a_low
     while i + best < a_high:
+        # A run longer than `best` from any start in i .. i + skip - 1 holds
+        # a[i + skip - 1:i + best + 1]; where b has no such piece, none of those starts
+        # can beat the best, and all of them are passed in one look.
+        skip = (best + 1) // 2
+        if skip > 1 and find(a[i + skip - 1:i + best + 1], b_low, b_high) < 0:
+            i += skip
+            continue
         j = find(a[i:i + best + 1], b_low, b_high)
         if j >= 0:
             size = _shared_prefix(a, i, b, j, best + 1, min(a_high - i, b_high - j))

@@ -33,14 +33,14 @@ def _edited(rng: random.Random, text: str, letters: str) -> str:
     return "".join(out)
 
 
-def _pairs(seed: int, count: int) -> list[tuple[str, str]]:
+def _pairs(seed: int, count: int, longest: int = 40) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     pairs = []
     for _ in range(count):
         letters = "abcdef"[:rng.randint(1, 6)]
-        a = "".join(rng.choice(letters) for _ in range(rng.randint(0, 40)))
+        a = "".join(rng.choice(letters) for _ in range(rng.randint(0, longest)))
         b = _edited(rng, a, letters) if rng.random() < 0.6 else "".join(
-            rng.choice(letters) for _ in range(rng.randint(0, 40)))
+            rng.choice(letters) for _ in range(rng.randint(0, longest)))
         pairs.append((a, b))
     return pairs
 
@@ -48,6 +48,14 @@ def _pairs(seed: int, count: int) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("seed", range(4))
 def test_matching_blocks_are_difflibs(seed: int) -> None:
     for a, b in _pairs(seed, 3000):
+        expected = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+        assert matching_blocks(a, b) == [tuple(m) for m in expected[:-1]], (a, b)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_long_runs_are_difflibs(seed: int) -> None:
+    # Runs of tens of letters: starts are then passed in steps of half the best run.
+    for a, b in _pairs(200 + seed, 400, longest=300):
         expected = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
         assert matching_blocks(a, b) == [tuple(m) for m in expected[:-1]], (a, b)
 

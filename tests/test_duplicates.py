@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from analyzers import AuditRequest, AuditResult, ChangeStatus, FileChange, Finding, audit
+from analyzers.alignment import Alphabet
 from analyzers.duplicates import RULES
 from analyzers.duplicates.matching import (
     CHAIN_STEP_COST,
@@ -29,6 +30,7 @@ from analyzers.duplicates.matching import (
     Query,
     Thresholds,
     _chains,
+    _Code,
     changed_tokens,
     find_clones,
 )
@@ -39,6 +41,8 @@ from analyzers.duplicates.tokens import (
     CloneKeys,
     clone_keys,
     extract_clone_facts,
+    region_lines,
+    region_size,
 )
 from analyzers.engine import FactsCache
 from analyzers.model import Mode, Severity
@@ -421,6 +425,24 @@ def test_identical_test_methods_of_two_test_classes_are_two_cases() -> None:
     change = FileChange("tests/test_source.py", ChangeStatus.ADDED, text.encode())
     assert [f for f in audit(AuditRequest(changes=(change,))).findings
             if f.rule.startswith("DU")] == []
+
+
+def test_a_regions_size_from_the_running_sums_is_the_one_summed_over_its_lines() -> None:
+    # Token lines go back after a decorator's `def`, at the end of a block and in a
+    # conditional expression over lines: a region's lines are found between its ends.
+    source = (b"@decorate(\n    option=1)\ndef handler(request):\n"
+              b"    value = (request.first\n             if request.ready\n"
+              b"             else request.second)\n"
+              b"    for item in value:\n        if item:\n            total = item\n"
+              b"    return {\n        'a': total,\n        'b': value,\n    }\n")
+    facts = extract_clone_facts(_parsed("handlers.py", source))
+    lines = facts.lines
+    assert any(lines[at] > lines[at + 1] for at in range(len(lines) - 1))
+    code = _Code(facts, Alphabet())
+    for first in range(len(lines)):
+        for last in range(first, len(lines) + 2):
+            assert code.region(first, last) == (region_size(facts, first, last),
+                                                 region_lines(facts, first, last)), (first, last)
 
 
 def _keyed(files: dict[str, CloneFacts]) -> list[tuple[str, CloneKeys]]:

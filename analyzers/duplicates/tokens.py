@@ -314,16 +314,12 @@ def encode(kinds: Sequence[int], params: Sequence[int]) -> list[int]:
 
 
 def kgram_hashes(encoded: Sequence[int]) -> list[int]:
-    """The hash of every K_GRAM-token run, by its first token's index: `kgram_hash` of
-    each, the runs made by `zip` (tuples, as there)."""
+    """The hash of every K_GRAM-token run, by its first token's index: the hash of the
+    run's tuple, the runs made by `zip`. Tuples of ints hash the same in every process
+    (only str and bytes hashing is salted), so fingerprints can be cached and compared
+    across processes."""
     shifted = (encoded[offset:] for offset in range(K_GRAM))
     return list(map(hash, zip(*shifted, strict=False)))  # ends with the shortest: the last run
-
-
-def kgram_hash(encoded: Sequence[int], start: int) -> int:
-    """Tuples of ints hash the same in every process (only str and bytes hashing is
-    salted), so fingerprints can be cached and compared across processes."""
-    return hash(tuple(encoded[start:start + K_GRAM]))
 
 
 def _window_minima(hashes: Sequence[int]) -> list[int]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import keyword
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from analyzers.config import AuditConfig
@@ -629,9 +630,8 @@ def _is_async_twin(facts: CloneFacts, first: int, last: int, other: CloneFacts,
     """Whether one side is async code and the other is not: the sync and async versions
     of one API (`Client.send` / `AsyncClient.send`), which Python cannot share without
     generating one from the other. (An async copy with one `await` more is a copy.)"""
-    mine = any(kind in ASYNC_KINDS for kind in facts.kinds[first:last + 1])
-    theirs = any(kind in ASYNC_KINDS
-                 for kind in other.kinds[clone.other_first:clone.other_last + 1])
+    mine = not ASYNC_KINDS.isdisjoint(facts.kinds[first:last + 1])
+    theirs = not ASYNC_KINDS.isdisjoint(other.kinds[clone.other_first:clone.other_last + 1])
     return mine != theirs
 
 
@@ -714,12 +714,9 @@ def _lines_mostly_changed(facts: CloneFacts, changed_lines: frozenset[int] | Non
 def _span_lines(facts: CloneFacts, first: int, last: int) -> tuple[int, int]:
     """The lines tokens `first..last` show: an END token stands on the last line of the
     statement list it closes (the end of the previous function), so it does not count."""
-    lines = [line for line, kind in zip(facts.lines[first:last + 1],
-                                        facts.kinds[first:last + 1], strict=True)
-             if kind != END_KIND]
-    if not lines:
-        lines = list(facts.lines[first:last + 1])
-    return min(lines), max(lines)
+    lines = facts.lines[first:last + 1]
+    shown = list(compress(lines, map(END_KIND.__ne__, facts.kinds[first:last + 1])))
+    return (min(shown), max(shown)) if shown else (min(lines), max(lines))
 
 
 def _column(facts: CloneFacts, first: int, line: int) -> int:

@@ -521,9 +521,16 @@ def _align(
     if only_definitions and not (mine.is_function(mine_from, mine_to - 1)
                                  and theirs.is_function(theirs_from, theirs_to - 1)):
         return None
-    if not (_may_hold_clone(mine, mine_from, mine_to - 1, thresholds)
-            and _may_hold_clone(theirs, theirs_from, theirs_to - 1, thresholds)):
-        return None  # the clone lies inside these spans, so it cannot be big enough either
+    if (only_definitions or not (_big_enough(mine, mine_from, mine_to - 1, thresholds)
+                                 and _big_enough(theirs, theirs_from, theirs_to - 1,
+                                                 thresholds))) and not (
+            mine.holds_definition(mine_from, mine_to, thresholds.min_definition_tokens)
+            and theirs.holds_definition(theirs_from, theirs_to,
+                                        thresholds.min_definition_tokens)):
+        # The clone lies inside the windows, and is no bigger: where a block cannot fit
+        # in both (or one k-gram is all they share), only a whole function on both
+        # sides can be the clone.
+        return None
     mine_letters, their_letters = mine.letters(), theirs.letters()
     if mine_letters is None or their_letters is None:
         windows = spelled(facts.kinds[mine_from:mine_to], other.kinds[theirs_from:theirs_to])
@@ -586,13 +593,6 @@ def _big_enough(code: _Code, first: int, last: int, thresholds: Thresholds) -> b
     """`big_enough`, from the file's running sums."""
     size, lines = code.region(first, last)
     return size >= thresholds.min_tokens and lines >= thresholds.min_lines
-
-
-def _may_hold_clone(code: _Code, first: int, last: int, thresholds: Thresholds) -> bool:
-    """Whether tokens `first..last` are big enough to hold a block or a whole function."""
-    size, lines = code.region(first, last)
-    return (size >= thresholds.min_tokens and lines >= thresholds.min_lines) or (
-        size >= thresholds.min_definition_tokens)
 
 
 def _is_definition(code: _Code, first: int, last: int, thresholds: Thresholds) -> bool:
@@ -690,6 +690,18 @@ class _Code:
         while number >= 0 and self._lasts[number] < last:
             number = self._parents[number]
         return None if number < 0 else (self._firsts[number], self._lasts[number])
+
+    def holds_definition(self, low: int, high: int, min_tokens: int) -> bool:
+        """Whether a function that does more than delegate, with at least `min_tokens`
+        of code, lies within tokens `low..high - 1`."""
+        number = bisect.bisect_left(self._firsts, low)
+        while number < len(self._firsts) and self._firsts[number] < high:
+            first, last = self._firsts[number], self._lasts[number]
+            if last < high and self.is_definition(first, last) and (
+                    self.region(first, last)[0] >= min_tokens):
+                return True
+            number += 1
+        return False
 
     def first_function_between(self, after: int, before: int) -> int | None:
         """The first token of the first function that starts after `after` and before

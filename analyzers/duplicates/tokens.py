@@ -267,7 +267,8 @@ def _imports_within(facts: CloneFacts, first: int, last: int) -> list[int]:
 
 def region_lines(facts: CloneFacts, first: int, last: int) -> int:
     """How many lines with code the lines of tokens `first..last` span."""
-    return sum(1 for size in _region_line_sizes(facts, first, last) if size)
+    sizes = _region_line_sizes(facts, first, last)
+    return len(sizes) - sizes.count(0)
 
 
 def _region_line_sizes(facts: CloneFacts, first: int, last: int) -> array[int]:

@@ -686,6 +686,11 @@ def _is_reference(node: ast.expr) -> bool:
 
 def _is_literal_argument(node: ast.expr) -> bool:
     """A literal, or a literal passed through a named function (`_("text")`, gettext)."""
+    node_type = type(node)  # the usual arguments first, without a walk
+    if node_type is ast.Constant:
+        return True
+    if node_type is ast.Name or node_type is ast.Attribute:
+        return False
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         return all(_is_literal_argument(a) for a in node.args) and not node.keywords
     return all(isinstance(n, _LITERAL_NODES) for n in ast.walk(node))

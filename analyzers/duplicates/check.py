@@ -24,6 +24,7 @@ import keyword
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import compress
+from operator import and_
 from typing import TYPE_CHECKING
 
 from analyzers.config import AuditConfig
@@ -574,8 +575,10 @@ def _same_code(facts: CloneFacts, start: int, end: int, other: CloneFacts, other
     """Whether tokens `start..end - 1` and the other's `other_start..other_end - 1` are
     the same code, statement ends and signatures (lines that count zero) aside."""
     def code(at: CloneFacts, low: int, high: int) -> list[int]:
-        return [at.kinds[i] for i in range(low, high)
-                if at.kinds[i] != END_KIND and at.line_sizes[at.lines[i] - 1]]
+        kinds = at.kinds[low:high]
+        counted = map(bool, map(at.line_sizes.__getitem__,
+                                map((-1).__add__, at.lines[low:high])))
+        return list(compress(kinds, map(and_, map(END_KIND.__ne__, kinds), counted)))
     return code(facts, start, end) == code(other, other_start, other_end)
 
 

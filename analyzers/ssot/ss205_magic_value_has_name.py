@@ -4,11 +4,12 @@ import ast
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.source import ParsedFile, last_name, parse
-from analyzers.ssot.index import CONSTANT_NAME, literal
+from analyzers.ssot.index import CONSTANT_NAME, Literal, literal
 from analyzers.ssot.repo import ChangedModule, RepoIndex, is_config_module, is_peripheral
 
 
@@ -63,30 +64,55 @@ _LITERAL_TOKEN = re.compile(
 so only modules whose changed lines hold a named value are parsed again."""
 
 
+@dataclass(frozen=True, slots=True)
+class CodeLiteral:
+    """A distinctive literal of a module's code (`_code_literals`), where it is."""
+
+    line: int
+    end_line: int | None
+    column: int
+    value: Literal
+    text: str | None
+    """The string, when the literal is one."""
+
+
+def code_literals(module: tuple[str, bytes, frozenset[str]]) -> list[CodeLiteral]:
+    """Top-level, for a process pool: the distinctive literals of one module (path, head,
+    the callees whose calls on literals are values), from its own parse. In a whole-tree
+    audit every module is one, so they are parsed on every core; and each tree is let go
+    with its module (kept trees were most of such an audit's memory)."""
+    path, head, callees = module
+    parsed = parse(path, head, for_rules=False)
+    if not isinstance(parsed, ParsedFile):
+        return []
+    found = []
+    for node in _code_literals(parsed, callees):
+        value = literal(node, parsed)
+        if value is None or not value.distinctive:
+            continue
+        text = (node.value if isinstance(node, ast.Constant)
+                and isinstance(node.value, str) else None)
+        found.append(CodeLiteral(node.lineno, node.end_lineno, parsed.column(node), value, text))
+    return found
+
+
 def find(repo: RepoIndex) -> Iterator[Finding]:
-    for module in repo.changed:
-        if is_peripheral(module.path) or not _may_hold_named_value(module, repo):
-            continue
-        # Parsed here and let go with the module: in a whole-tree audit every module
-        # is changed, and kept trees were most of the audit's memory.
-        parsed = parse(module.path, module.head, for_rules=False)
-        if not isinstance(parsed, ParsedFile):
-            continue
-        for node in _code_literals(parsed, repo.value_callees):
-            if not module.touches(node.lineno, node.end_lineno):
+    modules = [module for module in repo.changed
+               if not is_peripheral(module.path) and _may_hold_named_value(module, repo)]
+    found = repo.project.map_work(
+        code_literals, [(module.path, module.head, repo.value_callees) for module in modules])
+    for module, literals in zip(modules, found, strict=True):
+        for code in literals:
+            if not module.touches(code.line, code.end_line):
                 continue
-            value = literal(node, parsed)
-            if value is None or not value.distinctive:
-                continue
-            text = (node.value if isinstance(node, ast.Constant)
-                    and isinstance(node.value, str) else None)
+            value, text = code.value, code.text
             one_word = text is not None and _WORD.fullmatch(text) is not None
             if one_word and text in repo.module_words:
                 continue  # the project's or a module's name, not the constant's value
             named = [
                 (path, constant) for path, constant in repo.constants_by_value[value.key]
                 if not is_peripheral(path) and not repo.standalone(path)
-                and not (path == module.path and constant.line == node.lineno)
+                and not (path == module.path and constant.line == code.line)
                 and (path == module.path or not constant.name.startswith("_"))
                 and (not one_word or is_config_module(path, repo.config.config_modules))
             ]
@@ -96,8 +122,8 @@ def find(repo: RepoIndex) -> Iterator[Finding]:
             path, canonical = ranked[0]
             where = "this module" if path == module.path else path
             yield repo.finding_at(
-                MagicValueHasName, module.path, node.lineno, parsed.column(node),
-                node.end_lineno or node.lineno,
+                MagicValueHasName, module.path, code.line, code.column,
+                code.end_line or code.line,
                 f"{value.shown} is the value of `{canonical.name}` "
                 f"({path}:{canonical.line})",
                 f"use `{canonical.name}` from {where}",

@@ -340,6 +340,32 @@ def test_copy_that_imports_something_else_is_not_called_identical() -> None:
     assert "type-2" in finding.message  # renamed function; its imports are the same
 
 
+def test_a_copy_in_another_file_is_never_the_other_branch_of_a_version_switch() -> None:
+    # The copy's lines in lib/codecs.py (15-21) fall inside the `else` branch's lines of
+    # app/compat.py (14-23), but only a copy in app/compat.py itself can be that branch.
+    block = ("for name, codec in modern_codecs().items():\n"
+             "    if name.startswith('_'):\n        continue\n"
+             "    aliases = [alias.lower() for alias in codec.aliases]\n"
+             "    CODECS[name.lower()] = (codec.encode, codec.decode, aliases)\n"
+             "    for alias in aliases:\n"
+             "        CODECS.setdefault(alias, CODECS[name.lower()])\n")
+    indented = "".join("    " + line for line in block.splitlines(keepends=True))
+    legacy = "".join(f"    CODECS['legacy_{n}'] = legacy_codec({n}, strict={n % 2 == 0})\n"
+                     for n in range(10))
+    compat = ('"""Codecs per interpreter version."""\nimport sys\n\nCODECS = {}\n'
+              "if sys.version_info >= (3, 11):\n" + indented + "else:\n" + legacy)
+    registry = ('"""The codec registry.\n' + "\n" * 9 + '"""\n\n'
+                "def register(modern_codecs):\n    CODECS = {}\n" + indented
+                + "    return CODECS\n")
+    assert compat.splitlines()[13].startswith("    CODECS['legacy_0']")
+    assert registry.splitlines()[14].startswith("    for name, codec")
+    change = FileChange("app/compat.py", ChangeStatus.ADDED, compat.encode())
+    result = audit(AuditRequest(changes=(change,), context={"lib/codecs.py": registry.encode()}))
+    (finding,) = [f for f in result.findings if f.rule.startswith("DU")]
+    assert (finding.path, finding.line) == ("app/compat.py", 6)
+    assert finding.related[0].path == "lib/codecs.py"
+
+
 def test_whole_tree_audit_lists_every_other_copy() -> None:
     helper = ("def summarize(rows, limit):\n    totals = {}\n    for row in rows:\n"
               "        key = row.get('name', 'unknown')\n"

@@ -197,7 +197,7 @@ def _finding(
     if not _mostly_changed(facts, mask, first, last):
         return None
     copies = [c for c in _copies(query, group, everything, changed)
-              if not _is_alternative(facts, first, last, c)
+              if not _is_alternative(path, facts, first, last, c)
               and not _is_async_twin(facts, first, last, everything[c.path], c.clone)]
     function, copies = _whole_function(path, facts, mask, first, last, copies, everything,
                                        config, standalone)
@@ -609,10 +609,12 @@ def _is_run_of_small_definitions(facts: CloneFacts, first: int, last: int,
         big_enough(facts, f.first, f.last, _thresholds(config)) for f in inside)
 
 
-def _is_alternative(facts: CloneFacts, first: int, last: int, copy: _Copy) -> bool:
+def _is_alternative(path: str, facts: CloneFacts, first: int, last: int, copy: _Copy) -> bool:
     """Whether a block and its copy are the two branches of one module- or class-level
-    `if`/`else` (a version or platform switch): only one of them ever runs."""
-    if copy.clone.other_path != copy.path or not facts.alternatives:
+    `if`/`else` (a version or platform switch) of the block's file, `path`: only one of
+    them ever runs. A copy in another file is never the other branch, wherever its
+    lines fall."""
+    if copy.path != path or not facts.alternatives:
         return False
     mine = _span_lines(facts, first, last)
     theirs = (copy.first_line, copy.last_line)

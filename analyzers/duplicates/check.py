@@ -36,6 +36,7 @@ from analyzers.duplicates.matching import (
     MAX_PLACES_PER_FINGERPRINT,
     Budget,
     Clone,
+    FunctionIndex,
     Query,
     Thresholds,
     big_enough,
@@ -105,6 +106,21 @@ class _CloneFactsOf(Mapping[str, CloneFacts]):
         return len(self._paths)
 
 
+class _Indexes:
+    """Each file's `FunctionIndex`, made when the check first asks for it: the check asks,
+    for every copy, which functions hold a region or start in it. Keyed by the facts
+    object, which the index keeps alive, so that no other object takes its id."""
+
+    def __init__(self) -> None:
+        self._made: dict[int, tuple[CloneFacts, FunctionIndex]] = {}
+
+    def __call__(self, facts: CloneFacts) -> FunctionIndex:
+        made = self._made.get(id(facts))
+        if made is None:
+            made = self._made[id(facts)] = (facts, FunctionIndex(facts.functions))
+        return made[1]
+
+
 def check_duplicates(project: Project) -> Iterator[Finding]:
     config = project.config
     thresholds = _thresholds(config)
@@ -137,6 +153,7 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
             f"duplicate matching stopped at its work budget ({budget.total:,} token "
             "pairs); copies among what was not compared may be unreported",
         )
+    indexes = _Indexes()
     for query, clones in zip(queries, found, strict=True):
         # A whole function copied exactly inside a larger exact copy (a pasted class) is
         # part of that copy, reported whole.
@@ -149,7 +166,8 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
         clones = [c for c in clones if c.clone_type < 3 or sum(
             1 for first, last in defined if c.first <= first and last <= c.last) < 2]
         for group in _regions(clones):
-            finding = _finding(query, group, everything, changed, config, standalone)
+            finding = _finding(query, group, everything, changed, config, standalone,
+                               indexes)
             if finding is not None:
                 yield finding
             elif not all(c.definition for c in group):
@@ -158,7 +176,7 @@ def check_duplicates(project: Project) -> Iterator[Finding]:
                 # as it is when no block overlaps it.
                 for definitions in _regions([c for c in group if c.definition]):
                     if (finding := _finding(query, definitions, everything, changed, config,
-                                            standalone)) is not None:
+                                            standalone, indexes)) is not None:
                         yield finding
 
 
@@ -190,6 +208,7 @@ def _finding(
     changed: Mapping[str, frozenset[int] | None],
     config: AuditConfig,
     standalone: Callable[[str], bool],
+    indexes: _Indexes,
 ) -> Finding | None:
     path, facts, mask = query.path, query.facts, query.changed
     first = min(c.first for c in group)
@@ -200,29 +219,32 @@ def _finding(
               if not _is_alternative(path, facts, first, last, c)
               and not _is_async_twin(facts, first, last, everything[c.path], c.clone)]
     function, copies = _whole_function(path, facts, mask, first, last, copies, everything,
-                                       config, standalone)
+                                       config, standalone, indexes)
     if function is not None:
         first, last = function.first, function.last
         line, end_line = function.line, function.end_line
     else:
         # A copy found only as a small whole function is not a block; nor is a sibling,
         # nor a closure copied into another function, nor two delegations.
-        copies = [c for c in copies if not _is_sibling(path, facts, first, last, everything, c)
+        mine = indexes(facts)
+        copies = [c for c in copies
+                  if not _is_sibling(path, facts, first, last, everything, c, indexes)
                   and big_enough(facts, c.clone.first, c.clone.last, _thresholds(config))
-                  and not (_in_delegation(facts, c.clone.first, c.clone.last)
-                           and _in_delegation(everything[c.path], c.clone.other_first,
+                  and not (_in_delegation(mine, c.clone.first, c.clone.last)
+                           and _in_delegation(indexes(everything[c.path]), c.clone.other_first,
                                               c.clone.other_last))
-                  and not (_is_closure(facts, c.clone.first, c.clone.last, config)
-                           and _is_closure(everything[c.path], c.clone.other_first,
-                                           c.clone.other_last, config))]
+                  and not (_is_closure(facts, mine, c.clone.first, c.clone.last, config)
+                           and _is_closure(everything[c.path], indexes(everything[c.path]),
+                                           c.clone.other_first, c.clone.other_last, config))]
         if not copies:
             return None
         first = min(c.clone.first for c in copies)
         last = max(c.clone.last for c in copies)
-        if _is_run_of_small_definitions(facts, first, last, config) and not any(
+        if _is_run_of_small_definitions(facts, mine, first, last, config) and not any(
                 _is_class_copy(facts, everything[c.path], c.clone) for c in copies):
             return None  # handlers written to one shape; a class pasted whole is a copy
-        if is_test_path(path) and _in_test_case(facts, first, last, copies, everything):
+        if is_test_path(path) and _in_test_case(facts, first, last, copies, everything,
+                                                indexes):
             return None
         line, end_line = _span_lines(facts, first, last)
     if not copies:
@@ -273,7 +295,7 @@ def _finding(
         end_line=end_line,
         suggestion=suggestion,
         related=[_related(c) for c in copies],
-        subject=function.name if function else _enclosing_name(facts, first, last),
+        subject=function.name if function else _enclosing_name(indexes(facts), first, last),
         severity=severity,
     )
 
@@ -346,6 +368,7 @@ def _whole_function(
     everything: Mapping[str, CloneFacts],
     config: AuditConfig,
     standalone: Callable[[str], bool],
+    indexes: _Indexes,
 ) -> tuple[FunctionSpan | None, list[_Copy]]:
     """The new function that the region is (give or take fewer than `min-tokens` tokens
     around it), when some copy maps it, up to a consistent renaming, onto a whole function
@@ -356,8 +379,8 @@ def _whole_function(
     of an interface adapts it."""
     # A function that some clone copies exactly, else the one the region is.
     exact = {c.clone.first for c in copies if c.clone.definition}
-    functions = sorted((f for f in facts.functions
-                        if first <= f.first and f.last <= last and mask[f.first]
+    functions = sorted((f for f in indexes(facts).starting_in(first, last)
+                        if f.last <= last and mask[f.first]
                         and not f.nested and not f.delegates
                         and (f.first in exact
                              or region_size(facts, first, last)
@@ -373,9 +396,10 @@ def _whole_function(
         for copy in copies:
             clone = copy.clone
             offset = clone.other_first - clone.first
-            other = next((g for g in everything[copy.path].functions
-                          if g.first == function.first + offset
-                          and g.last == function.last + offset), None)
+            copied = indexes(everything[copy.path])
+            other = (copied.innermost_function(function.first + offset, function.last + offset)
+                     if copied.is_function(function.first + offset, function.last + offset)
+                     else None)
             clone_type = (_function_clone_type(facts, function, everything[copy.path], other)
                           if other is not None else None)
             if other is None or clone_type is None:
@@ -463,7 +487,7 @@ def _reusable(function: FunctionSpan, path: str, other: FunctionSpan, other_path
 
 
 def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
-                everything: Mapping[str, CloneFacts], copy: _Copy) -> bool:
+                everything: Mapping[str, CloneFacts], copy: _Copy, indexes: _Indexes) -> bool:
     """Whether a block and its copy start in two functions of the same name (an override
     in a sibling class, the same function of another backend's module), in methods of
     two same-named classes of two modules (one `Form` per backend), or span functions of
@@ -473,15 +497,16 @@ def _is_sibling(path: str, facts: CloneFacts, first: int, last: int,
     other_first, other_last = copy.clone.other_first, copy.clone.other_last
     if _is_class_copy(facts, other, copy.clone):
         return False
-    mine = _starting_function(facts, first, last)
-    theirs = _starting_function(other, other_first, other_last)
+    my_functions, their_functions = indexes(facts), indexes(other)
+    mine = _starting_function(my_functions, first, last)
+    theirs = _starting_function(their_functions, other_first, other_last)
     if mine is not None and theirs is not None and _siblings(path, mine, copy.path, theirs):
         return True
     # Closures and the methods of a class defined in a function are details of that
     # function, not part of an interface.
-    my_names = {f.name for f in facts.functions if first <= f.first <= last and not f.nested}
-    their_names = {f.name for f in other.functions
-                   if other_first <= f.first <= other_last and not f.nested}
+    my_names = {f.name for f in my_functions.starting_in(first, last) if not f.nested}
+    their_names = {f.name for f in their_functions.starting_in(other_first, other_last)
+                   if not f.nested}
     shared = my_names & their_names
     return len(shared) >= 2 and 2 * len(shared) >= min(len(my_names), len(their_names))
 
@@ -506,14 +531,14 @@ def _same_literals(facts: CloneFacts, other: CloneFacts, clone: Clone) -> bool:
                for i in range(clone.first, clone.last + 1) if facts.kinds[i] in LITERAL_KINDS)
 
 
-def _starting_function(facts: CloneFacts, first: int, last: int) -> FunctionSpan | None:
+def _starting_function(functions: FunctionIndex, first: int, last: int
+                       ) -> FunctionSpan | None:
     """The function the region starts in, or else the first one it holds (a region that
     starts at a class header)."""
-    holder = _enclosing(facts, first, first)
+    holder = functions.innermost_function(first, first)
     if holder is not None:
         return holder
-    return min((f for f in facts.functions if first <= f.first <= last),
-               key=lambda f: f.first, default=None)
+    return min(functions.starting_in(first, last), key=lambda f: f.first, default=None)
 
 
 def _siblings(path: str, mine: FunctionSpan, other_path: str, theirs: FunctionSpan) -> bool:
@@ -527,16 +552,16 @@ def _siblings(path: str, mine: FunctionSpan, other_path: str, theirs: FunctionSp
             and same_role(path, other_path))
 
 
-def _in_delegation(facts: CloneFacts, first: int, last: int) -> bool:
+def _in_delegation(functions: FunctionIndex, first: int, last: int) -> bool:
     """Whether the region lies in one function that only delegates (one call handing its
     parameters on, however many): wrappers such as `get(url, ...)` and `delete(url, ...)`
     around one `request(...)` restate their parameters by necessity."""
-    holder = _starting_function(facts, first, last)
+    holder = _starting_function(functions, first, last)
     return holder is not None and holder.delegates and last <= holder.last
 
 
 def _in_test_case(facts: CloneFacts, first: int, last: int, copies: Sequence[_Copy],
-                  everything: Mapping[str, CloneFacts]) -> bool:
+                  everything: Mapping[str, CloneFacts], indexes: _Indexes) -> bool:
     """Whether the region is part of a test function (`test_*`): a test restates its
     setup and checks so that it reads on its own (parametrizing is a style choice, not a
     second truth). Helpers and fixtures in test folders are code, and copies of them count;
@@ -548,20 +573,21 @@ def _in_test_case(facts: CloneFacts, first: int, last: int, copies: Sequence[_Co
     in both tests (a last `client.simulate_get()` too short to align on its own). A test
     that shares only its setup with another, and ends in checks of its own, restates
     that setup."""
-    holder = next((f for f in facts.functions if f.first <= first <= f.last
-                   and f.name.startswith("test")), None)
+    holder = next((f for f in indexes(facts).holders(first) if f.name.startswith("test")),
+                  None)
     if holder is None:
         return False
-    return not any(_copies_whole_body(facts, holder, everything[c.path], c.clone)
+    return not any(_copies_whole_body(facts, holder, everything[c.path],
+                                      indexes(everything[c.path]), c.clone)
                    for c in copies)
 
 
 def _copies_whole_body(facts: CloneFacts, function: FunctionSpan, other: CloneFacts,
-                       clone: Clone) -> bool:
+                       other_functions: FunctionIndex, clone: Clone) -> bool:
     """Whether the clone holds `function`'s body from its first statement to its last
     (the signature, decorators and docstring aside), up to ends that are the same code
     in the function of `other` that holds the copy."""
-    copy = _enclosing(other, clone.other_first, clone.other_last)
+    copy = other_functions.innermost_function(clone.other_first, clone.other_last)
     if copy is None or not function.last >= clone.last or clone.first < function.first:
         return False
     return (_same_code(facts, function.first, clone.first, other, copy.first,
@@ -582,29 +608,30 @@ def _same_code(facts: CloneFacts, start: int, end: int, other: CloneFacts, other
     return code(facts, start, end) == code(other, other_start, other_end)
 
 
-def _is_closure(facts: CloneFacts, first: int, last: int, config: AuditConfig) -> bool:
+def _is_closure(facts: CloneFacts, functions: FunctionIndex, first: int, last: int,
+                config: AuditConfig) -> bool:
     """Whether the region is a function nested in another (give or take fewer than
     `min-tokens` tokens around it), without the function it is nested in: two tests'
     callbacks, say. Nothing can import it, and each is its enclosing function's own
     detail. A copy of the enclosing function with its closures is a copy."""
     size = region_size(facts, first, last)
-    return any(f.nested and first <= f.first and f.last <= last
+    return any(f.nested and f.last <= last
                and size - region_size(facts, f.first, f.last) < config.min_tokens
-               and not any(g.first <= f.first and f.last <= g.last and first <= g.first
-                           for g in facts.functions if g is not f)
-               for f in facts.functions)
+               and not any(f.last <= g.last for g in functions.starting_in(first, f.first)
+                           if g is not f)
+               for f in functions.starting_in(first, last))
 
 
-def _is_run_of_small_definitions(facts: CloneFacts, first: int, last: int,
-                                 config: AuditConfig) -> bool:
+def _is_run_of_small_definitions(facts: CloneFacts, functions: FunctionIndex, first: int,
+                                 last: int, config: AuditConfig) -> bool:
     """Whether the region is several whole functions, none of them a block worth
     reporting on its own: small handlers written to one shape (a visitor's `visit_*`
     methods, one per type) implement one interface per case; each function is judged
     on its own, as a definition."""
-    if _enclosing(facts, first, last) is not None:
+    if functions.innermost_function(first, last) is not None:
         return False
-    inside = [f for f in facts.functions if first <= f.first and f.last <= last + 1
-              and not f.nested]
+    inside = [f for f in functions.starting_in(first, last + 1)
+              if f.last <= last + 1 and not f.nested]
     return len(inside) >= 2 and not any(
         big_enough(facts, f.first, f.last, _thresholds(config)) for f in inside)
 
@@ -730,15 +757,9 @@ def _column(facts: CloneFacts, first: int, line: int) -> int:
     return facts.columns[at] + 1
 
 
-def _enclosing(facts: CloneFacts, first: int, last: int) -> FunctionSpan | None:
-    """The innermost function holding the whole region."""
-    holders = [f for f in facts.functions if f.first <= first and last <= f.last]
-    return min(holders, key=lambda f: f.last - f.first) if holders else None
-
-
-def _enclosing_name(facts: CloneFacts, first: int, last: int) -> str | None:
+def _enclosing_name(functions: FunctionIndex, first: int, last: int) -> str | None:
     """The innermost function's name, for acceptable-duplicates."""
-    holder = _enclosing(facts, first, last)
+    holder = functions.innermost_function(first, last)
     return holder.name if holder else None
 
 

@@ -603,19 +603,84 @@ def _is_definition(code: _Code, first: int, last: int, thresholds: Thresholds) -
         code.region(first, last)[0] >= thresholds.min_definition_tokens)
 
 
-class _Code:
-    """A file's clone facts, with its functions indexed by span and by nesting, and its
-    kinds spelled (once, when first aligned): aligning asks for the innermost function
-    around some tokens, and whether some tokens are one whole function, many times per
-    file. Functions are nested or apart (the token stream is a walk of the tree), so the
-    innermost function around tokens is the one that starts last before them, or the
-    nearest of its parents that reaches past them."""
+class FunctionIndex:
+    """A file's functions, indexed by span and by nesting. Functions are nested or apart
+    (the token stream is a walk of the tree), so the innermost function around tokens is
+    the one that starts last before them, or the nearest of its parents that reaches
+    past them; and the functions that start within some tokens are neighbours by first
+    token. Matching and the duplicates check ask both many times per file."""
+
+    __slots__ = ("_firsts", "_lasts", "_numbers", "_parents", "_spans", "functions")
+
+    def __init__(self, functions: Sequence[FunctionSpan]) -> None:
+        self.functions = functions
+        # The first function of each span (there is one per span: a safeguard).
+        numbers = {(function.first, function.last): number
+                   for number, function in reversed(list(enumerate(functions)))}
+        self._spans = numbers.keys()
+        # Outer before inner where two start at one token (they never do: a safeguard
+        # that keeps `innermost` right if they did).
+        ordered = sorted(numbers, key=lambda span: (span[0], -span[1]))
+        self._firsts = [first for first, _ in ordered]
+        self._lasts = [last for _, last in ordered]
+        self._numbers = [numbers[span] for span in ordered]
+        """Per function by first token, its place in `functions`."""
+        self._parents: list[int] = []
+        holders: list[int] = []
+        for number, (first, _last) in enumerate(ordered):
+            while holders and self._lasts[holders[-1]] < first:
+                holders.pop()
+            self._parents.append(holders[-1] if holders else -1)
+            holders.append(number)
+
+    def is_function(self, first: int, last: int) -> bool:
+        return (first, last) in self._spans
+
+    def _innermost(self, first: int, last: int) -> int:
+        number = bisect.bisect_right(self._firsts, first) - 1
+        while number >= 0 and self._lasts[number] < last:
+            number = self._parents[number]
+        return number
+
+    def innermost(self, first: int, last: int) -> tuple[int, int] | None:
+        """The span of the smallest function holding tokens `first..last`."""
+        number = bisect.bisect_right(self._firsts, first) - 1  # `_innermost`, inline: hot
+        while number >= 0 and self._lasts[number] < last:
+            number = self._parents[number]
+        return None if number < 0 else (self._firsts[number], self._lasts[number])
+
+    def innermost_function(self, first: int, last: int) -> FunctionSpan | None:
+        """The smallest function holding tokens `first..last`."""
+        number = self._innermost(first, last)
+        return None if number < 0 else self.functions[self._numbers[number]]
+
+    def holders(self, token: int) -> list[FunctionSpan]:
+        """The functions holding the token, the innermost first (as `functions` lists
+        them: a nested function ends, and is listed, before the one around it)."""
+        found = []
+        number = self._innermost(token, token)
+        while number >= 0:
+            found.append(self.functions[self._numbers[number]])
+            number = self._parents[number]
+        return found
+
+    def starting_in(self, first: int, last: int) -> list[FunctionSpan]:
+        """The functions whose first token is one of `first..last`, in `functions` order."""
+        low = bisect.bisect_left(self._firsts, first)
+        high = bisect.bisect_right(self._firsts, last)
+        return [self.functions[number] for number in sorted(self._numbers[low:high])]
+
+
+class _Code(FunctionIndex):
+    """A file's clone facts, with its functions indexed (`FunctionIndex`) and its kinds
+    spelled (once, when first aligned): aligning asks for the innermost function around
+    some tokens, and whether some tokens are one whole function, many times per file."""
 
     __slots__ = ("_alphabet", "_code_lines_before", "_definitions", "_descents",
-                 "_firsts", "_lasts", "_letters", "_parents", "_size_before", "_spans",
-                 "_spelled", "facts")
+                 "_letters", "_size_before", "_spelled", "facts")
 
     def __init__(self, facts: CloneFacts, alphabet: Alphabet) -> None:
+        super().__init__(facts.functions)
         self.facts = facts
         self._alphabet = alphabet
         self._letters: str | None = None
@@ -628,20 +693,7 @@ class _Code:
         """The tokens whose line is after the next token's (a decorator after its `def`,
         the end of a block): rare, so a region's first and last lines are found among
         the few between its ends."""
-        self._spans = {(f.first, f.last) for f in facts.functions}
         self._definitions = {(f.first, f.last) for f in facts.functions if not f.delegates}
-        # Outer before inner where two start at one token (they never do: a safeguard
-        # that keeps `innermost` right if they did).
-        ordered = sorted(self._spans, key=lambda span: (span[0], -span[1]))
-        self._firsts = [first for first, _ in ordered]
-        self._lasts = [last for _, last in ordered]
-        self._parents: list[int] = []
-        holders: list[int] = []
-        for number, (first, _last) in enumerate(ordered):
-            while holders and self._lasts[holders[-1]] < first:
-                holders.pop()
-            self._parents.append(holders[-1] if holders else -1)
-            holders.append(number)
 
     def letters(self) -> str | None:
         """The kinds as spelled by the alphabet; None when it ran out of letters."""
@@ -677,19 +729,9 @@ class _Code:
         return (self._size_before[end] - self._size_before[start],
                 self._code_lines_before[end] - self._code_lines_before[start])
 
-    def is_function(self, first: int, last: int) -> bool:
-        return (first, last) in self._spans
-
     def is_definition(self, first: int, last: int) -> bool:
         """Whether tokens `first..last` are a function that does more than delegate."""
         return (first, last) in self._definitions
-
-    def innermost(self, first: int, last: int) -> tuple[int, int] | None:
-        """The span of the smallest function holding tokens `first..last`."""
-        number = bisect.bisect_right(self._firsts, first) - 1
-        while number >= 0 and self._lasts[number] < last:
-            number = self._parents[number]
-        return None if number < 0 else (self._firsts[number], self._lasts[number])
 
     def holds_definition(self, low: int, high: int, min_tokens: int) -> bool:
         """Whether a function that does more than delegate, with at least `min_tokens`

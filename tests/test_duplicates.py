@@ -27,6 +27,7 @@ from analyzers.duplicates.matching import (
     GAP,
     MAX_CHAIN,
     Budget,
+    FunctionIndex,
     Query,
     Thresholds,
     _chains,
@@ -469,6 +470,27 @@ def test_a_regions_size_from_the_running_sums_is_the_one_summed_over_its_lines()
         for last in range(first, len(lines) + 2):
             assert code.region(first, last) == (region_size(facts, first, last),
                                                  region_lines(facts, first, last)), (first, last)
+
+
+def test_the_function_index_answers_what_scanning_every_function_answers() -> None:
+    source = (b"def outer(a):\n    def inner(b):\n        def innermost(c):\n"
+              b"            return c + 1\n        return innermost(b) * 2\n"
+              b"    def sibling(d):\n        return d - 1\n    return inner(a) + sibling(a)\n\n"
+              b"class Shape:\n    def area(self):\n        return self.width * self.height\n\n"
+              b"    def scaled(self, k):\n        def grow(v):\n            return v * k\n"
+              b"        return grow(self.area())\n\n\ndef last(x):\n    return x\n")
+    facts = extract_clone_facts(_parsed("shapes.py", source))
+    functions, index = facts.functions, FunctionIndex(facts.functions)
+    assert len(functions) == 8
+    for first in range(len(facts.kinds)):
+        holders = [f for f in functions if f.first <= first <= f.last]
+        assert index.holders(first) == holders
+        for last in range(first, len(facts.kinds)):
+            around = [f for f in functions if f.first <= first and last <= f.last]
+            assert index.innermost_function(first, last) == min(
+                around, key=lambda f: f.last - f.first, default=None)
+            assert index.starting_in(first, last) == [
+                f for f in functions if first <= f.first <= last]
 
 
 def _keyed(files: dict[str, CloneFacts]) -> list[tuple[str, CloneKeys]]:

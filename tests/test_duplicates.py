@@ -482,6 +482,8 @@ def test_the_function_index_answers_what_scanning_every_function_answers() -> No
     facts = extract_clone_facts(_parsed("shapes.py", source))
     functions, index = facts.functions, FunctionIndex(facts.functions)
     assert len(functions) == 8
+    assert all(index.at(f.first, f.last) is f for f in functions)
+    assert index.at(functions[0].first, functions[0].last + 1) is None
     for first in range(len(facts.kinds)):
         holders = [f for f in functions if f.first <= first <= f.last]
         assert index.holders(first) == holders

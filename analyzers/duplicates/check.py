@@ -396,10 +396,8 @@ def _whole_function(
         for copy in copies:
             clone = copy.clone
             offset = clone.other_first - clone.first
-            copied = indexes(everything[copy.path])
-            other = (copied.innermost_function(function.first + offset, function.last + offset)
-                     if copied.is_function(function.first + offset, function.last + offset)
-                     else None)
+            other = indexes(everything[copy.path]).at(function.first + offset,
+                                                      function.last + offset)
             clone_type = (_function_clone_type(facts, function, everything[copy.path], other)
                           if other is not None else None)
             if other is None or clone_type is None:

@@ -242,8 +242,7 @@ def _dealt(queries: Sequence[Query], others: Sequence[tuple[str, CloneKeys]],
         load, share = heapq.heappop(loads)
         dealt[share].append(number)
         heapq.heappush(loads, (load + work[number], share))
-    order = sorted(range(count), key=lambda share: -sum(work[n] for n in dealt[share]))
-    return [dealt[share] for share in order]
+    return [dealt[share] for _load, share in sorted(loads, key=lambda item: -item[0])]
 
 
 def match_share(share: Share) -> Matched:
@@ -617,7 +616,8 @@ class FunctionIndex:
         # The first function of each span (there is one per span: a safeguard).
         numbers = {(function.first, function.last): number
                    for number, function in reversed(list(enumerate(functions)))}
-        self._spans = numbers.keys()
+        self._spans = numbers
+        """Span -> the function's place in `functions`."""
         # Outer before inner where two start at one token (they never do: a safeguard
         # that keeps `innermost` right if they did).
         ordered = sorted(numbers, key=lambda span: (span[0], -span[1]))
@@ -636,6 +636,11 @@ class FunctionIndex:
     def is_function(self, first: int, last: int) -> bool:
         return (first, last) in self._spans
 
+    def at(self, first: int, last: int) -> FunctionSpan | None:
+        """The function whose tokens are `first..last`."""
+        number = self._spans.get((first, last))
+        return None if number is None else self.functions[number]
+
     def _innermost(self, first: int, last: int) -> int:
         number = bisect.bisect_right(self._firsts, first) - 1
         while number >= 0 and self._lasts[number] < last:
@@ -644,9 +649,7 @@ class FunctionIndex:
 
     def innermost(self, first: int, last: int) -> tuple[int, int] | None:
         """The span of the smallest function holding tokens `first..last`."""
-        number = bisect.bisect_right(self._firsts, first) - 1  # `_innermost`, inline: hot
-        while number >= 0 and self._lasts[number] < last:
-            number = self._parents[number]
+        number = self._innermost(first, last)
         return None if number < 0 else (self._firsts[number], self._lasts[number])
 
     def innermost_function(self, first: int, last: int) -> FunctionSpan | None:

@@ -101,6 +101,14 @@ CANONICAL_MODULE_NAMES = CONFIG_MODULE_NAMES | {
 change, the one here is the original."""
 
 
+def touches(changed_lines: frozenset[int] | None, line: int, end_line: int | None = None
+            ) -> bool:
+    """Whether lines `line..end_line` hold a changed line (None: every line changed)."""
+    if changed_lines is None:
+        return True
+    return any(n in changed_lines for n in range(line, (end_line or line) + 1))
+
+
 @dataclass(frozen=True)
 class ChangedModule:
     """A module of the change. Not slotted: its base facts are computed on first use
@@ -113,9 +121,7 @@ class ChangedModule:
     base: bytes | None
 
     def touches(self, line: int, end_line: int | None = None) -> bool:
-        if self.changed_lines is None:
-            return True
-        return any(n in self.changed_lines for n in range(line, (end_line or line) + 1))
+        return touches(self.changed_lines, line, end_line)
 
     @cached_property
     def base_facts(self) -> ModuleFacts | None:

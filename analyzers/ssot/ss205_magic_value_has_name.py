@@ -10,7 +10,13 @@ from analyzers.model import Finding, Principle, Related, Severity
 from analyzers.rule import RuleMeta
 from analyzers.source import ParsedFile, last_name, parse
 from analyzers.ssot.index import CONSTANT_NAME, Literal, literal
-from analyzers.ssot.repo import ChangedModule, RepoIndex, is_config_module, is_peripheral
+from analyzers.ssot.repo import (
+    ChangedModule,
+    RepoIndex,
+    is_config_module,
+    is_peripheral,
+    touches,
+)
 
 
 class MagicValueHasName(RuleMeta):
@@ -66,7 +72,7 @@ so only modules whose changed lines hold a named value are parsed again."""
 
 @dataclass(frozen=True, slots=True)
 class CodeLiteral:
-    """A distinctive literal of a module's code (`_code_literals`), where it is."""
+    """A distinctive literal on a module's changed lines (`_code_literals`), where it is."""
 
     line: int
     end_line: int | None
@@ -76,17 +82,21 @@ class CodeLiteral:
     """The string, when the literal is one."""
 
 
-def code_literals(module: tuple[str, bytes, frozenset[str]]) -> list[CodeLiteral]:
-    """Top-level, for a process pool: the distinctive literals of one module (path, head,
-    the callees whose calls on literals are values), from its own parse. In a whole-tree
-    audit every module is one, so they are parsed on every core; and each tree is let go
-    with its module (kept trees were most of such an audit's memory)."""
-    path, head, callees = module
+def code_literals(module: tuple[str, bytes, frozenset[int] | None, frozenset[str]]
+                  ) -> list[CodeLiteral]:
+    """Top-level, for a process pool: the distinctive literals on one module's changed
+    lines (path, head, changed lines, the callees whose calls on literals are values),
+    from its own parse. In a whole-tree audit every module is one, so they are parsed on
+    every core; and each tree is let go with its module (kept trees were most of such an
+    audit's memory)."""
+    path, head, changed_lines, callees = module
     parsed = parse(path, head, for_rules=False)
     if not isinstance(parsed, ParsedFile):
         return []
     found = []
     for node in _code_literals(parsed, callees):
+        if not touches(changed_lines, node.lineno, node.end_lineno):
+            continue
         value = literal(node, parsed)
         if value is None or not value.distinctive:
             continue
@@ -99,12 +109,11 @@ def code_literals(module: tuple[str, bytes, frozenset[str]]) -> list[CodeLiteral
 def find(repo: RepoIndex) -> Iterator[Finding]:
     modules = [module for module in repo.changed
                if not is_peripheral(module.path) and _may_hold_named_value(module, repo)]
-    found = repo.project.map_work(
-        code_literals, [(module.path, module.head, repo.value_callees) for module in modules])
+    found = repo.project.map_work(code_literals, [
+        (module.path, module.head, module.changed_lines, repo.value_callees)
+        for module in modules])
     for module, literals in zip(modules, found, strict=True):
         for code in literals:
-            if not module.touches(code.line, code.end_line):
-                continue
             value, text = code.value, code.text
             one_word = text is not None and _WORD.fullmatch(text) is not None
             if one_word and text in repo.module_words:
